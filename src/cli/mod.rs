@@ -1,0 +1,141 @@
+//! The command line: argument definitions (clap) and dispatch to one module per verb.
+
+mod bench;
+mod down;
+mod exec;
+mod run;
+mod status;
+mod up;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::exit::{fail, Code, EXIT_CODES_HELP};
+use crate::run::state::{RunDir, RunState};
+
+const ABOUT: &str = "Sealed site-to-site VPN labs on one Linux host: a simulated Azure VPN Gateway \
+(strongSwan), a NAT router, the firewall under test, LAN and VNet hosts, each in its own network \
+namespace, with verdicts on Phase 1, Phase 2 and traffic.";
+
+const AFTER_HELP: &str = "\
+Examples:
+  vpnlab run labs/azure-paloalto               build, check, report, tear down
+  vpnlab up labs/azure-paloalto                build and leave it running
+  vpnlab status                                every running lab
+  vpnlab exec azure-paloalto lan-pc -- ping -c1 10.20.0.4
+  vpnlab down azure-paloalto                   or: vpnlab down --all
+
+A LAB argument of status/exec/down is a lab name, the lab's folder, or a run id.
+Labs run as root; state lives in /run/vpnlab (VPNLAB_STATE_DIR overrides).";
+
+#[derive(Debug, Parser)]
+#[command(name = "vpnlab", version, about = ABOUT, after_help = format!("{AFTER_HELP}\n\n{EXIT_CODES_HELP}"))]
+pub struct Cli {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
+    pub format: Format,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Tables for people.
+    Table,
+    /// JSON with a stable schema (`schema` field names its version).
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build a lab, check it, report, and tear it down. The exit code says pass or fail.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Run {
+        /// The lab folder (holding lab.yaml), e.g. labs/azure-paloalto.
+        lab: PathBuf,
+    },
+    /// Build a lab, bring the tunnel up, print its status, and leave it running.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Up {
+        /// The lab folder (holding lab.yaml), e.g. labs/azure-paloalto.
+        lab: PathBuf,
+    },
+    /// Show the running labs, or one lab's nodes, links and SAs.
+    Status {
+        /// Lab name, lab folder or run id; without it, every running lab is listed.
+        lab: Option<String>,
+    },
+    /// Run a command inside a node of a running lab, e.g. `vpnlab exec LAB lan-pc -- ping -c1 10.20.0.4`.
+    Exec {
+        /// Lab name, lab folder or run id.
+        lab: String,
+        /// The node to run in.
+        node: String,
+        /// The command and its arguments.
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+    /// Remove a running lab: daemons, namespaces, links and run folder (also after a crash).
+    Down {
+        /// Lab name, lab folder or run id.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        lab: Option<String>,
+        /// Remove every lab vpnlab knows of on this host, including what a killed vpnlab left.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Measure a lab end to end over many runs: median and spread per phase, and memory.
+    Bench {
+        /// The lab folder.
+        #[arg(default_value = "labs/azure-paloalto")]
+        lab: PathBuf,
+        /// How many runs.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+    },
+}
+
+pub async fn dispatch(cli: Cli) -> Result<Code> {
+    match cli.command {
+        Command::Run { lab } => run::run(&lab, cli.format).await,
+        Command::Up { lab } => up::up(&lab, cli.format).await,
+        Command::Status { lab } => status::status(lab.as_deref(), cli.format).await,
+        Command::Exec { lab, node, command } => exec::exec(&lab, &node, &command),
+        Command::Down { lab, all } => down::down(lab.as_deref(), all, cli.format),
+        Command::Bench { lab, runs } => bench::bench(&lab, runs, cli.format).await,
+    }
+}
+
+/// Loads a lab file, mapping its problems to exit code 2.
+fn load_lab(path: &std::path::Path) -> Result<crate::model::Lab> {
+    crate::model::load(path).map_err(|e| fail(Code::BadInput, e.to_string()))
+}
+
+/// Finds the runs a LAB argument names: a run id, a lab name, or a lab folder.
+fn find_runs(lab: &str) -> Vec<(RunDir, RunState)> {
+    let wanted_path = std::fs::canonicalize(lab).ok();
+    RunDir::all()
+        .into_iter()
+        .filter_map(|r| r.load().ok().map(|s| (r, s)))
+        .filter(|(r, s)| {
+            r.id == lab
+                || s.lab == lab
+                || wanted_path.is_some() && std::fs::canonicalize(&s.lab_path).ok() == wanted_path
+        })
+        .collect()
+}
+
+/// Exactly one run, or an error that lists the candidates.
+fn find_one_run(lab: &str) -> Result<(RunDir, RunState)> {
+    let mut runs = find_runs(lab);
+    match runs.len() {
+        1 => Ok(runs.remove(0)),
+        0 => Err(fail(Code::BadInput, format!("no running lab matches `{lab}` (see `vpnlab status` for the running labs)"))),
+        _ => {
+            let ids: Vec<String> = runs.iter().map(|(r, s)| format!("{} ({})", r.id, s.lab)).collect();
+            Err(fail(Code::BadInput, format!("`{lab}` matches several runs: {}; name one by its run id", ids.join(", "))))
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! `vpnlab status [LAB]`: the running labs, or one lab's nodes, links and SAs (read live from
+//! its daemons over VICI).
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+
+use super::{find_one_run, Format};
+use crate::exit::Code;
+use crate::report::status;
+use crate::run::state::RunDir;
+use crate::strongswan::{sas, vici};
+
+pub async fn status(lab: Option<&str>, format: Format) -> Result<Code> {
+    crate::preflight::check_root()?;
+    let Some(lab) = lab else {
+        let runs: Vec<_> = RunDir::all().into_iter().filter_map(|r| r.load().ok()).collect();
+        match format {
+            Format::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema": "vpnlab.status/1", "runs": runs}))?),
+            Format::Table if runs.is_empty() => println!("no labs are running (start one with `vpnlab up labs/azure-paloalto`)"),
+            Format::Table => println!("{}", status::runs_table(&runs)),
+        }
+        return Ok(Code::Ok);
+    };
+    let (run, state) = find_one_run(lab)?;
+    let lab = crate::model::parse(&run.lab_copy(), &std::fs::read_to_string(run.lab_copy())?).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let nodes = status::nodes(&lab, &run.id);
+    let mut sas_by_node = BTreeMap::new();
+    let mut errors = Vec::new();
+    for node in lab.ipsec_nodes() {
+        let path = run.node_dir(&node.name).join("charon.vici");
+        match vici::Client::connect(&path).await {
+            Ok(mut c) => match sas::list(&mut c).await {
+                Ok(list) => {
+                    sas_by_node.insert(node.name.clone(), list);
+                }
+                Err(e) => errors.push(format!("{}: {e:#}", node.name)),
+            },
+            Err(e) => errors.push(format!("the daemon of {} does not answer on {}: {e}", node.name, path.display())),
+        }
+    }
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"schema": "vpnlab.status/1", "run": state, "nodes": nodes, "sas": sas_by_node, "errors": errors}))?
+        ),
+        Format::Table => {
+            println!("lab {} · run {} · {} mode\n", state.lab, run.id, state.mode);
+            println!("{}\n", status::nodes_table(&nodes));
+            println!("{}", status::sa_table(&sas_by_node));
+            for e in &errors {
+                println!("warning: {e}");
+            }
+        }
+    }
+    Ok(Code::Ok)
+}

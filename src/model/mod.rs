@@ -1,0 +1,11 @@
+//! The lab file: raw serde types (`raw`), validated types (`lab`), resolution between them
+//! (`resolve`) and errors that name file, line, column and field (`error`).
+//! Nothing in `model/` touches the system.
+
+pub mod error;
+pub mod lab;
+pub mod raw;
+pub mod resolve;
+
+pub use lab::*;
+pub use resolve::{load, parse, LoadError};

@@ -1,0 +1,309 @@
+//! The lab file as written: serde types that mirror `lab.yaml` field for field.
+//!
+//! Nothing here is validated beyond what serde checks (types, unknown fields, duplicate keys).
+//! `resolve.rs` turns these into the validated types in `lab.rs`. Values that later checks
+//! must point at carry a [`Spanned`] location so errors can name the line and column.
+//!
+//! Naming: vpnlab's own keys are `snake_case`; the Azure resources under `azure:` use the
+//! ARM property names (`vpnType`, `sharedKey`, `localNetworkAddressSpace`, ...) so that an
+//! engineer can copy them from the portal's JSON view.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use ipnet::Ipv4Net;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_saphyr::Spanned;
+use std::net::Ipv4Addr;
+
+/// A YAML mapping read in file order. Keys keep their location for error messages; duplicate
+/// keys are already rejected by the parser.
+#[derive(Debug, Clone)]
+pub struct OrderedMap<V>(pub Vec<(Spanned<String>, V)>);
+
+impl<V> Default for OrderedMap<V> {
+    fn default() -> Self {
+        OrderedMap(Vec::new())
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MapVisitor<V>(PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for MapVisitor<V> {
+            type Value = OrderedMap<V>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some((k, v)) = map.next_entry::<Spanned<String>, V>()? {
+                    entries.push((k, v));
+                }
+                Ok(OrderedMap(entries))
+            }
+        }
+        deserializer.deserialize_map(MapVisitor(PhantomData))
+    }
+}
+
+/// The whole `lab.yaml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLab {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub nodes: OrderedMap<RawNode>,
+    #[serde(default)]
+    pub links: Vec<Spanned<RawLink>>,
+    #[serde(default)]
+    pub run: Option<RawRun>,
+}
+
+/// One node. `kind` decides which of the kind-specific sections may appear; `resolve.rs`
+/// rejects a section that does not belong to the node's kind.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNode {
+    pub kind: Spanned<String>,
+    /// Interface name to address in CIDR form (`wan: 198.51.100.20/24`).
+    #[serde(default)]
+    pub interfaces: OrderedMap<Spanned<Ipv4Net>>,
+    /// Default gateway.
+    #[serde(default)]
+    pub gateway: Option<Spanned<Ipv4Addr>>,
+    /// Extra static routes.
+    #[serde(default)]
+    pub routes: Vec<Spanned<RawRoute>>,
+    /// `nat-router` only.
+    #[serde(default)]
+    pub nat: Option<RawNat>,
+    /// `dut` only: the device profile.
+    #[serde(default)]
+    pub strongswan: Option<RawStrongswan>,
+    /// `azure-gateway` only: the Azure resources, in ARM vocabulary.
+    #[serde(default)]
+    pub azure: Option<RawAzure>,
+}
+
+/// `to` is a prefix; `via` is a next-hop address or the word `tunnel` (the node's IPsec
+/// tunnel interface, i.e. a route-based VPN route).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoute {
+    pub to: Ipv4Net,
+    pub via: String,
+}
+
+/// A link is the pair of endpoints `node:interface`, written as a two-item list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLink {
+    pub endpoints: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNat {
+    /// Interface whose outgoing traffic is masqueraded (the WAN side).
+    pub masquerade: Spanned<String>,
+    #[serde(default)]
+    pub port_forwards: Vec<Spanned<RawPortForward>>,
+    #[serde(default)]
+    pub drop: Vec<Spanned<RawDrop>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPortForward {
+    pub protocol: String,
+    pub port: u16,
+    pub to: Ipv4Addr,
+    #[serde(default)]
+    pub to_port: Option<u16>,
+}
+
+/// A forwarding filter: drop traffic of this protocol to (`port`) or from (`sport`) a port.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDrop {
+    pub protocol: String,
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub sport: Option<u16>,
+}
+
+/// The strongSwan DUT profile: swanctl.conf's `connections` and `secrets` in YAML.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStrongswan {
+    pub connections: OrderedMap<Spanned<RawConnection>>,
+    #[serde(default)]
+    pub secrets: Vec<Spanned<RawSecret>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConnection {
+    #[serde(default)]
+    pub version: Option<Spanned<u8>>,
+    #[serde(default)]
+    pub local_addrs: Vec<String>,
+    #[serde(default)]
+    pub remote_addrs: Vec<String>,
+    #[serde(default)]
+    pub proposals: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub dpd_delay: Option<Spanned<String>>,
+    #[serde(default)]
+    pub mobike: Option<bool>,
+    #[serde(default)]
+    pub encap: Option<bool>,
+    #[serde(default)]
+    pub rekey_time: Option<Spanned<String>>,
+    pub local: RawAuth,
+    pub remote: RawAuth,
+    pub children: OrderedMap<Spanned<RawChild>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    pub auth: Spanned<String>,
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChild {
+    #[serde(default)]
+    pub local_ts: Vec<Spanned<Ipv4Net>>,
+    #[serde(default)]
+    pub remote_ts: Vec<Spanned<Ipv4Net>>,
+    #[serde(default)]
+    pub esp_proposals: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub rekey_time: Option<Spanned<String>>,
+    #[serde(default)]
+    pub life_time: Option<Spanned<String>>,
+    #[serde(default)]
+    pub dpd_action: Option<String>,
+    #[serde(default)]
+    pub start_action: Option<Spanned<String>>,
+}
+
+/// A pre-shared key and the identities it belongs to.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSecret {
+    #[serde(default)]
+    pub ids: Vec<String>,
+    pub secret: String,
+}
+
+/// The Azure side, in ARM property names. Issue-2 scope: one gateway, one connection, one
+/// local network gateway; the full resource model grows from here.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAzure {
+    #[serde(rename = "virtualNetworkGateway")]
+    pub gateway: RawVirtualNetworkGateway,
+    #[serde(rename = "virtualNetwork")]
+    pub vnet: RawVirtualNetwork,
+    #[serde(rename = "localNetworkGateway")]
+    pub local_gateway: RawLocalNetworkGateway,
+    pub connection: Spanned<RawAzureConnection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawVirtualNetworkGateway {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub vpn_type: Spanned<String>,
+    #[serde(default)]
+    pub sku: Option<Spanned<String>>,
+    /// The gateway's public IP: must be an address of one of the node's interfaces.
+    pub public_ip_address: Spanned<Ipv4Addr>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawVirtualNetwork {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub address_space: RawAddressSpace,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawAddressSpace {
+    pub address_prefixes: Vec<Spanned<Ipv4Net>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawLocalNetworkGateway {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub gateway_ip_address: Spanned<Ipv4Addr>,
+    pub local_network_address_space: RawAddressSpace,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawAzureConnection {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub connection_type: Option<Spanned<String>>,
+    #[serde(default)]
+    pub connection_protocol: Option<Spanned<String>>,
+    pub shared_key: Spanned<String>,
+    #[serde(default)]
+    pub ipsec_policies: Vec<Spanned<RawIpsecPolicy>>,
+    #[serde(default)]
+    pub dpd_timeout_seconds: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub connection_mode: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawIpsecPolicy {
+    pub sa_life_time_seconds: Spanned<u32>,
+    pub sa_data_size_kilobytes: Spanned<u64>,
+    pub ipsec_encryption: Spanned<String>,
+    pub ipsec_integrity: Spanned<String>,
+    pub ike_encryption: Spanned<String>,
+    pub ike_integrity: Spanned<String>,
+    pub dh_group: Spanned<String>,
+    pub pfs_group: Spanned<String>,
+}
+
+/// What `vpnlab run` does once the lab is up.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRun {
+    /// Node whose daemon initiates the tunnel.
+    pub initiator: Spanned<String>,
+    #[serde(default)]
+    pub probes: Vec<Spanned<RawProbe>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProbe {
+    pub ping: RawPing,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPing {
+    pub from: Spanned<String>,
+    pub to: Ipv4Addr,
+}

@@ -1,0 +1,564 @@
+//! Resolution: raw lab file → validated [`Lab`]. Collects every problem it finds (not just
+//! the first), each with its line, column, field path and what would be valid.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+use ipnet::Ipv4Net;
+use serde_saphyr::{Location, Spanned};
+
+use super::error::{LabError, LabErrors};
+use super::lab::*;
+use super::raw::*;
+use crate::azure::{self, AzureConnection, AzureSite, ConnectionMode, IpsecPolicy, LocalNetworkGateway, Sku, VirtualNetworkGateway, VpnType};
+use crate::ike::{check_duration, check_proposal, ProposalKind};
+
+/// Node kinds and what each is for, shown when a kind is unknown.
+const KINDS: &str = "host (LAN PC, Azure VM), router (plain IP router), nat-router (home/branch router), dut (firewall under test), azure-gateway (simulated Azure VPN Gateway)";
+
+/// Reads and validates a lab file. `path` may name the folder or the `lab.yaml` in it.
+pub fn load(path: &Path) -> Result<Lab, LoadError> {
+    let file = if path.is_dir() { path.join("lab.yaml") } else { path.to_path_buf() };
+    let source = std::fs::read_to_string(&file).map_err(|e| LoadError::Read { file: file.clone(), error: e })?;
+    parse(&file, &source).map_err(LoadError::Invalid)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read lab file {}: {error} (a lab is a folder with a lab.yaml, e.g. labs/azure-paloalto)", file.display())]
+    Read { file: std::path::PathBuf, error: std::io::Error },
+    #[error("{0}")]
+    Invalid(LabErrors),
+}
+
+/// Parses lab text; `file` is used for messages and as the lab's source.
+pub fn parse(file: &Path, source: &str) -> Result<Lab, LabErrors> {
+    let raw: RawLab = serde_saphyr::from_str(source).map_err(|e| LabErrors::from_parse(file, source, &e))?;
+    let mut r = Resolver { errors: Vec::new() };
+    let lab = r.lab(file, raw);
+    if r.errors.is_empty() {
+        Ok(lab)
+    } else {
+        Err(LabErrors::new(file, source, r.errors))
+    }
+}
+
+struct Resolver {
+    errors: Vec<LabError>,
+}
+
+fn valid_name(name: &str, max: usize) -> bool {
+    !name.is_empty()
+        && name.len() <= max
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.ends_with('-')
+}
+
+fn valid_ifname(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 15
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && name != "lo"
+        && !name.starts_with("ipsec")
+}
+
+impl Resolver {
+    fn err(&mut self, loc: &Location, field: impl Into<String>, message: impl Into<String>, hint: Option<&str>) {
+        let mut e = LabError::at(loc, field, message);
+        if let Some(h) = hint {
+            e = e.hint(h);
+        }
+        self.errors.push(e);
+    }
+
+    fn lab(&mut self, file: &Path, raw: RawLab) -> Lab {
+        if !valid_name(&raw.name.value, 32) {
+            self.err(&raw.name.referenced, "name", format!("`{}` is not a valid lab name", raw.name.value),
+                Some("1 to 32 characters: lowercase letters, digits and '-', starting with a letter"));
+        }
+        if raw.nodes.0.is_empty() {
+            self.errors.push(LabError { line: 1, column: 1, field: "nodes".into(), message: "the lab has no nodes".into(), hint: Some("at least a dut and an azure-gateway".into()) });
+        }
+        let mut nodes = Vec::new();
+        for (name, raw_node) in raw.nodes.0 {
+            if let Some(node) = self.node(&name, raw_node) {
+                nodes.push(node);
+            }
+        }
+        let links = self.links(&raw.links, &nodes);
+        self.addresses(&nodes);
+        let plan = self.plan(raw.run, &nodes);
+        Lab { name: raw.name.value, description: raw.description, source: file.to_path_buf(), nodes, links, plan }
+    }
+
+    fn node(&mut self, name: &Spanned<String>, raw: RawNode) -> Option<Node> {
+        let path = format!("nodes.{}", name.value);
+        if !valid_name(&name.value, 24) {
+            self.err(&name.referenced, &path, format!("`{}` is not a valid node name", name.value),
+                Some("1 to 24 characters: lowercase letters, digits and '-', starting with a letter (it becomes part of a namespace name)"));
+        }
+        let mut interfaces = Vec::new();
+        for (ifname, addr) in &raw.interfaces.0 {
+            let field = format!("{path}.interfaces.{}", ifname.value);
+            if !valid_ifname(&ifname.value) {
+                self.err(&ifname.referenced, &field, format!("`{}` is not a usable interface name", ifname.value),
+                    Some("1 to 15 characters of letters, digits, '_' or '-'; not `lo`, not starting with `ipsec` (reserved for the tunnel)"));
+            }
+            let a = addr.value;
+            if a.prefix_len() < 31 && (a.addr() == a.network() || a.addr() == a.broadcast()) {
+                self.err(&addr.referenced, &field, format!("{a} is the network or broadcast address of its prefix, not a host address"),
+                    Some("a host address with its prefix length, e.g. 10.10.0.1/16"));
+            }
+            interfaces.push(Interface { name: ifname.value.clone(), address: a });
+        }
+        let gateway = raw.gateway.as_ref().map(|g| g.value);
+        if let Some(g) = &raw.gateway {
+            if !interfaces.iter().any(|i| i.address.contains(&g.value) && i.address.addr() != g.value) {
+                self.err(&g.referenced, format!("{path}.gateway"), format!("gateway {} is not on a subnet of any interface of `{}`", g.value, name.value),
+                    Some("an address in one of the node's interface subnets"));
+            }
+        }
+        let mut routes = Vec::new();
+        for r in &raw.routes {
+            let field = format!("{path}.routes");
+            let via = if r.value.via == "tunnel" {
+                NextHop::Tunnel
+            } else if let Ok(addr) = r.value.via.parse::<Ipv4Addr>() {
+                if !interfaces.iter().any(|i| i.address.contains(&addr)) {
+                    self.err(&r.referenced, &field, format!("next hop {addr} is not on a subnet of any interface of `{}`", name.value), Some("an address in one of the node's interface subnets, or `tunnel`"));
+                }
+                NextHop::Address(addr)
+            } else {
+                self.err(&r.referenced, &field, format!("`via: {}` is neither an IPv4 address nor `tunnel`", r.value.via), Some("a next-hop address, or `tunnel` for the IPsec tunnel interface"));
+                continue;
+            };
+            routes.push(Route { to: r.value.to.trunc(), via });
+        }
+
+        let kind_loc = &name.referenced;
+        let k = raw.kind.value.as_str();
+        let section = |present: bool, section: &str, owner: &str, this: &mut Resolver| {
+            if present && k != owner {
+                this.err(kind_loc, format!("{path}.{section}"), format!("`{section}` belongs to kind {owner}, but `{}` is a {k}", name.value), Some(&format!("remove `{section}`, or set `kind: {owner}`")));
+            }
+        };
+        section(raw.nat.is_some(), "nat", "nat-router", self);
+        section(raw.strongswan.is_some(), "strongswan", "dut", self);
+        section(raw.azure.is_some(), "azure", "azure-gateway", self);
+
+        let kind = match k {
+            "host" => NodeKind::Host,
+            "router" => NodeKind::Router,
+            "nat-router" => match raw.nat {
+                Some(nat) => NodeKind::NatRouter(self.nat(&path, nat, &interfaces)),
+                None => {
+                    self.err(&raw.kind.referenced, &path, "a nat-router needs a `nat:` section", Some("nat: { masquerade: wan }"));
+                    return None;
+                }
+            },
+            "dut" => match raw.strongswan {
+                Some(sw) => NodeKind::Dut(self.strongswan(&format!("{path}.strongswan"), sw)),
+                None => {
+                    self.err(&raw.kind.referenced, &path, "a dut needs a device profile", Some("a `strongswan:` section (connections and secrets, as in swanctl.conf)"));
+                    return None;
+                }
+            },
+            "azure-gateway" => match raw.azure {
+                Some(az) => {
+                    let site = self.azure(&format!("{path}.azure"), az, &interfaces)?;
+                    // Azure installs the local network gateway's prefixes as static routes into
+                    // the connection [S13] §5.2: the route-based tunnel's routing.
+                    for p in &site.local_gateway.prefixes {
+                        routes.push(Route { to: *p, via: NextHop::Tunnel });
+                    }
+                    NodeKind::AzureGateway(Box::new(site))
+                }
+                None => {
+                    self.err(&raw.kind.referenced, &path, "an azure-gateway needs an `azure:` section", Some("virtualNetworkGateway, virtualNetwork, localNetworkGateway and connection"));
+                    return None;
+                }
+            },
+            other => {
+                self.err(&raw.kind.referenced, format!("{path}.kind"), format!("unknown node kind `{other}`"), Some(KINDS));
+                return None;
+            }
+        };
+        if routes.iter().any(|r| r.via == NextHop::Tunnel) && !matches!(kind, NodeKind::Dut(_) | NodeKind::AzureGateway(_)) {
+            self.err(&name.referenced, format!("{path}.routes"), format!("`via: tunnel` needs an IPsec node, but `{}` is a {}", name.value, kind.name()), Some("use `via: tunnel` on a dut or azure-gateway"));
+        }
+        Some(Node { name: name.value.clone(), kind, interfaces, gateway, routes })
+    }
+
+    fn protocol(&mut self, loc: &Location, field: &str, text: &str) -> Protocol {
+        match text {
+            "udp" => Protocol::Udp,
+            "tcp" => Protocol::Tcp,
+            other => {
+                self.err(loc, field, format!("unknown protocol `{other}`"), Some("udp or tcp"));
+                Protocol::Udp
+            }
+        }
+    }
+
+    fn nat(&mut self, path: &str, raw: RawNat, interfaces: &[Interface]) -> Nat {
+        if !interfaces.iter().any(|i| i.name == raw.masquerade.value) {
+            let names: Vec<&str> = interfaces.iter().map(|i| i.name.as_str()).collect();
+            self.err(&raw.masquerade.referenced, format!("{path}.nat.masquerade"), format!("no interface `{}` on this node", raw.masquerade.value), Some(&format!("one of: {}", names.join(", "))));
+        }
+        let mut port_forwards = Vec::new();
+        for pf in &raw.port_forwards {
+            let field = format!("{path}.nat.port_forwards");
+            let protocol = self.protocol(&pf.referenced, &field, &pf.value.protocol);
+            if !interfaces.iter().any(|i| i.address.contains(&pf.value.to)) {
+                self.err(&pf.referenced, &field, format!("forward target {} is not on a subnet of this router", pf.value.to), Some("an address on one of the router's LAN subnets"));
+            }
+            port_forwards.push(PortForward { protocol, port: pf.value.port, to: pf.value.to, to_port: pf.value.to_port.unwrap_or(pf.value.port) });
+        }
+        let mut drops = Vec::new();
+        for d in &raw.drop {
+            let field = format!("{path}.nat.drop");
+            let protocol = self.protocol(&d.referenced, &field, &d.value.protocol);
+            if d.value.port.is_none() && d.value.sport.is_none() {
+                self.err(&d.referenced, &field, "a drop rule needs `port` or `sport`", Some("e.g. { protocol: udp, port: 4500 }"));
+            }
+            drops.push(DropRule { protocol, dport: d.value.port, sport: d.value.sport });
+        }
+        Nat { masquerade: raw.masquerade.value, port_forwards, drops }
+    }
+
+    fn duration(&mut self, field: &str, d: &Option<Spanned<String>>) -> Option<String> {
+        let d = d.as_ref()?;
+        if let Err(e) = check_duration(&d.value) {
+            self.err(&d.referenced, field, e, None);
+        }
+        Some(d.value.clone())
+    }
+
+    fn proposals(&mut self, field: &str, list: &[Spanned<String>], kind: ProposalKind) -> Vec<String> {
+        for p in list {
+            if let Err(e) = check_proposal(&p.value, kind) {
+                self.err(&p.referenced, field, e, None);
+            }
+        }
+        list.iter().map(|p| p.value.clone()).collect()
+    }
+
+    fn strongswan(&mut self, path: &str, raw: RawStrongswan) -> StrongswanProfile {
+        let mut connections = Vec::new();
+        if raw.connections.0.is_empty() {
+            self.errors.push(LabError { line: 0, column: 0, field: format!("{path}.connections"), message: "no connections".into(), hint: Some("one connection towards the Azure gateway".into()) });
+        }
+        for (name, c) in raw.connections.0 {
+            let cpath = format!("{path}.connections.{}", name.value);
+            let conn_loc = c.referenced;
+            let c = c.value;
+            let version = match c.version.as_ref().map(|v| v.value) {
+                None | Some(0) => IkeVersion::Any,
+                Some(1) => IkeVersion::V1,
+                Some(2) => IkeVersion::V2,
+                Some(n) => {
+                    let loc = &c.version.as_ref().expect("checked").referenced;
+                    self.err(loc, format!("{cpath}.version"), format!("IKE version {n} does not exist"), Some("1 (IKEv1), 2 (IKEv2) or 0 (either)"));
+                    IkeVersion::Any
+                }
+            };
+            for a in [&c.local, &c.remote] {
+                if a.auth.value != "psk" {
+                    self.err(&a.auth.referenced, format!("{cpath}.auth"), format!("authentication `{}` is not supported", a.auth.value), Some("psk (Azure site-to-site uses pre-shared keys only)"));
+                }
+            }
+            if c.remote_addrs.is_empty() {
+                self.err(&conn_loc, format!("{cpath}.remote_addrs"), "the connection has no remote address", Some("the Azure gateway's public IP, e.g. remote_addrs: [198.51.100.20]"));
+            }
+            let proposals = self.proposals(&format!("{cpath}.proposals"), &c.proposals, ProposalKind::Ike);
+            let dpd_delay = self.duration(&format!("{cpath}.dpd_delay"), &c.dpd_delay);
+            let rekey_time = self.duration(&format!("{cpath}.rekey_time"), &c.rekey_time);
+            let mut children = Vec::new();
+            if c.children.0.is_empty() {
+                self.err(&conn_loc, format!("{cpath}.children"), "the connection has no children (Phase 2 / proxy-IDs)", Some("children: { azure: { local_ts: [0.0.0.0/0], remote_ts: [0.0.0.0/0] } }"));
+            }
+            for (child_name, ch) in c.children.0 {
+                let chpath = format!("{cpath}.children.{}", child_name.value);
+                let ch = ch.value;
+                let esp = self.proposals(&format!("{chpath}.esp_proposals"), &ch.esp_proposals, ProposalKind::Esp);
+                let rekey = self.duration(&format!("{chpath}.rekey_time"), &ch.rekey_time);
+                let life = self.duration(&format!("{chpath}.life_time"), &ch.life_time);
+                if let Some(sa) = &ch.start_action {
+                    if !matches!(sa.value.as_str(), "none" | "start") {
+                        self.err(&sa.referenced, format!("{chpath}.start_action"), format!("start_action `{}` is not supported", sa.value), Some("none (vpnlab initiates when the run says so) or start; `trap` does not work with the kernel-libipsec data path"));
+                    }
+                }
+                children.push(Child {
+                    name: child_name.value,
+                    local_ts: ch.local_ts.iter().map(|t| t.value.trunc()).collect(),
+                    remote_ts: ch.remote_ts.iter().map(|t| t.value.trunc()).collect(),
+                    esp_proposals: esp,
+                    // Deterministic rekeying when the profile sets a rekey time (lab notes,
+                    // Surprises 1: life_time alone yields a negative rekey time).
+                    rand_time: rekey.as_ref().map(|_| "0s".to_string()),
+                    rekey_time: rekey,
+                    life_time: life,
+                    dpd_action: ch.dpd_action,
+                    start_action: ch.start_action.map(|s| s.value),
+                });
+            }
+            connections.push(Connection {
+                name: name.value,
+                version,
+                local_addrs: c.local_addrs,
+                remote_addrs: c.remote_addrs,
+                proposals,
+                dpd_delay,
+                mobike: c.mobike,
+                encap: c.encap,
+                rekey_time,
+                local: Auth { auth: c.local.auth.value, id: c.local.id },
+                remote: Auth { auth: c.remote.auth.value, id: c.remote.id },
+                children,
+            });
+        }
+        let secrets = raw.secrets.into_iter().map(|s| Secret { ids: s.value.ids, secret: s.value.secret }).collect();
+        StrongswanProfile { connections, secrets, initiator_only: false }
+    }
+
+    fn azure_enum<T>(&mut self, field: &str, v: &Spanned<String>, parse: fn(&str) -> Result<T, String>) -> Option<T> {
+        match parse(&v.value) {
+            Ok(t) => Some(t),
+            Err(valid) => {
+                self.err(&v.referenced, field, format!("`{}` is not a valid value", v.value), Some(&valid));
+                None
+            }
+        }
+    }
+
+    fn azure(&mut self, path: &str, raw: RawAzure, interfaces: &[Interface]) -> Option<AzureSite> {
+        let g = &raw.gateway;
+        let gpath = format!("{path}.virtualNetworkGateway");
+        let vpn_type = self.azure_enum(&format!("{gpath}.vpnType"), &g.vpn_type, VpnType::parse);
+        if vpn_type == Some(VpnType::PolicyBased) {
+            self.err(&g.vpn_type.referenced, format!("{gpath}.vpnType"), "PolicyBased gateways are not modelled yet", Some("RouteBased (the policy-based model, IKEv1 only, comes with the full Azure model)"));
+        }
+        let sku = match &g.sku {
+            Some(s) => self.azure_enum(&format!("{gpath}.sku"), s, Sku::parse),
+            None => Some(Sku::VpnGw1AZ),
+        };
+        let public_ip = g.public_ip_address.value;
+        if !interfaces.iter().any(|i| i.address.addr() == public_ip) {
+            self.err(&g.public_ip_address.referenced, format!("{gpath}.publicIpAddress"), format!("{public_ip} is not an address of this node's interfaces"), Some("the address of the gateway's internet-facing interface"));
+        }
+        let vnet_prefixes: Vec<Ipv4Net> = raw.vnet.address_space.address_prefixes.iter().map(|p| p.value.trunc()).collect();
+        if vnet_prefixes.is_empty() {
+            self.err(&g.vpn_type.referenced, format!("{path}.virtualNetwork.addressSpace.addressPrefixes"), "the virtual network has no address space", Some("e.g. [10.20.0.0/16]"));
+        }
+        let lng = &raw.local_gateway;
+        let lng_prefixes: Vec<Ipv4Net> = lng.local_network_address_space.address_prefixes.iter().map(|p| p.value.trunc()).collect();
+        for p in &lng.local_network_address_space.address_prefixes {
+            if vnet_prefixes.iter().any(|v| v.contains(&p.value.network()) || p.value.contains(&v.network())) {
+                self.err(&p.referenced, format!("{path}.localNetworkGateway.localNetworkAddressSpace.addressPrefixes"), format!("{} overlaps the virtual network's address space", p.value), Some("on-premises prefixes that do not overlap the VNet"));
+            }
+        }
+
+        let c = &raw.connection.value;
+        let cpath = format!("{path}.connection");
+        if let Some(t) = &c.connection_type {
+            if t.value != "IPsec" {
+                self.err(&t.referenced, format!("{cpath}.connectionType"), format!("`{}` is not a site-to-site connection", t.value), Some("IPsec"));
+            }
+        }
+        let protocol = match &c.connection_protocol {
+            None => IkeVersion::V2,
+            Some(p) => match p.value.as_str() {
+                "IKEv2" => IkeVersion::V2,
+                "IKEv1" => {
+                    if sku == Some(Sku::Basic) {
+                        self.err(&p.referenced, format!("{cpath}.connectionProtocol"), "IKEv1 is not available on the Basic SKU", Some("IKEv2, or a VpnGw SKU"));
+                    }
+                    IkeVersion::V1
+                }
+                other => {
+                    self.err(&p.referenced, format!("{cpath}.connectionProtocol"), format!("`{other}` is not a valid value"), Some("IKEv2 (default) or IKEv1"));
+                    IkeVersion::V2
+                }
+            },
+        };
+        if let Err(e) = azure::check_shared_key(&c.shared_key.value) {
+            self.err(&c.shared_key.referenced, format!("{cpath}.sharedKey"), format!("the shared key {e}"), None);
+        }
+        if c.ipsec_policies.len() > 1 {
+            self.err(&c.ipsec_policies[1].referenced, format!("{cpath}.ipsecPolicies"), "Azure allows one IPsec/IKE policy per connection", Some("a single policy object"));
+        }
+        let mut policy = None;
+        if let Some(p) = c.ipsec_policies.first() {
+            let ppath = format!("{cpath}.ipsecPolicies[0]");
+            if sku == Some(Sku::Basic) {
+                self.err(&p.referenced, &ppath, "custom IPsec/IKE policies are not supported on the Basic SKU", Some("remove ipsecPolicies, or use a VpnGw SKU"));
+            }
+            let v = &p.value;
+            let parsed = (
+                self.azure_enum(&format!("{ppath}.ipsecEncryption"), &v.ipsec_encryption, azure::IpsecEncryption::parse),
+                self.azure_enum(&format!("{ppath}.ipsecIntegrity"), &v.ipsec_integrity, azure::IpsecIntegrity::parse),
+                self.azure_enum(&format!("{ppath}.ikeEncryption"), &v.ike_encryption, azure::IkeEncryption::parse),
+                self.azure_enum(&format!("{ppath}.ikeIntegrity"), &v.ike_integrity, azure::IkeIntegrity::parse),
+                self.azure_enum(&format!("{ppath}.dhGroup"), &v.dh_group, azure::DhGroup::parse),
+                self.azure_enum(&format!("{ppath}.pfsGroup"), &v.pfs_group, azure::PfsGroup::parse),
+            );
+            if let (Some(ipsec_encryption), Some(ipsec_integrity), Some(ike_encryption), Some(ike_integrity), Some(dh_group), Some(pfs_group)) = parsed {
+                let pol = IpsecPolicy {
+                    sa_life_time_seconds: v.sa_life_time_seconds.value,
+                    sa_data_size_kilobytes: v.sa_data_size_kilobytes.value,
+                    ipsec_encryption,
+                    ipsec_integrity,
+                    ike_encryption,
+                    ike_integrity,
+                    dh_group,
+                    pfs_group,
+                };
+                match pol.check() {
+                    Ok(()) => policy = Some(pol),
+                    Err((field, msg)) => {
+                        let loc = match field {
+                            "saLifeTimeSeconds" => &v.sa_life_time_seconds.referenced,
+                            "saDataSizeKilobytes" => &v.sa_data_size_kilobytes.referenced,
+                            _ => &v.ipsec_integrity.referenced,
+                        };
+                        self.err(loc, format!("{ppath}.{field}"), msg, None);
+                    }
+                }
+            }
+        }
+        let dpd_timeout_seconds = match &c.dpd_timeout_seconds {
+            None => 45,
+            Some(d) => {
+                if !(9..=3600).contains(&d.value) {
+                    self.err(&d.referenced, format!("{cpath}.dpdTimeoutSeconds"), format!("{} is outside Azure's range", d.value), Some("9 to 3600 seconds (default 45)"));
+                }
+                d.value
+            }
+        };
+        let mode = match &c.connection_mode {
+            None => Some(ConnectionMode::Default),
+            Some(m) => self.azure_enum(&format!("{cpath}.connectionMode"), m, ConnectionMode::parse),
+        };
+        let conn_name = c.name.clone().unwrap_or_else(|| "azure-connection".to_string());
+        if conn_name.is_empty() || conn_name.chars().any(|ch| !(ch.is_ascii_alphanumeric() || "-_.".contains(ch))) {
+            self.err(&raw.connection.referenced, format!("{cpath}.name"), format!("`{conn_name}` is not a usable connection name"), Some("letters, digits, '-', '_' and '.'"));
+        }
+        let mut site = AzureSite {
+            gateway: VirtualNetworkGateway {
+                name: g.name.clone().unwrap_or_else(|| "vnet-gateway".to_string()),
+                vpn_type: vpn_type?,
+                sku: sku?,
+                public_ip,
+            },
+            vnet_prefixes,
+            local_gateway: LocalNetworkGateway {
+                name: lng.name.clone().unwrap_or_else(|| "local-network-gateway".to_string()),
+                gateway_ip: lng.gateway_ip_address.value,
+                prefixes: lng_prefixes,
+            },
+            connection: AzureConnection { name: conn_name, protocol, shared_key: c.shared_key.value.clone(), policy, dpd_timeout_seconds, mode: mode? },
+            profile: StrongswanProfile::default(),
+        };
+        site.build_profile();
+        Some(site)
+    }
+
+    /// Links join two declared interfaces on the same subnet; every interface is used once.
+    fn links(&mut self, raw: &[Spanned<RawLink>], nodes: &[Node]) -> Vec<Link> {
+        let by_name: HashMap<&str, &Node> = nodes.iter().map(|n| (n.name.as_str(), n)).collect();
+        let mut used: HashMap<(String, String), usize> = HashMap::new();
+        let mut links = Vec::new();
+        for (i, l) in raw.iter().enumerate() {
+            let field = format!("links[{i}]");
+            if l.value.endpoints.len() != 2 {
+                self.err(&l.referenced, &field, format!("a link has exactly two endpoints, this one has {}", l.value.endpoints.len()), Some("endpoints: [node-a:interface, node-b:interface]"));
+                continue;
+            }
+            let mut ends = Vec::new();
+            for ep in &l.value.endpoints {
+                let Some((node, iface)) = ep.value.split_once(':') else {
+                    self.err(&ep.referenced, &field, format!("`{}` is not an endpoint", ep.value), Some("node:interface, e.g. firewall:wan"));
+                    continue;
+                };
+                let Some(n) = by_name.get(node) else {
+                    let mut names: Vec<&str> = by_name.keys().copied().collect();
+                    names.sort();
+                    self.err(&ep.referenced, &field, format!("link to a missing node `{node}`"), Some(&format!("one of the lab's nodes: {}", names.join(", "))));
+                    continue;
+                };
+                let Some(ifc) = n.interfaces.iter().find(|x| x.name == iface) else {
+                    let names: Vec<&str> = n.interfaces.iter().map(|x| x.name.as_str()).collect();
+                    self.err(&ep.referenced, &field, format!("node `{node}` has no interface `{iface}`"), Some(&format!("declare it under nodes.{node}.interfaces, or use one of: {}", names.join(", "))));
+                    continue;
+                };
+                if let Some(prev) = used.insert((node.to_string(), iface.to_string()), i) {
+                    self.err(&ep.referenced, &field, format!("{node}:{iface} is already used by links[{prev}]"), Some("each interface is one end of exactly one link"));
+                }
+                ends.push((Endpoint { node: node.to_string(), interface: iface.to_string() }, ifc.address));
+            }
+            if let [(a, aa), (b, ba)] = &ends[..] {
+                if a.node == b.node {
+                    self.err(&l.referenced, &field, format!("both ends are on node `{}`", a.node), Some("a link joins two different nodes"));
+                } else if aa.trunc() != ba.trunc() {
+                    self.err(&l.referenced, &field, format!("{}:{} ({aa}) and {}:{} ({ba}) are not on the same subnet", a.node, a.interface, b.node, b.interface), Some("give both ends addresses in one prefix, e.g. 172.16.0.1/30 and 172.16.0.2/30"));
+                }
+                links.push(Link { a: a.clone(), b: b.clone() });
+            }
+        }
+        for n in nodes {
+            for ifc in &n.interfaces {
+                if !used.contains_key(&(n.name.clone(), ifc.name.clone())) {
+                    self.errors.push(LabError { line: 0, column: 0, field: format!("nodes.{}.interfaces.{}", n.name, ifc.name), message: format!("interface {}:{} is not connected by any link", n.name, ifc.name), hint: Some(format!("add `- endpoints: [{}:{}, other-node:interface]` under links", n.name, ifc.name)) });
+                }
+            }
+        }
+        links
+    }
+
+    /// No address is used twice in the lab.
+    fn addresses(&mut self, nodes: &[Node]) {
+        let mut seen: BTreeMap<Ipv4Addr, String> = BTreeMap::new();
+        for n in nodes {
+            for i in &n.interfaces {
+                let here = format!("{}:{}", n.name, i.name);
+                if let Some(prev) = seen.insert(i.address.addr(), here.clone()) {
+                    self.errors.push(LabError { line: 0, column: 0, field: format!("nodes.{}.interfaces.{}", n.name, i.name), message: format!("address {} is used by both {prev} and {here}", i.address.addr()), hint: Some("every interface needs its own address".into()) });
+                }
+            }
+        }
+    }
+
+    fn plan(&mut self, raw: Option<RawRun>, nodes: &[Node]) -> RunPlan {
+        let names: HashSet<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+        let Some(raw) = raw else {
+            let initiator = nodes.iter().find(|n| matches!(n.kind, NodeKind::Dut(_))).or_else(|| nodes.iter().find(|n| n.ipsec().is_some()));
+            return RunPlan { initiator: initiator.map(|n| n.name.clone()).unwrap_or_default(), probes: Vec::new() };
+        };
+        let init = &raw.initiator;
+        match nodes.iter().find(|n| n.name == init.value) {
+            None => self.err(&init.referenced, "run.initiator", format!("no node `{}`", init.value), Some("the name of the dut or the azure-gateway node")),
+            Some(n) => match &n.kind {
+                NodeKind::Dut(_) => {}
+                NodeKind::AzureGateway(site) if site.connection.mode == ConnectionMode::ResponderOnly => {
+                    self.err(&init.referenced, "run.initiator", format!("`{}` is an Azure connection in ResponderOnly mode, which never initiates", init.value), Some("the dut, or connectionMode Default / InitiatorOnly"));
+                }
+                NodeKind::AzureGateway(_) => {}
+                other => self.err(&init.referenced, "run.initiator", format!("`{}` is a {} and runs no IKE daemon", init.value, other.name()), Some("the dut or the azure-gateway node")),
+            },
+        }
+        let mut probes = Vec::new();
+        for p in &raw.probes {
+            let from = &p.value.ping.from;
+            if !names.contains(from.value.as_str()) {
+                self.err(&from.referenced, "run.probes.ping.from", format!("no node `{}`", from.value), Some("the name of a host node"));
+            }
+            probes.push(Ping { from: from.value.clone(), to: p.value.ping.to });
+        }
+        RunPlan { initiator: init.value.clone(), probes }
+    }
+}
+
+#[cfg(test)]
+mod tests;

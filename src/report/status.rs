@@ -1,0 +1,97 @@
+//! Status tables: the runs on this host, a lab's nodes and links, and its SAs.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+use crate::model::{Lab, NextHop};
+use crate::run::state::{is_alive, RunState};
+use crate::strongswan::sas::IkeSa;
+use crate::topology::netns::ns_name;
+
+/// One IKE/CHILD SA pair per row.
+pub fn sa_table(sas: &BTreeMap<String, Vec<IkeSa>>) -> String {
+    let mut b = Builder::default();
+    b.push_record(["node", "IKE SA", "state", "IKE", "algorithms (phase 1)", "CHILD SA", "state", "algorithms (phase 2)", "selectors (local === remote)", "in", "out"]);
+    for (node, list) in sas {
+        if list.is_empty() {
+            b.push_record([node.as_str(), "-", "no SA", "", "", "", "", "", "", "", ""]);
+        }
+        for ike in list {
+            let version = format!("v{}", ike.version);
+            if ike.children.is_empty() {
+                b.push_record([node.as_str(), &ike.name, &ike.state, &version, &ike.algorithms, "-", "no CHILD SA", "", "", "", ""]);
+            }
+            for c in &ike.children {
+                let ts = format!("{} === {}", c.local_ts.join(","), c.remote_ts.join(","));
+                let encap = if c.encap { format!("{} (UDP-encap)", c.algorithms) } else { c.algorithms.clone() };
+                let inb = format!("{} B / {} pkt", c.bytes_in, c.packets_in);
+                let outb = format!("{} B / {} pkt", c.bytes_out, c.packets_out);
+                b.push_record([node.as_str(), &ike.name, &ike.state, &version, &ike.algorithms, &c.name, &c.state, &encap, &ts, &inb, &outb]);
+            }
+        }
+    }
+    b.build().with(Style::psql()).to_string()
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeStatus {
+    pub name: String,
+    pub kind: String,
+    pub namespace: String,
+    pub interfaces: Vec<String>,
+    pub routes: Vec<String>,
+}
+
+pub fn nodes(lab: &Lab, run_id: &str) -> Vec<NodeStatus> {
+    lab.nodes
+        .iter()
+        .map(|n| {
+            let interfaces = n
+                .interfaces
+                .iter()
+                .map(|i| {
+                    let peer = lab.links.iter().find_map(|l| {
+                        if l.a.node == n.name && l.a.interface == i.name {
+                            Some(format!("{}:{}", l.b.node, l.b.interface))
+                        } else if l.b.node == n.name && l.b.interface == i.name {
+                            Some(format!("{}:{}", l.a.node, l.a.interface))
+                        } else {
+                            None
+                        }
+                    });
+                    format!("{} {} -> {}", i.name, i.address, peer.unwrap_or_default())
+                })
+                .collect();
+            let mut routes: Vec<String> = n.gateway.iter().map(|g| format!("default via {g}")).collect();
+            routes.extend(n.routes.iter().map(|r| match r.via {
+                NextHop::Address(a) => format!("{} via {a}", r.to),
+                NextHop::Tunnel => format!("{} dev ipsec0 (tunnel)", r.to),
+            }));
+            NodeStatus { name: n.name.clone(), kind: n.kind.name().to_string(), namespace: ns_name(run_id, &n.name), interfaces, routes }
+        })
+        .collect()
+}
+
+pub fn nodes_table(nodes: &[NodeStatus]) -> String {
+    let mut b = Builder::default();
+    b.push_record(["node", "kind", "namespace", "interfaces (address -> peer)", "routes"]);
+    for n in nodes {
+        b.push_record([n.name.clone(), n.kind.clone(), n.namespace.clone(), n.interfaces.join("\n"), n.routes.join("\n")]);
+    }
+    b.build().with(Style::psql()).to_string()
+}
+
+pub fn runs_table(runs: &[RunState]) -> String {
+    let mut b = Builder::default();
+    b.push_record(["run", "lab", "mode", "nodes", "daemons", "started", "owner"]);
+    for r in runs {
+        let alive = r.daemons.iter().filter(|(_, pid)| is_alive(*pid)).count();
+        let owner = if is_alive(r.owner_pid) { format!("pid {} running", r.owner_pid) } else { "exited".to_string() };
+        let age = crate::run::state::now_secs().saturating_sub(r.started);
+        b.push_record([r.run_id.clone(), r.lab.clone(), r.mode.clone(), r.nodes.len().to_string(), format!("{alive}/{} alive", r.daemons.len()), format!("{age} s ago"), owner]);
+    }
+    b.build().with(Style::psql()).to_string()
+}

@@ -1,0 +1,90 @@
+//! Removing a run, from its labels rather than from memory: processes whose environment
+//! carries `VPNLAB_RUN=<id>`, namespaces named `vpnlab-<id>-*`, and the run folder. Works
+//! the same after success, failure, a signal, or a `kill -9` of the vpnlab that built it.
+//! Best effort: every step runs, and every error is collected and reported.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Result};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use super::state::{is_alive, RunDir};
+use crate::strongswan::daemon::RUN_LABEL;
+use crate::topology::netns::namespace::Namespace;
+use crate::topology::netns::NS_PREFIX;
+
+/// How long to wait for killed processes to disappear.
+const KILL_WAIT: Duration = Duration::from_secs(3);
+
+/// Pids of processes labelled with this run.
+pub fn labelled_processes(run_id: &str) -> Vec<u32> {
+    let needle = format!("{RUN_LABEL}={run_id}");
+    let me = std::process::id();
+    let Ok(proc_dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    proc_dir
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
+        .filter(|pid| *pid != me)
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .map(|env| env.split(|b| *b == 0).any(|var| var == needle.as_bytes()))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// What a teardown removed, for reports.
+#[derive(Debug, Default)]
+pub struct Removed {
+    pub processes: usize,
+    pub namespaces: usize,
+}
+
+/// Removes everything of run `run`. Errors from individual steps are collected; the run
+/// folder is removed only when everything else is gone, so a failed teardown can be retried
+/// with `vpnlab down`.
+pub fn teardown(run: &RunDir) -> Result<Removed> {
+    let mut errors = Vec::new();
+    let mut removed = Removed::default();
+
+    let pids = labelled_processes(&run.id);
+    for pid in &pids {
+        match kill(Pid::from_raw(*pid as i32), Signal::SIGKILL) {
+            Ok(()) | Err(nix::errno::Errno::ESRCH) => {}
+            Err(e) => errors.push(format!("killing process {pid}: {e}")),
+        }
+    }
+    let deadline = Instant::now() + KILL_WAIT;
+    let mut alive: Vec<u32> = pids.clone();
+    while !alive.is_empty() && Instant::now() < deadline {
+        alive.retain(|p| is_alive(*p));
+        if !alive.is_empty() {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    if !alive.is_empty() {
+        errors.push(format!("processes {alive:?} of run {} still alive {} ms after SIGKILL", run.id, KILL_WAIT.as_millis()));
+    }
+    removed.processes = pids.len() - alive.len();
+
+    for ns in Namespace::list(&format!("{NS_PREFIX}{}-", run.id)) {
+        match Namespace::remove(&ns) {
+            Ok(()) => removed.namespaces += 1,
+            Err(e) => errors.push(format!("removing namespace {ns}: {e}")),
+        }
+    }
+
+    if errors.is_empty() {
+        if let Err(e) = std::fs::remove_dir_all(&run.path) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                errors.push(format!("removing {}: {e}", run.path.display()));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(removed)
+    } else {
+        Err(anyhow!("teardown of run {} incomplete: {}", run.id, errors.join("; ")))
+    }
+}

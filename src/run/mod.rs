@@ -1,0 +1,300 @@
+//! A run: build the lab, start and configure the daemons, bring the tunnel up, probe, reach
+//! verdicts, tear down. Every phase is timed; every wait is bounded and says what it waited for.
+//!
+//! Invariant: a [`LabRun`] exists from the moment its run folder does, and whatever happens
+//! after, `teardown` (or `cleanup::teardown` from another process) removes all of it.
+
+pub mod active;
+pub mod cleanup;
+pub mod events;
+pub mod healthy;
+pub mod probe;
+pub mod state;
+pub mod verdict;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Context, Result};
+use serde::Serialize;
+use tokio::task::JoinHandle;
+
+use self::events::Timeline;
+use self::state::{RunDir, RunState};
+use crate::model::{Lab, NextHop, NodeKind};
+use crate::strongswan::conf::{self, CharonSettings};
+use crate::strongswan::daemon::{charon_path, Charon};
+use crate::strongswan::sas::{self, IkeSa};
+use crate::strongswan::vici::{self, Section};
+use crate::strongswan::config;
+use crate::topology::netns::NetnsBackend;
+use crate::topology::{nft, Backend};
+
+/// Bounds of the waits of a run.
+#[derive(Debug, Clone)]
+pub struct Timeouts {
+    /// From spawning a daemon to VICI answering.
+    pub daemon_ready: Duration,
+    /// From `initiate` to the CHILD SA (or the failure).
+    pub initiate: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts { daemon_ready: Duration::from_secs(5), initiate: Duration::from_secs(8) }
+    }
+}
+
+/// The data path this build uses, and what that means for results (named in every report).
+pub const DATA_PATH: &str = "kernel-libipsec";
+pub const DATA_PATH_LIMITS: &str = "userspace ESP over the TUN device ipsec0: ESP is always UDP-encapsulated (port 4500), tunnel MTU fixed at 1400, no trap/acquire";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseTime {
+    pub phase: &'static str,
+    pub ms: f64,
+}
+
+struct Daemon {
+    charon: Charon,
+    vici: vici::Client,
+}
+
+pub struct LabRun {
+    pub lab: Lab,
+    pub run: RunDir,
+    state: RunState,
+    backend: NetnsBackend,
+    daemons: BTreeMap<String, Daemon>,
+    pub timeline: Timeline,
+    pub phases: Vec<PhaseTime>,
+    phase_start: Instant,
+    watchers: Vec<JoinHandle<()>>,
+    pub timeouts: Timeouts,
+}
+
+/// How `initiate` ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct InitiateOutcome {
+    pub node: String,
+    pub connection: String,
+    pub child: String,
+    pub success: bool,
+    /// charon's error message when it failed.
+    pub error: Option<String>,
+    pub ms: f64,
+}
+
+impl LabRun {
+    /// Claims a run folder and records the run; nothing else exists yet.
+    pub fn create(lab: Lab, mode: &str) -> Result<LabRun> {
+        let run = RunDir::create()?;
+        active::register(&run);
+        let state = RunState {
+            run_id: run.id.clone(),
+            lab: lab.name.clone(),
+            lab_path: lab.source.parent().map(|p| p.display().to_string()).unwrap_or_default(),
+            started: state::now_secs(),
+            owner_pid: std::process::id(),
+            mode: mode.to_string(),
+            nodes: lab.nodes.iter().map(|n| n.name.clone()).collect(),
+            daemons: Vec::new(),
+        };
+        run.save(&state)?;
+        std::fs::copy(&lab.source, run.lab_copy()).with_context(|| format!("copying {}", lab.source.display()))?;
+        let backend = NetnsBackend::new(&run.id);
+        Ok(LabRun {
+            lab,
+            run,
+            state,
+            backend,
+            daemons: BTreeMap::new(),
+            timeline: Timeline::new(Instant::now()),
+            phases: Vec::new(),
+            phase_start: Instant::now(),
+            watchers: Vec::new(),
+            timeouts: Timeouts::default(),
+        })
+    }
+
+    fn end_phase(&mut self, phase: &'static str) {
+        let now = Instant::now();
+        self.phases.push(PhaseTime { phase, ms: (now - self.phase_start).as_secs_f64() * 1000.0 });
+        self.phase_start = now;
+    }
+
+    /// Namespaces, links, addresses, routes and the NAT routers' rulesets.
+    pub async fn build_topology(&mut self) -> Result<()> {
+        self.phase_start = Instant::now();
+        self.backend.build(&self.lab).await?;
+        for node in &self.lab.nodes {
+            if let NodeKind::NatRouter(nat) = &node.kind {
+                let ruleset = nft::render(nat);
+                std::fs::create_dir_all(self.run.node_dir(&node.name))?;
+                std::fs::write(self.run.node_dir(&node.name).join("nftables.conf"), &ruleset)?;
+                nft::apply(&self.backend, &node.name, &ruleset)?;
+            }
+        }
+        self.end_phase("namespaces and links");
+        Ok(())
+    }
+
+    /// One charon per IPsec node, started together; waits until each answers on VICI.
+    pub async fn start_daemons(&mut self) -> Result<()> {
+        let charon = charon_path();
+        let mut started = Vec::new();
+        for node in self.lab.ipsec_nodes() {
+            let profile = node.ipsec().expect("ipsec node");
+            let settings = CharonSettings { initiator_only: profile.initiator_only, ..CharonSettings::default() };
+            let text = conf::render(&node.name, &self.run.id, &settings);
+            let cmd = self.backend.command(&node.name, &charon)?;
+            let c = Charon::spawn(cmd, &node.name, &self.run.node_dir(&node.name), &text, &self.run.id)?;
+            self.state.daemons.push((node.name.clone(), c.pid()));
+            started.push(c);
+        }
+        self.run.save(&self.state)?;
+        let ready_timeout = self.timeouts.daemon_ready;
+        let waits = started.into_iter().map(|mut c| async move {
+            let r = c.wait_ready(ready_timeout).await;
+            (c, r)
+        });
+        let mut first_error = None;
+        for (charon, ready) in futures::future::join_all(waits).await {
+            match ready {
+                Ok(vici) => {
+                    self.daemons.insert(charon.node.clone(), Daemon { charon, vici });
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    // Keep it so that teardown reaps it.
+                    let mut charon = charon;
+                    let _ = charon.kill();
+                }
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        self.end_phase("daemons ready");
+        Ok(())
+    }
+
+    /// Secrets and connections over VICI, event watchers, and the routes into the tunnels.
+    pub async fn load_configs(&mut self) -> Result<()> {
+        for node in self.lab.ipsec_nodes() {
+            let d = self.daemons.get_mut(&node.name).ok_or_else(|| anyhow!("no daemon for {}", node.name))?;
+            let profile = node.ipsec().expect("ipsec node");
+            for (command, message) in config::messages(profile) {
+                d.vici.call(command, message).await.with_context(|| format!("configuring {} ({command})", node.name))?;
+            }
+            let tasks = events::watch(&node.name, d.charon.vici_path(), d.charon.alerts_path(), self.timeline.clone()).await?;
+            self.watchers.extend(tasks);
+            let tunnel_prefixes: Vec<_> = node.routes.iter().filter(|r| r.via == NextHop::Tunnel).map(|r| r.to).collect();
+            // Always remove charon's catch-all rule, even without tunnel routes.
+            self.backend.add_tunnel_routes(&node.name, "ipsec0", &tunnel_prefixes).await?;
+        }
+        self.end_phase("configs loaded");
+        Ok(())
+    }
+
+    /// Initiates the plan's first child on the initiator; waits for the result (bounded).
+    pub async fn initiate(&mut self) -> Result<InitiateOutcome> {
+        let node = self.lab.plan.initiator.clone();
+        let lab_node = self.lab.node(&node).ok_or_else(|| anyhow!("no initiator node {node}"))?;
+        let profile = lab_node.ipsec().ok_or_else(|| anyhow!("{node} runs no IKE daemon"))?;
+        let conn = profile.connections.first().ok_or_else(|| anyhow!("{node} has no connection"))?;
+        let child = conn.children.first().ok_or_else(|| anyhow!("{node}'s connection {} has no child", conn.name))?;
+        let (conn_name, child_name) = (conn.name.clone(), child.name.clone());
+        let timeout_ms = self.timeouts.initiate.as_millis();
+        let d = self.daemons.get_mut(&node).ok_or_else(|| anyhow!("no daemon for {node}"))?;
+        let msg = Section::new()
+            .kv("child", &child_name)
+            .kv("ike", &conn_name)
+            .kv("timeout", timeout_ms.to_string())
+            .kv("init-limits", "no")
+            .kv("loglevel", "1");
+        let timeline = self.timeline.clone();
+        let started = Instant::now();
+        let mut on_log = |ev: Section| {
+            timeline.push(&node, "vici", "control-log", ev.str("msg").unwrap_or_default());
+        };
+        let call = d.vici.streamed("initiate", "control-log", msg, &mut on_log);
+        // charon bounds the initiate by `timeout`; the outer bound covers a daemon that hangs.
+        let result = tokio::time::timeout(self.timeouts.initiate + Duration::from_secs(2), call)
+            .await
+            .map_err(|_| anyhow!("{node} did not answer the initiate of {conn_name}/{child_name} within {} ms", timeout_ms + 2000))?;
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let outcome = match result {
+            Ok(_) => InitiateOutcome { node, connection: conn_name, child: child_name, success: true, error: None, ms },
+            Err(vici::ViciError::CommandFailed { errmsg, .. }) => InitiateOutcome { node, connection: conn_name, child: child_name, success: false, error: Some(errmsg), ms },
+            Err(e) => return Err(anyhow!(e).context(format!("initiating {conn_name} on {node}"))),
+        };
+        self.end_phase("tunnel up");
+        Ok(outcome)
+    }
+
+    /// All SAs of one daemon.
+    pub async fn list_sas(&mut self, node: &str) -> Result<Vec<IkeSa>> {
+        let d = self.daemons.get_mut(node).ok_or_else(|| anyhow!("no daemon for {node}"))?;
+        sas::list(&mut d.vici).await.with_context(|| format!("listing SAs of {node}"))
+    }
+
+    /// All SAs of every daemon, by node.
+    pub async fn all_sas(&mut self) -> Result<BTreeMap<String, Vec<IkeSa>>> {
+        let nodes: Vec<String> = self.daemons.keys().cloned().collect();
+        let mut out = BTreeMap::new();
+        for n in nodes {
+            let sas = self.list_sas(&n).await?;
+            out.insert(n, sas);
+        }
+        Ok(out)
+    }
+
+    pub async fn ping(&self, from: &str, to: &str) -> probe::PingResult {
+        probe::ping(&self.backend, &self.run.id, from, to).await
+    }
+
+    pub fn mark_phase(&mut self, phase: &'static str) {
+        self.end_phase(phase);
+    }
+
+    /// Leaves the lab running for a later `vpnlab` process (`up`): this process forgets it.
+    pub fn detach(self) -> RunDir {
+        for w in &self.watchers {
+            w.abort();
+        }
+        active::unregister(&self.run);
+        self.run.clone()
+    }
+
+    /// Copies each daemon's log beside the run's report, for artifacts. Secrets never appear
+    /// in charon's logs at the levels vpnlab configures.
+    pub fn daemon_log(&self, node: &str) -> Option<String> {
+        self.daemons.get(node).and_then(|d| std::fs::read_to_string(d.charon.log_path()).ok())
+    }
+
+    /// Removes everything of the run; returns how long it took.
+    pub fn teardown(mut self) -> Result<Duration> {
+        let start = Instant::now();
+        for w in &self.watchers {
+            w.abort();
+        }
+        let mut errors = Vec::new();
+        for d in self.daemons.values_mut() {
+            if let Err(e) = d.charon.kill() {
+                errors.push(e.to_string());
+            }
+        }
+        drop(self.daemons);
+        drop(self.backend);
+        if let Err(e) = cleanup::teardown(&self.run) {
+            errors.push(e.to_string());
+        }
+        active::unregister(&self.run);
+        if errors.is_empty() {
+            Ok(start.elapsed())
+        } else {
+            Err(anyhow!(errors.join("; ")))
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! A node's strongSwan profile as VICI messages: `load-conn` per connection and `load-shared`
+//! per secret. Sent over the socket, so no swanctl files and no quoting pitfalls (an unquoted
+//! `#` or a trailing space in a key reaches charon exactly as written in the lab).
+
+use super::vici::Section;
+use crate::model::{Connection, IkeVersion, Secret, StrongswanProfile};
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// The `load-conn` message for one connection.
+pub fn load_conn(c: &Connection) -> Section {
+    let mut conn = Section::new().kv("version", c.version.number().to_string());
+    if !c.local_addrs.is_empty() {
+        conn = conn.list("local_addrs", &c.local_addrs);
+    }
+    if !c.remote_addrs.is_empty() {
+        conn = conn.list("remote_addrs", &c.remote_addrs);
+    }
+    if !c.proposals.is_empty() {
+        conn = conn.list("proposals", &c.proposals);
+    }
+    if let Some(d) = &c.dpd_delay {
+        conn = conn.kv("dpd_delay", d);
+    }
+    if let Some(m) = c.mobike {
+        conn = conn.kv("mobike", yes_no(m));
+    }
+    if let Some(e) = c.encap {
+        conn = conn.kv("encap", yes_no(e));
+    }
+    if let Some(r) = &c.rekey_time {
+        conn = conn.kv("rekey_time", r);
+    }
+    if c.version == IkeVersion::V2 {
+        // IKEv2 rekeys in place; reauthentication would tear the SA down and rebuild it.
+        conn = conn.kv("reauth_time", "0");
+    }
+    let auth = |a: &crate::model::Auth| {
+        let mut s = Section::new().kv("auth", &a.auth);
+        if let Some(id) = &a.id {
+            s = s.kv("id", id);
+        }
+        s
+    };
+    conn = conn.section("local", auth(&c.local)).section("remote", auth(&c.remote));
+    let mut children = Section::new();
+    for ch in &c.children {
+        let ts = |v: &[ipnet::Ipv4Net]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        let mut s = Section::new();
+        if !ch.local_ts.is_empty() {
+            s = s.list("local_ts", ts(&ch.local_ts));
+        }
+        if !ch.remote_ts.is_empty() {
+            s = s.list("remote_ts", ts(&ch.remote_ts));
+        }
+        if !ch.esp_proposals.is_empty() {
+            s = s.list("esp_proposals", &ch.esp_proposals);
+        }
+        for (key, value) in [
+            ("rekey_time", &ch.rekey_time),
+            ("life_time", &ch.life_time),
+            ("rand_time", &ch.rand_time),
+            ("dpd_action", &ch.dpd_action),
+            ("start_action", &ch.start_action),
+        ] {
+            if let Some(v) = value {
+                s = s.kv(key, v);
+            }
+        }
+        children = children.section(&ch.name, s);
+    }
+    conn = conn.section("children", children);
+    Section::new().section(&c.name, conn)
+}
+
+/// The `load-shared` message for one pre-shared key.
+pub fn load_shared(index: usize, secret: &Secret) -> Section {
+    let mut s = Section::new().kv("id", format!("psk-{index}")).kv("type", "IKE").kv("data", &secret.secret);
+    if !secret.ids.is_empty() {
+        s = s.list("owners", &secret.ids);
+    }
+    s
+}
+
+/// Every message that configures a daemon, in the order they are sent, for artifacts and
+/// snapshots: `(command, message)`.
+pub fn messages(profile: &StrongswanProfile) -> Vec<(&'static str, Section)> {
+    let mut out: Vec<(&'static str, Section)> = profile.secrets.iter().enumerate().map(|(i, s)| ("load-shared", load_shared(i, s))).collect();
+    out.extend(profile.connections.iter().map(|c| ("load-conn", load_conn(c))));
+    out
+}
+
+/// A copy of a message with secret values replaced, for anything a person or CI log may read.
+pub fn redacted(message: &Section) -> Section {
+    let mut out = Section::new();
+    for (k, v) in message.entries() {
+        match v {
+            super::vici::Value::Str(_) if k == "data" => out.push(k, super::vici::Value::Str(b"<redacted>".to_vec())),
+            super::vici::Value::Section(s) => out.push(k, super::vici::Value::Section(redacted(s))),
+            other => out.push(k, other.clone()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_lab_messages() {
+        let lab = crate::model::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/labs/azure-paloalto"))).unwrap();
+        let mut text = String::new();
+        for node in lab.ipsec_nodes() {
+            for (cmd, msg) in messages(node.ipsec().unwrap()) {
+                text.push_str(&format!("# {} {cmd}\n{}\n", node.name, redacted(&msg).to_json()));
+            }
+        }
+        assert!(!text.contains("S2sVpnAzure"), "a secret leaked into the rendered messages");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn secret_is_sent_verbatim() {
+        let s = Secret { ids: vec!["203.0.113.10".into()], secret: "key with space \n".into() };
+        let msg = load_shared(0, &s);
+        assert_eq!(msg.str("data").as_deref(), Some("key with space \n"));
+        assert_eq!(msg.list_of("owners"), Some(vec!["203.0.113.10".to_string()]));
+    }
+}

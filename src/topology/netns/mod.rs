@@ -1,0 +1,187 @@
+//! The network-namespace backend: one namespace per node, veth pairs for links, addresses,
+//! routes and sysctls over rtnetlink, processes started inside a node with `pre_exec` setns.
+
+pub mod namespace;
+pub mod netlink;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{anyhow, Context, Result};
+use futures::future::try_join_all;
+use ipnet::Ipv4Net;
+
+use self::namespace::{write_sysctl, Namespace};
+use self::netlink::Netlink;
+use super::Backend;
+use crate::model::{Lab, NextHop, Node};
+
+/// Every namespace vpnlab creates starts with this, then the run id.
+pub const NS_PREFIX: &str = "vpnlab-";
+
+/// The routing table charon's kernel-netlink plugin fills and points a catch-all rule at
+/// (strongSwan's default `charon.routing_table`).
+const CHARON_ROUTING_TABLE: u32 = 220;
+
+pub fn ns_name(run_id: &str, node: &str) -> String {
+    format!("{NS_PREFIX}{run_id}-{node}")
+}
+
+struct NetnsNode {
+    ns: Namespace,
+    netlink: Netlink,
+}
+
+pub struct NetnsBackend {
+    run_id: String,
+    nodes: BTreeMap<String, NetnsNode>,
+}
+
+impl NetnsBackend {
+    pub fn new(run_id: &str) -> Self {
+        NetnsBackend { run_id: run_id.to_string(), nodes: BTreeMap::new() }
+    }
+
+    /// Opens the namespaces of a lab that is already running (for `exec` and `status`).
+    pub fn attach(run_id: &str, node_names: &[String]) -> Result<Self> {
+        let mut b = Self::new(run_id);
+        let rt = tokio::runtime::Handle::current();
+        for name in node_names {
+            let ns_name = ns_name(run_id, name);
+            let ns = Namespace::open(&ns_name)?;
+            let fd = ns.fd();
+            let rt2 = rt.clone();
+            let n2 = ns_name.clone();
+            let netlink = std::thread::spawn(move || -> std::io::Result<Netlink> {
+                nix::sched::setns(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }, nix::sched::CloneFlags::CLONE_NEWNET)
+                    .map_err(std::io::Error::other)?;
+                Netlink::open_here(&n2, &rt2)
+            })
+            .join()
+            .map_err(|_| anyhow!("netlink thread for {ns_name} panicked"))??;
+            b.nodes.insert(name.clone(), NetnsNode { ns, netlink });
+        }
+        Ok(b)
+    }
+
+    fn node(&self, name: &str) -> Result<&NetnsNode> {
+        self.nodes.get(name).ok_or_else(|| anyhow!("node {name} has no namespace"))
+    }
+
+    async fn create_namespaces(&mut self, lab: &Lab) -> Result<()> {
+        let rt = tokio::runtime::Handle::current();
+        let tasks = lab.nodes.iter().map(|node| {
+            let ns_name = ns_name(&self.run_id, &node.name);
+            let forwards = node.forwards();
+            let rt = rt.clone();
+            tokio::task::spawn_blocking(move || {
+                let label = ns_name.clone();
+                Namespace::create(&ns_name, move || {
+                    // IPv6 off: link-local DAD in a fresh namespace triggers MOBIKE updates and
+                    // KNL noise for ~2 s (lab notes §0). Set before any veth appears so new
+                    // interfaces inherit it.
+                    if Path::new("/proc/sys/net/ipv6").exists() {
+                        write_sysctl("net.ipv6.conf.all.disable_ipv6", "1")?;
+                        write_sysctl("net.ipv6.conf.default.disable_ipv6", "1")?;
+                    }
+                    write_sysctl("net.ipv4.ip_forward", if forwards { "1" } else { "0" })?;
+                    Netlink::open_here(&label, &rt)
+                })
+                .with_context(|| format!("creating namespace {ns_name}"))
+            })
+        });
+        let created = futures::future::join_all(tasks).await;
+        let mut first_error = None;
+        for (node, result) in lab.nodes.iter().zip(created) {
+            match result.map_err(|e| anyhow!("namespace task: {e}")).and_then(|r| r) {
+                Ok((ns, netlink)) => {
+                    self.nodes.insert(node.name.clone(), NetnsNode { ns, netlink });
+                }
+                Err(e) => first_error = first_error.or(Some(e)),
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    async fn create_links(&self, lab: &Lab) -> Result<()> {
+        // The host's socket creates each pair with both ends placed directly.
+        let host = Netlink::open_here("host", &tokio::runtime::Handle::current())?;
+        let jobs = lab.links.iter().map(|l| {
+            let host = host.clone();
+            async move {
+                let a = self.node(&l.a.node)?;
+                let b = self.node(&l.b.node)?;
+                host.create_veth(&l.a.interface, a.ns.fd(), &l.b.interface, b.ns.fd()).await
+            }
+        });
+        try_join_all(jobs).await?;
+        Ok(())
+    }
+
+    async fn configure_node(&self, lab: &Lab, node: &Node) -> Result<()> {
+        let nl = &self.node(&node.name)?.netlink;
+        let lo = nl.link_index("lo").await?;
+        nl.set_up(lo, None).await?;
+        for ifc in &node.interfaces {
+            let index = nl.link_index(&ifc.name).await?;
+            nl.add_address(index, ifc.address).await?;
+            let peer = lab
+                .links
+                .iter()
+                .find_map(|l| {
+                    if l.a.node == node.name && l.a.interface == ifc.name {
+                        Some(&l.b)
+                    } else if l.b.node == node.name && l.b.interface == ifc.name {
+                        Some(&l.a)
+                    } else {
+                        None
+                    }
+                })
+                .map(|p| format!("{}:{}", p.node, p.interface))
+                .unwrap_or_default();
+            // The alias labels the link with its run, so cleanup and `ip link` both show whose it is.
+            let alias = format!("vpnlab run={} peer={peer}", self.run_id);
+            nl.set_up(index, Some(&alias)).await?;
+        }
+        if let Some(gw) = node.gateway {
+            nl.add_route_via("0.0.0.0/0".parse().expect("constant"), gw).await?;
+        }
+        for r in &node.routes {
+            if let NextHop::Address(gw) = r.via {
+                nl.add_route_via(r.to, gw).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Backend for NetnsBackend {
+    async fn build(&mut self, lab: &Lab) -> Result<()> {
+        self.create_namespaces(lab).await?;
+        self.create_links(lab).await?;
+        try_join_all(lab.nodes.iter().map(|n| self.configure_node(lab, n))).await?;
+        Ok(())
+    }
+
+    async fn add_tunnel_routes(&self, node: &str, device: &str, prefixes: &[Ipv4Net]) -> Result<()> {
+        let nl = &self.node(node)?.netlink;
+        // charon adds `ip rule pref 220 lookup 220` at start even with install_routes = no, and
+        // kernel-libipsec fills table 220 with `default dev ipsec0`: every packet would be
+        // steered into the tunnel. Route-based semantics need exactly the declared routes, so
+        // the rule goes (lab notes §7).
+        nl.delete_rules_for_table(CHARON_ROUTING_TABLE).await?;
+        let index = nl.link_index(device).await.with_context(|| format!("the tunnel interface {device} of {node} is missing"))?;
+        for p in prefixes {
+            nl.add_route_dev(*p, index).await?;
+        }
+        Ok(())
+    }
+
+    fn command(&self, node: &str, program: &Path) -> Result<Command> {
+        let fd = self.node(node)?.ns.fd();
+        let mut cmd = Command::new(program);
+        namespace::enter_in_child(&mut cmd, fd);
+        Ok(cmd)
+    }
+}
