@@ -66,12 +66,60 @@ impl LabErrors {
         }
         let message = message.replace("expected one of", "valid fields are:");
         let (line, column) = err.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
-        LabErrors::new(
-            file,
-            source,
-            vec![LabError { line, column, field: String::new(), message, hint }],
-        )
+        let field = field_path_at(source, line);
+        LabErrors::new(file, source, vec![LabError { line, column, field, message, hint }])
     }
+}
+
+/// One line of YAML as seen by [`field_path_at`]: indentation, list item or not, and its key.
+fn shape(line: &str) -> Option<(usize, bool, Option<&str>)> {
+    let rest = line.trim_start();
+    if rest.is_empty() || rest.starts_with('#') {
+        return None;
+    }
+    let indent = line.len() - rest.len();
+    let (item, rest) = match rest.strip_prefix("- ") {
+        Some(r) => (true, r.trim_start()),
+        None if rest == "-" => (true, ""),
+        None => (false, rest),
+    };
+    let key = rest.split_once(':').map(|(k, _)| k.trim()).filter(|k| !k.is_empty() && !k.contains([' ', '[', '{', '"', '\'', ',']));
+    Some((indent, item, key))
+}
+
+/// The dotted path of the field on `line` (1-based), read from the indentation of the lines
+/// above it: `nodes.azure-vm.interfaces.eth0`, `links[4].endpoints`. Used for errors that the
+/// YAML parser reports with a position only.
+pub fn field_path_at(source: &str, line: u64) -> String {
+    let lines: Vec<&str> = source.lines().collect();
+    let Some(idx) = (line as usize).checked_sub(1).filter(|i| *i < lines.len()) else { return String::new() };
+    let Some((mut level, mut in_item, key)) = shape(lines[idx]) else { return String::new() };
+    // Innermost first; reversed at the end.
+    let mut parts: Vec<String> = key.map(|k| vec![k.to_string()]).unwrap_or_default();
+    // Items of the current list seen above the current one, to number it.
+    let mut index = 0;
+    for line in lines[..idx].iter().rev() {
+        let Some((ind, is_item, key)) = shape(line) else { continue };
+        if in_item {
+            if is_item && ind == level {
+                index += 1;
+            } else if !is_item && ind <= level {
+                // The key that holds the list.
+                parts.push(format!("{}[{index}]", key.unwrap_or("?")));
+                (level, in_item, index) = (ind, false, 0);
+            }
+        } else if ind < level {
+            if is_item {
+                // Inside an item of a list: its siblings above number it.
+                (level, in_item, index) = (ind, true, 0);
+            } else {
+                parts.extend(key.map(str::to_string));
+                level = ind;
+            }
+        }
+    }
+    parts.reverse();
+    parts.join(".")
 }
 
 impl fmt::Display for LabErrors {
@@ -105,3 +153,21 @@ impl fmt::Display for LabErrors {
 }
 
 impl std::error::Error for LabErrors {}
+
+#[cfg(test)]
+mod tests {
+    use super::field_path_at;
+
+    const TEXT: &str = "name: x\nnodes:\n  a:\n    kind: host\n    interfaces:\n      eth0: 10.0.0.1/24\nlinks:\n  - endpoints: [a:eth0, b:eth0]\n  - endpoints: [c:eth0, d:eth0]\npolicies:\n  - life: 1\n    dh: x\n";
+
+    #[test]
+    fn paths_from_indentation() {
+        assert_eq!(field_path_at(TEXT, 1), "name");
+        assert_eq!(field_path_at(TEXT, 4), "nodes.a.kind");
+        assert_eq!(field_path_at(TEXT, 6), "nodes.a.interfaces.eth0");
+        assert_eq!(field_path_at(TEXT, 8), "links[0].endpoints");
+        assert_eq!(field_path_at(TEXT, 9), "links[1].endpoints");
+        assert_eq!(field_path_at(TEXT, 12), "policies[0].dh");
+        assert_eq!(field_path_at(TEXT, 99), "");
+    }
+}

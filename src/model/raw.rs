@@ -48,6 +48,34 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
     }
 }
 
+/// An IPv4 address with prefix length (`10.10.0.1/16`), with an error message that says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr(pub Ipv4Net);
+
+impl<'de> Deserialize<'de> for Cidr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.trim().parse::<Ipv4Net>().map(Cidr).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not an IPv4 prefix; write an address and its prefix length, e.g. 10.10.0.1/16 or 0.0.0.0/0"
+            ))
+        })
+    }
+}
+
+/// An IPv4 address, with an error message that says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Addr(pub Ipv4Addr);
+
+impl<'de> Deserialize<'de> for Addr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.trim().parse::<Ipv4Addr>().map(Addr).map_err(|_| {
+            serde::de::Error::custom(format!("`{text}` is not an IPv4 address; write four numbers 0-255, e.g. 198.51.100.20"))
+        })
+    }
+}
+
 /// The whole `lab.yaml`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -70,10 +98,10 @@ pub struct RawNode {
     pub kind: Spanned<String>,
     /// Interface name to address in CIDR form (`wan: 198.51.100.20/24`).
     #[serde(default)]
-    pub interfaces: OrderedMap<Spanned<Ipv4Net>>,
+    pub interfaces: OrderedMap<Spanned<Cidr>>,
     /// Default gateway.
     #[serde(default)]
-    pub gateway: Option<Spanned<Ipv4Addr>>,
+    pub gateway: Option<Spanned<Addr>>,
     /// Extra static routes.
     #[serde(default)]
     pub routes: Vec<Spanned<RawRoute>>,
@@ -93,7 +121,7 @@ pub struct RawNode {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRoute {
-    pub to: Ipv4Net,
+    pub to: Cidr,
     pub via: String,
 }
 
@@ -120,7 +148,7 @@ pub struct RawNat {
 pub struct RawPortForward {
     pub protocol: String,
     pub port: u16,
-    pub to: Ipv4Addr,
+    pub to: Addr,
     #[serde(default)]
     pub to_port: Option<u16>,
 }
@@ -181,9 +209,9 @@ pub struct RawAuth {
 #[serde(deny_unknown_fields)]
 pub struct RawChild {
     #[serde(default)]
-    pub local_ts: Vec<Spanned<Ipv4Net>>,
+    pub local_ts: Vec<Spanned<Cidr>>,
     #[serde(default)]
-    pub remote_ts: Vec<Spanned<Ipv4Net>>,
+    pub remote_ts: Vec<Spanned<Cidr>>,
     #[serde(default)]
     pub esp_proposals: Vec<Spanned<String>>,
     #[serde(default)]
@@ -228,7 +256,7 @@ pub struct RawVirtualNetworkGateway {
     #[serde(default)]
     pub sku: Option<Spanned<String>>,
     /// The gateway's public IP: must be an address of one of the node's interfaces.
-    pub public_ip_address: Spanned<Ipv4Addr>,
+    pub public_ip_address: Spanned<Addr>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -242,7 +270,7 @@ pub struct RawVirtualNetwork {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RawAddressSpace {
-    pub address_prefixes: Vec<Spanned<Ipv4Net>>,
+    pub address_prefixes: Vec<Spanned<Cidr>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -250,7 +278,7 @@ pub struct RawAddressSpace {
 pub struct RawLocalNetworkGateway {
     #[serde(default)]
     pub name: Option<String>,
-    pub gateway_ip_address: Spanned<Ipv4Addr>,
+    pub gateway_ip_address: Spanned<Addr>,
     pub local_network_address_space: RawAddressSpace,
 }
 
@@ -305,5 +333,5 @@ pub struct RawProbe {
 #[serde(deny_unknown_fields)]
 pub struct RawPing {
     pub from: Spanned<String>,
-    pub to: Ipv4Addr,
+    pub to: Addr,
 }

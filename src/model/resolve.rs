@@ -35,7 +35,7 @@ pub enum LoadError {
 /// Parses lab text; `file` is used for messages and as the lab's source.
 pub fn parse(file: &Path, source: &str) -> Result<Lab, LabErrors> {
     let raw: RawLab = serde_saphyr::from_str(source).map_err(|e| LabErrors::from_parse(file, source, &e))?;
-    let mut r = Resolver { errors: Vec::new() };
+    let mut r = Resolver { errors: Vec::new(), iface_locs: HashMap::new() };
     let lab = r.lab(file, raw);
     if r.errors.is_empty() {
         Ok(lab)
@@ -46,6 +46,8 @@ pub fn parse(file: &Path, source: &str) -> Result<Lab, LabErrors> {
 
 struct Resolver {
     errors: Vec<LabError>,
+    /// Where each `node:interface` was declared, for errors found after resolution.
+    iface_locs: HashMap<(String, String), Location>,
 }
 
 fn valid_name(name: &str, max: usize) -> bool {
@@ -81,13 +83,14 @@ impl Resolver {
         if raw.nodes.0.is_empty() {
             self.errors.push(LabError { line: 1, column: 1, field: "nodes".into(), message: "the lab has no nodes".into(), hint: Some("at least a dut and an azure-gateway".into()) });
         }
+        let declared: HashSet<String> = raw.nodes.0.iter().map(|(k, _)| k.value.clone()).collect();
         let mut nodes = Vec::new();
         for (name, raw_node) in raw.nodes.0 {
             if let Some(node) = self.node(&name, raw_node) {
                 nodes.push(node);
             }
         }
-        let links = self.links(&raw.links, &nodes);
+        let links = self.links(&raw.links, &nodes, &declared);
         self.addresses(&nodes);
         let plan = self.plan(raw.run, &nodes);
         Lab { name: raw.name.value, description: raw.description, source: file.to_path_buf(), nodes, links, plan }
@@ -101,22 +104,23 @@ impl Resolver {
         }
         let mut interfaces = Vec::new();
         for (ifname, addr) in &raw.interfaces.0 {
+            self.iface_locs.insert((name.value.clone(), ifname.value.clone()), addr.referenced);
             let field = format!("{path}.interfaces.{}", ifname.value);
             if !valid_ifname(&ifname.value) {
                 self.err(&ifname.referenced, &field, format!("`{}` is not a usable interface name", ifname.value),
                     Some("1 to 15 characters of letters, digits, '_' or '-'; not `lo`, not starting with `ipsec` (reserved for the tunnel)"));
             }
-            let a = addr.value;
+            let a = addr.value.0;
             if a.prefix_len() < 31 && (a.addr() == a.network() || a.addr() == a.broadcast()) {
                 self.err(&addr.referenced, &field, format!("{a} is the network or broadcast address of its prefix, not a host address"),
                     Some("a host address with its prefix length, e.g. 10.10.0.1/16"));
             }
             interfaces.push(Interface { name: ifname.value.clone(), address: a });
         }
-        let gateway = raw.gateway.as_ref().map(|g| g.value);
+        let gateway = raw.gateway.as_ref().map(|g| g.value.0);
         if let Some(g) = &raw.gateway {
-            if !interfaces.iter().any(|i| i.address.contains(&g.value) && i.address.addr() != g.value) {
-                self.err(&g.referenced, format!("{path}.gateway"), format!("gateway {} is not on a subnet of any interface of `{}`", g.value, name.value),
+            if !interfaces.iter().any(|i| i.address.contains(&g.value.0) && i.address.addr() != g.value.0) {
+                self.err(&g.referenced, format!("{path}.gateway"), format!("gateway {} is not on a subnet of any interface of `{}`", g.value.0, name.value),
                     Some("an address in one of the node's interface subnets"));
             }
         }
@@ -134,7 +138,7 @@ impl Resolver {
                 self.err(&r.referenced, &field, format!("`via: {}` is neither an IPv4 address nor `tunnel`", r.value.via), Some("a next-hop address, or `tunnel` for the IPsec tunnel interface"));
                 continue;
             };
-            routes.push(Route { to: r.value.to.trunc(), via });
+            routes.push(Route { to: r.value.to.0.trunc(), via });
         }
 
         let kind_loc = &name.referenced;
@@ -159,7 +163,7 @@ impl Resolver {
                 }
             },
             "dut" => match raw.strongswan {
-                Some(sw) => NodeKind::Dut(self.strongswan(&format!("{path}.strongswan"), sw)),
+                Some(sw) => NodeKind::Dut(self.strongswan(&format!("{path}.strongswan"), &name.referenced, sw)),
                 None => {
                     self.err(&raw.kind.referenced, &path, "a dut needs a device profile", Some("a `strongswan:` section (connections and secrets, as in swanctl.conf)"));
                     return None;
@@ -211,10 +215,10 @@ impl Resolver {
         for pf in &raw.port_forwards {
             let field = format!("{path}.nat.port_forwards");
             let protocol = self.protocol(&pf.referenced, &field, &pf.value.protocol);
-            if !interfaces.iter().any(|i| i.address.contains(&pf.value.to)) {
-                self.err(&pf.referenced, &field, format!("forward target {} is not on a subnet of this router", pf.value.to), Some("an address on one of the router's LAN subnets"));
+            if !interfaces.iter().any(|i| i.address.contains(&pf.value.to.0)) {
+                self.err(&pf.referenced, &field, format!("forward target {} is not on a subnet of this router", pf.value.to.0), Some("an address on one of the router's LAN subnets"));
             }
-            port_forwards.push(PortForward { protocol, port: pf.value.port, to: pf.value.to, to_port: pf.value.to_port.unwrap_or(pf.value.port) });
+            port_forwards.push(PortForward { protocol, port: pf.value.port, to: pf.value.to.0, to_port: pf.value.to_port.unwrap_or(pf.value.port) });
         }
         let mut drops = Vec::new();
         for d in &raw.drop {
@@ -245,10 +249,10 @@ impl Resolver {
         list.iter().map(|p| p.value.clone()).collect()
     }
 
-    fn strongswan(&mut self, path: &str, raw: RawStrongswan) -> StrongswanProfile {
+    fn strongswan(&mut self, path: &str, loc: &Location, raw: RawStrongswan) -> StrongswanProfile {
         let mut connections = Vec::new();
         if raw.connections.0.is_empty() {
-            self.errors.push(LabError { line: 0, column: 0, field: format!("{path}.connections"), message: "no connections".into(), hint: Some("one connection towards the Azure gateway".into()) });
+            self.err(loc, format!("{path}.connections"), "the profile has no connections", Some("one connection towards the Azure gateway"));
         }
         for (name, c) in raw.connections.0 {
             let cpath = format!("{path}.connections.{}", name.value);
@@ -292,8 +296,8 @@ impl Resolver {
                 }
                 children.push(Child {
                     name: child_name.value,
-                    local_ts: ch.local_ts.iter().map(|t| t.value.trunc()).collect(),
-                    remote_ts: ch.remote_ts.iter().map(|t| t.value.trunc()).collect(),
+                    local_ts: ch.local_ts.iter().map(|t| t.value.0.trunc()).collect(),
+                    remote_ts: ch.remote_ts.iter().map(|t| t.value.0.trunc()).collect(),
                     esp_proposals: esp,
                     // Deterministic rekeying when the profile sets a rekey time (lab notes,
                     // Surprises 1: life_time alone yields a negative rekey time).
@@ -344,19 +348,19 @@ impl Resolver {
             Some(s) => self.azure_enum(&format!("{gpath}.sku"), s, Sku::parse),
             None => Some(Sku::VpnGw1AZ),
         };
-        let public_ip = g.public_ip_address.value;
+        let public_ip = g.public_ip_address.value.0;
         if !interfaces.iter().any(|i| i.address.addr() == public_ip) {
             self.err(&g.public_ip_address.referenced, format!("{gpath}.publicIpAddress"), format!("{public_ip} is not an address of this node's interfaces"), Some("the address of the gateway's internet-facing interface"));
         }
-        let vnet_prefixes: Vec<Ipv4Net> = raw.vnet.address_space.address_prefixes.iter().map(|p| p.value.trunc()).collect();
+        let vnet_prefixes: Vec<Ipv4Net> = raw.vnet.address_space.address_prefixes.iter().map(|p| p.value.0.trunc()).collect();
         if vnet_prefixes.is_empty() {
             self.err(&g.vpn_type.referenced, format!("{path}.virtualNetwork.addressSpace.addressPrefixes"), "the virtual network has no address space", Some("e.g. [10.20.0.0/16]"));
         }
         let lng = &raw.local_gateway;
-        let lng_prefixes: Vec<Ipv4Net> = lng.local_network_address_space.address_prefixes.iter().map(|p| p.value.trunc()).collect();
+        let lng_prefixes: Vec<Ipv4Net> = lng.local_network_address_space.address_prefixes.iter().map(|p| p.value.0.trunc()).collect();
         for p in &lng.local_network_address_space.address_prefixes {
-            if vnet_prefixes.iter().any(|v| v.contains(&p.value.network()) || p.value.contains(&v.network())) {
-                self.err(&p.referenced, format!("{path}.localNetworkGateway.localNetworkAddressSpace.addressPrefixes"), format!("{} overlaps the virtual network's address space", p.value), Some("on-premises prefixes that do not overlap the VNet"));
+            if vnet_prefixes.iter().any(|v| v.contains(&p.value.0.network()) || p.value.0.contains(&v.network())) {
+                self.err(&p.referenced, format!("{path}.localNetworkGateway.localNetworkAddressSpace.addressPrefixes"), format!("{} overlaps the virtual network's address space", p.value.0), Some("on-premises prefixes that do not overlap the VNet"));
             }
         }
 
@@ -455,7 +459,7 @@ impl Resolver {
             vnet_prefixes,
             local_gateway: LocalNetworkGateway {
                 name: lng.name.clone().unwrap_or_else(|| "local-network-gateway".to_string()),
-                gateway_ip: lng.gateway_ip_address.value,
+                gateway_ip: lng.gateway_ip_address.value.0,
                 prefixes: lng_prefixes,
             },
             connection: AzureConnection { name: conn_name, protocol, shared_key: c.shared_key.value.clone(), policy, dpd_timeout_seconds, mode: mode? },
@@ -466,7 +470,8 @@ impl Resolver {
     }
 
     /// Links join two declared interfaces on the same subnet; every interface is used once.
-    fn links(&mut self, raw: &[Spanned<RawLink>], nodes: &[Node]) -> Vec<Link> {
+    fn links(&mut self, raw: &[Spanned<RawLink>], nodes: &[Node], declared: &HashSet<String>) -> Vec<Link> {
+        let errors_before = self.errors.len();
         let by_name: HashMap<&str, &Node> = nodes.iter().map(|n| (n.name.as_str(), n)).collect();
         let mut used: HashMap<(String, String), usize> = HashMap::new();
         let mut links = Vec::new();
@@ -483,7 +488,11 @@ impl Resolver {
                     continue;
                 };
                 let Some(n) = by_name.get(node) else {
-                    let mut names: Vec<&str> = by_name.keys().copied().collect();
+                    if declared.contains(node) {
+                        // Declared but invalid: its own error has been reported already.
+                        continue;
+                    }
+                    let mut names: Vec<&str> = declared.iter().map(String::as_str).collect();
                     names.sort();
                     self.err(&ep.referenced, &field, format!("link to a missing node `{node}`"), Some(&format!("one of the lab's nodes: {}", names.join(", "))));
                     continue;
@@ -507,10 +516,16 @@ impl Resolver {
                 links.push(Link { a: a.clone(), b: b.clone() });
             }
         }
-        for n in nodes {
+        // An unconnected interface is usually the echo of a broken link; report it only when
+        // the links themselves are fine.
+        let links_ok = self.errors.len() == errors_before;
+        for n in nodes.iter().filter(|_| links_ok) {
             for ifc in &n.interfaces {
-                if !used.contains_key(&(n.name.clone(), ifc.name.clone())) {
-                    self.errors.push(LabError { line: 0, column: 0, field: format!("nodes.{}.interfaces.{}", n.name, ifc.name), message: format!("interface {}:{} is not connected by any link", n.name, ifc.name), hint: Some(format!("add `- endpoints: [{}:{}, other-node:interface]` under links", n.name, ifc.name)) });
+                let key = (n.name.clone(), ifc.name.clone());
+                if !used.contains_key(&key) {
+                    let loc = self.iface_locs.get(&key).copied().unwrap_or(Location::UNKNOWN);
+                    let hint = format!("add `- endpoints: [{}:{}, other-node:interface]` under links", n.name, ifc.name);
+                    self.err(&loc, format!("nodes.{}.interfaces.{}", n.name, ifc.name), format!("interface {}:{} is not connected by any link", n.name, ifc.name), Some(&hint));
                 }
             }
         }
@@ -524,7 +539,8 @@ impl Resolver {
             for i in &n.interfaces {
                 let here = format!("{}:{}", n.name, i.name);
                 if let Some(prev) = seen.insert(i.address.addr(), here.clone()) {
-                    self.errors.push(LabError { line: 0, column: 0, field: format!("nodes.{}.interfaces.{}", n.name, i.name), message: format!("address {} is used by both {prev} and {here}", i.address.addr()), hint: Some("every interface needs its own address".into()) });
+                    let loc = self.iface_locs.get(&(n.name.clone(), i.name.clone())).copied().unwrap_or(Location::UNKNOWN);
+                    self.err(&loc, format!("nodes.{}.interfaces.{}", n.name, i.name), format!("address {} is used by both {prev} and {here}", i.address.addr()), Some("every interface needs its own address"));
                 }
             }
         }
@@ -554,7 +570,7 @@ impl Resolver {
             if !names.contains(from.value.as_str()) {
                 self.err(&from.referenced, "run.probes.ping.from", format!("no node `{}`", from.value), Some("the name of a host node"));
             }
-            probes.push(Ping { from: from.value.clone(), to: p.value.ping.to });
+            probes.push(Ping { from: from.value.clone(), to: p.value.ping.to.0 });
         }
         RunPlan { initiator: init.value.clone(), probes }
     }

@@ -280,6 +280,10 @@ impl LabRun {
             w.abort();
         }
         let mut errors = Vec::new();
+        // Signal every daemon first, then reap: their exits overlap instead of queueing.
+        for d in self.daemons.values_mut() {
+            d.charon.signal_kill();
+        }
         for d in self.daemons.values_mut() {
             if let Err(e) = d.charon.kill() {
                 errors.push(e.to_string());

@@ -145,6 +145,11 @@ impl Charon {
         }
     }
 
+    /// Sends SIGKILL without waiting (see [`Charon::kill`] for why SIGKILL).
+    pub fn signal_kill(&mut self) {
+        let _ = self.child.kill();
+    }
+
     /// Kills and reaps the daemon. SIGKILL, not SIGTERM: a lab's daemon holds no state worth
     /// a graceful shutdown, and SIGTERM took up to 1.7 s for a daemon that had SAs (crate
     /// survey §3) against ~8 ms for SIGKILL (lab notes §0).

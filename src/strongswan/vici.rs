@@ -6,7 +6,8 @@
 //! `vici_socket.[ch]`):
 //!
 //! * A frame is a 4-byte big-endian length (not counting itself) followed by
-//!   the packet. charon refuses frames longer than 512 KiB
+//!   the packet (`vici_socket.h` says "2 byte" in a comment; the code uses a
+//!   `uint32_t`). charon refuses frames longer than 512 KiB
 //!   (`VICI_MESSAGE_SIZE_MAX`) and drops the connection when it sees one.
 //! * A packet is one byte of type ([`Packet`]), then for named types
 //!   (command request, event register/unregister, event) a `u8` length and
@@ -17,7 +18,9 @@
 //! The decoder here is deliberately stricter than charon's own parser: it
 //! rejects unbalanced sections and lists and truncated values instead of
 //! silently stopping, because a half-understood response is worse for a test
-//! tool than a clear error naming the byte offset.
+//! tool than a clear error naming the byte offset. Names must be UTF-8
+//! (charon itself only accepts printable names) and sections may nest at most
+//! [`MAX_DEPTH`] levels.
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -423,7 +426,9 @@ fn decode_message_at(bytes: &[u8], base: usize) -> Result<Section, ViciError> {
             if t != EL_LIST_ITEM && t != EL_LIST_END && (1..=6).contains(&t) {
                 return Err(malformed(
                     at,
-                    format!("element type {t} inside list '{name}'; only list items may appear there"),
+                    format!(
+                        "element type {t} inside list '{name}'; only list items may appear there"
+                    ),
                 ));
             }
         }
@@ -626,9 +631,15 @@ pub struct Client {
 enum Incoming {
     /// A CMD_RESPONSE or CMD_UNKNOWN; `remaining` is the number of commands
     /// still unanswered after this one (0: it answers the latest command).
-    Response { packet: Packet, remaining: usize },
+    Response {
+        packet: Packet,
+        remaining: usize,
+    },
     /// An EVENT_CONFIRM or EVENT_UNKNOWN, `remaining` as above.
-    Confirm { packet: Packet, remaining: usize },
+    Confirm {
+        packet: Packet,
+        remaining: usize,
+    },
     Event(String, Section),
 }
 
@@ -874,8 +885,15 @@ impl Client {
     }
 
     /// Register for `event` and wait for charon's confirmation.
+    ///
+    /// Registering an event that is already registered on this connection is
+    /// a no-op: charon keeps one entry per registration and would deliver
+    /// every event twice.
     pub async fn register(&mut self, event: &str) -> Result<(), ViciError> {
         self.check_usable()?;
+        if self.registered.iter().any(|r| r == event) {
+            return Ok(());
+        }
         self.send(&Packet::EventRegister(event.to_string())).await?;
         self.pending_confirms
             .push_back(PendingOp::Register(event.to_string()));
@@ -894,7 +912,10 @@ impl Client {
 
     async fn await_confirm(&mut self, event: &str) -> Result<(), ViciError> {
         loop {
-            match self.next_incoming("an event (un)registration confirmation").await? {
+            match self
+                .next_incoming("an event (un)registration confirmation")
+                .await?
+            {
                 Incoming::Confirm {
                     packet,
                     remaining: 0,
@@ -1017,7 +1038,9 @@ mod tests {
 
     #[test]
     fn binary_values_round_trip() {
-        let s = Section::new().kv("bin", [0u8, 255, 10]).list("l", [[0u8, 1]]);
+        let s = Section::new()
+            .kv("bin", [0u8, 255, 10])
+            .list("l", [[0u8, 1]]);
         assert_eq!(decode_message(&encode_message(&s).unwrap()).unwrap(), s);
         assert_eq!(s.str("bin").as_deref(), Some("\u{0}\u{fffd}\n"));
     }
@@ -1066,8 +1089,14 @@ mod tests {
             [0, 0, 0, 5, 3, 3, b'l', b'o', b'g']
         );
         assert_eq!(encode_packet(&Packet::CmdUnknown).unwrap(), [0, 0, 0, 1, 2]);
-        assert_eq!(encode_packet(&Packet::EventConfirm).unwrap(), [0, 0, 0, 1, 5]);
-        assert_eq!(encode_packet(&Packet::EventUnknown).unwrap(), [0, 0, 0, 1, 6]);
+        assert_eq!(
+            encode_packet(&Packet::EventConfirm).unwrap(),
+            [0, 0, 0, 1, 5]
+        );
+        assert_eq!(
+            encode_packet(&Packet::EventUnknown).unwrap(),
+            [0, 0, 0, 1, 6]
+        );
         assert_eq!(
             encode_packet(&Packet::CmdResponse(Section::new().kv("a", "b"))).unwrap(),
             [0, 0, 0, 7, 1, 3, 1, b'a', 0, 1, b'b']
@@ -1112,9 +1141,14 @@ mod tests {
         // Truncated list item.
         let (off, _) = malformed_at(decode_message(&[4, 1, b'l', 5, 0, 3, b'x', 6]));
         assert_eq!(off, 6);
-        // Every strict prefix of the sample is an error, never a panic.
+        // Every strict prefix of the sample is an error, never a panic,
+        // those ending right after a complete top-level element.
         for n in 1..SAMPLE_BYTES.len() {
-            assert!(decode_message(&SAMPLE_BYTES[..n]).is_err(), "prefix {n}");
+            assert_eq!(
+                decode_message(&SAMPLE_BYTES[..n]).is_ok(),
+                n == 6 || n == 29,
+                "prefix {n}"
+            );
         }
     }
 
@@ -1230,7 +1264,7 @@ mod tests {
         assert_eq!(off, 2);
         // Offsets inside an event's message count from the packet body start.
         let (off, what) = malformed_at(decode_packet(&[7, 1, b'e', 3, 1, b'k', 0, 9]));
-        assert_eq!(off, 6);
+        assert_eq!(off, 8);
         assert!(what.contains("truncated value"), "{what}");
         let (off, _) = malformed_at(decode_packet(&[1, 2]));
         assert_eq!(off, 1);
@@ -1267,7 +1301,10 @@ mod tests {
             offset: 12,
             what: "unknown element type 9".into(),
         };
-        assert_eq!(e.to_string(), "malformed VICI data at byte 12: unknown element type 9");
+        assert_eq!(
+            e.to_string(),
+            "malformed VICI data at byte 12: unknown element type 9"
+        );
     }
 
     // ---- Client against a fake charon --------------------------------------
@@ -1368,11 +1405,23 @@ mod tests {
             )
             .await;
             read_frame(&mut s).await;
-            send(&mut s, Packet::CmdResponse(Section::new().kv("success", "yes"))).await;
+            send(
+                &mut s,
+                Packet::CmdResponse(Section::new().kv("success", "yes")),
+            )
+            .await;
             read_frame(&mut s).await;
-            send(&mut s, Packet::CmdResponse(Section::new().list("conns", ["a"]))).await;
+            send(
+                &mut s,
+                Packet::CmdResponse(Section::new().list("conns", ["a"])),
+            )
+            .await;
             read_frame(&mut s).await;
-            send(&mut s, Packet::CmdResponse(Section::new().kv("success", "no"))).await;
+            send(
+                &mut s,
+                Packet::CmdResponse(Section::new().kv("success", "no")),
+            )
+            .await;
         })
         .await;
         let mut c = Client::connect(&sock.path()).await.unwrap();
@@ -1397,7 +1446,10 @@ mod tests {
     async fn streamed_collects_events_until_response() {
         let sock = TempSock::new("streamed");
         let server = fake_charon(&sock, |mut s| async move {
-            assert_eq!(read_frame(&mut s).await, Packet::EventRegister("list-sa".into()));
+            assert_eq!(
+                read_frame(&mut s).await,
+                Packet::EventRegister("list-sa".into())
+            );
             send(&mut s, Packet::EventConfirm).await;
             match read_frame(&mut s).await {
                 Packet::CmdRequest { command, message } => {
@@ -1407,12 +1459,19 @@ mod tests {
                 other => panic!("unexpected {other:?}"),
             }
             for i in 0..3 {
-                send(&mut s, event("list-sa", Section::new().kv("n", i.to_string()))).await;
+                send(
+                    &mut s,
+                    event("list-sa", Section::new().kv("n", i.to_string())),
+                )
+                .await;
                 // An event of another kind is not handed to the callback.
                 send(&mut s, event("ike-updown", Section::new())).await;
             }
             send(&mut s, Packet::CmdResponse(Section::new())).await;
-            assert_eq!(read_frame(&mut s).await, Packet::EventUnregister("list-sa".into()));
+            assert_eq!(
+                read_frame(&mut s).await,
+                Packet::EventUnregister("list-sa".into())
+            );
             send(&mut s, Packet::EventConfirm).await;
         })
         .await;
@@ -1439,7 +1498,11 @@ mod tests {
             read_frame(&mut s).await;
             send(&mut s, Packet::EventConfirm).await;
             read_frame(&mut s).await;
-            send(&mut s, event("control-log", Section::new().kv("msg", "sending packet"))).await;
+            send(
+                &mut s,
+                event("control-log", Section::new().kv("msg", "sending packet")),
+            )
+            .await;
             send(
                 &mut s,
                 Packet::CmdResponse(
@@ -1449,7 +1512,10 @@ mod tests {
                 ),
             )
             .await;
-            assert_eq!(read_frame(&mut s).await, Packet::EventUnregister("control-log".into()));
+            assert_eq!(
+                read_frame(&mut s).await,
+                Packet::EventUnregister("control-log".into())
+            );
             send(&mut s, Packet::EventConfirm).await;
         })
         .await;
@@ -1473,7 +1539,10 @@ mod tests {
     async fn request_skips_interleaved_events() {
         let sock = TempSock::new("interleave");
         let server = fake_charon(&sock, |mut s| async move {
-            assert_eq!(read_frame(&mut s).await, Packet::EventRegister("ike-updown".into()));
+            assert_eq!(
+                read_frame(&mut s).await,
+                Packet::EventRegister("ike-updown".into())
+            );
             // An event racing the confirmation is kept for next_event().
             send(&mut s, event("ike-updown", Section::new().kv("early", "1"))).await;
             send(&mut s, Packet::EventConfirm).await;
@@ -1485,6 +1554,8 @@ mod tests {
         })
         .await;
         let mut c = Client::connect(&sock.path()).await.unwrap();
+        c.register("ike-updown").await.unwrap();
+        // Already registered: nothing is sent (the fake would choke on it).
         c.register("ike-updown").await.unwrap();
         let r = c.request("stats", Section::new()).await.unwrap();
         assert_eq!(r.str("ok").as_deref(), Some("1"));
@@ -1550,8 +1621,16 @@ mod tests {
         let server = fake_charon(&sock, |mut s| async move {
             read_frame(&mut s).await; // "slow", answered only later
             read_frame(&mut s).await; // "fast"
-            send(&mut s, Packet::CmdResponse(Section::new().kv("for", "slow"))).await;
-            send(&mut s, Packet::CmdResponse(Section::new().kv("for", "fast"))).await;
+            send(
+                &mut s,
+                Packet::CmdResponse(Section::new().kv("for", "slow")),
+            )
+            .await;
+            send(
+                &mut s,
+                Packet::CmdResponse(Section::new().kv("for", "fast")),
+            )
+            .await;
         })
         .await;
         let mut c = Client::connect(&sock.path()).await.unwrap();

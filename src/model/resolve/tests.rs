@@ -1,0 +1,162 @@
+//! Lab-file validation: the shipped lab resolves as intended, and every kind of mistake gets
+//! its message (snapshotted, so a change in wording is a reviewed change).
+
+use std::path::Path;
+
+use super::parse;
+use crate::model::{IkeVersion, NextHop, NodeKind};
+
+const SHIPPED: &str = include_str!("../../../labs/azure-paloalto/lab.yaml");
+const FILE: &str = "labs/azure-paloalto/lab.yaml";
+
+/// The shipped lab with one edit; panics if the edit does not apply, so a test can never
+/// silently check the unmodified file.
+fn edited(from: &str, to: &str) -> String {
+    assert!(SHIPPED.contains(from), "edit target not found in the shipped lab: {from}");
+    SHIPPED.replacen(from, to, 1)
+}
+
+fn errors(text: &str) -> String {
+    match parse(Path::new(FILE), text) {
+        Ok(_) => panic!("the lab was accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn shipped_lab_resolves() {
+    let lab = parse(Path::new(FILE), SHIPPED).unwrap();
+    assert_eq!(lab.name, "azure-paloalto");
+    let names: Vec<&str> = lab.nodes.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["lan-pc", "firewall", "branch-nat", "internet", "azure-gw", "azure-vm"]);
+    assert_eq!(lab.links.len(), 5);
+    assert_eq!(lab.plan.initiator, "firewall");
+    assert_eq!(lab.plan.probes.len(), 2);
+
+    let gw = lab.node("azure-gw").unwrap();
+    let NodeKind::AzureGateway(site) = &gw.kind else { panic!("azure-gw is not an azure-gateway") };
+    let conn = &site.profile.connections[0];
+    assert_eq!(conn.version, IkeVersion::V2);
+    assert_eq!(conn.proposals, ["aes256-sha256-modp2048"]);
+    assert_eq!(conn.children[0].esp_proposals, ["aes256-sha256"]);
+    assert_eq!(conn.remote_addrs, ["203.0.113.10"]);
+    assert_eq!(conn.children[0].local_ts[0].to_string(), "0.0.0.0/0");
+    // The LNG prefix becomes a route into the tunnel, as Azure installs it.
+    assert!(gw.routes.iter().any(|r| r.to.to_string() == "10.10.0.0/16" && r.via == NextHop::Tunnel));
+    assert_eq!(site.profile.secrets[0].secret, "S2sVpnAzure!Psk#2026");
+
+    let fw = lab.node("firewall").unwrap();
+    assert!(fw.routes.iter().any(|r| r.to.to_string() == "10.20.0.0/16" && r.via == NextHop::Tunnel));
+}
+
+#[test]
+fn malformed_yaml() {
+    insta::assert_snapshot!(errors(&edited("    kind: host\n    interfaces:\n      eth0: 10.10.0.5/16", "    kind: host\n    interfaces: [eth0: 10.10.0.5/16")));
+}
+
+#[test]
+fn unknown_field() {
+    insta::assert_snapshot!(errors(&edited("    kind: nat-router\n", "    kind: nat-router\n    colour: blue\n")));
+}
+
+#[test]
+fn unknown_azure_property() {
+    insta::assert_snapshot!(errors(&edited("        vpnType: RouteBased", "        vpnTyp: RouteBased")));
+}
+
+#[test]
+fn invalid_cidr() {
+    insta::assert_snapshot!(errors(&edited("eth0: 10.20.0.4/16", "eth0: 10.20.0.400/16")));
+}
+
+#[test]
+fn network_address_on_an_interface() {
+    insta::assert_snapshot!(errors(&edited("eth0: 10.20.0.4/16", "eth0: 10.20.0.0/16")));
+}
+
+#[test]
+fn duplicate_node_name() {
+    insta::assert_snapshot!(errors(&edited("  azure-vm:\n", "  lan-pc:\n")));
+}
+
+#[test]
+fn link_to_missing_node() {
+    insta::assert_snapshot!(errors(&edited("[azure-gw:vnet, azure-vm:eth0]", "[azure-gw:vnet, azure-vn:eth0]")));
+}
+
+#[test]
+fn link_to_missing_interface() {
+    insta::assert_snapshot!(errors(&edited("[lan-pc:eth0, firewall:lan]", "[lan-pc:eth0, firewall:inside]")));
+}
+
+#[test]
+fn unknown_kind() {
+    insta::assert_snapshot!(errors(&edited("    kind: router\n", "    kind: switch\n")));
+}
+
+#[test]
+fn bad_proposal_keyword() {
+    insta::assert_snapshot!(errors(&edited("proposals: [aes256-sha256-modp2048]", "proposals: [aes256-sha265-modp2048]")));
+}
+
+#[test]
+fn gateway_off_subnet() {
+    insta::assert_snapshot!(errors(&edited("    gateway: 10.10.0.1\n", "    gateway: 10.11.0.1\n")));
+}
+
+#[test]
+fn azure_value_not_in_azure_vocabulary() {
+    insta::assert_snapshot!(errors(&edited("dhGroup: DHGroup14", "dhGroup: DH14")));
+}
+
+#[test]
+fn azure_shared_key_with_a_space() {
+    let text = SHIPPED.replace("sharedKey: \"S2sVpnAzure!Psk#2026\"", "sharedKey: \"S2sVpnAzure!Psk#2026 \"");
+    insta::assert_snapshot!(errors(&text));
+}
+
+#[test]
+fn azure_dpd_timeout_out_of_range() {
+    insta::assert_snapshot!(errors(&edited("dpdTimeoutSeconds: 45", "dpdTimeoutSeconds: 5")));
+}
+
+#[test]
+fn azure_custom_policy_on_basic_sku() {
+    insta::assert_snapshot!(errors(&edited("sku: VpnGw2AZ", "sku: Basic")));
+}
+
+#[test]
+fn azure_gcm_integrity_mismatch() {
+    insta::assert_snapshot!(errors(&edited("ipsecEncryption: AES256", "ipsecEncryption: GCMAES256")));
+}
+
+#[test]
+fn duplicate_address() {
+    insta::assert_snapshot!(errors(&edited("eth0: 10.20.0.4/16", "eth0: 10.20.0.1/16").replace("    gateway: 10.20.0.1\n\nlinks", "\nlinks")));
+}
+
+#[test]
+fn link_between_subnets() {
+    insta::assert_snapshot!(errors(&edited("wan: 172.16.0.2/30", "wan: 172.16.0.6/30").replace("gateway: 172.16.0.1", "gateway: 172.16.0.5")));
+}
+
+#[test]
+fn unconnected_interface() {
+    insta::assert_snapshot!(errors(&edited("  - endpoints: [azure-gw:vnet, azure-vm:eth0]\n", "")));
+}
+
+#[test]
+fn initiator_without_ike_daemon() {
+    insta::assert_snapshot!(errors(&edited("initiator: firewall", "initiator: lan-pc")));
+}
+
+#[test]
+fn several_problems_are_all_reported() {
+    let text = edited("dhGroup: DHGroup14", "dhGroup: DH14").replace("eth0: 10.20.0.4/16", "eth0: 10.20.0.400/16");
+    // A syntax-level error stops at the first problem; resolution errors are collected.
+    assert!(errors(&text).contains("invalid IP address") || errors(&text).contains("10.20.0.400"));
+    let text = edited("dhGroup: DHGroup14", "dhGroup: DH14").replace("dpdTimeoutSeconds: 45", "dpdTimeoutSeconds: 4000");
+    let out = errors(&text);
+    assert!(out.contains("2 problems in"), "{out}");
+    insta::assert_snapshot!(out);
+}
