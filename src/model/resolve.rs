@@ -19,7 +19,8 @@ const KINDS: &str = "host (LAN PC, Azure VM), router (plain IP router), nat-rout
 
 /// Reads and validates a lab file. `path` may name the folder or the `lab.yaml` in it.
 pub fn load(path: &Path) -> Result<Lab, LoadError> {
-    let file = if path.is_dir() { path.join("lab.yaml") } else { path.to_path_buf() };
+    let names_a_file = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+    let file = if path.is_dir() || !names_a_file { path.join("lab.yaml") } else { path.to_path_buf() };
     let source = std::fs::read_to_string(&file).map_err(|e| LoadError::Read { file: file.clone(), error: e })?;
     parse(&file, &source).map_err(LoadError::Invalid)
 }

@@ -26,9 +26,13 @@ pub struct Outcome {
 
 async fn drive(run: &mut LabRun) -> Result<(Vec<verdict::Verdict>, std::collections::BTreeMap<String, Vec<crate::strongswan::sas::IkeSa>>)> {
     run.build_topology().await?;
+    run.pause_point("namespaces and links").await;
     run.start_daemons().await?;
+    run.pause_point("daemons ready").await;
     run.load_configs().await?;
+    run.pause_point("configs loaded").await;
     let initiated = run.initiate().await?;
+    run.pause_point("tunnel up").await;
     let before = run.all_sas().await?;
     let mut pings = Vec::new();
     let probes = run.lab.plan.probes.clone();

@@ -45,6 +45,8 @@ impl Default for Timeouts {
     }
 }
 
+const PAUSE: Duration = Duration::from_secs(60);
+
 /// The data path this build uses, and what that means for results (named in every report).
 pub const DATA_PATH: &str = "kernel-libipsec";
 pub const DATA_PATH_LIMITS: &str = "userspace ESP over the TUN device ipsec0: ESP is always UDP-encapsulated (port 4500), tunnel MTU fixed at 1400, no trap/acquire";
@@ -121,6 +123,17 @@ impl LabRun {
         let now = Instant::now();
         self.phases.push(PhaseTime { phase, ms: (now - self.phase_start).as_secs_f64() * 1000.0 });
         self.phase_start = now;
+    }
+
+    /// `VPNLAB_PAUSE_AFTER=<phase>` holds the run for up to a minute after that phase: to look
+    /// at a half-built lab (teaching), and for tests that interrupt a bring-up. The pause does
+    /// not count towards the next phase's time.
+    pub async fn pause_point(&mut self, phase: &str) {
+        if std::env::var("VPNLAB_PAUSE_AFTER").ok().as_deref() == Some(phase) {
+            eprintln!("paused after `{phase}` for 60 s (VPNLAB_PAUSE_AFTER); Ctrl-C removes the lab");
+            tokio::time::sleep(PAUSE).await;
+            self.phase_start = Instant::now();
+        }
     }
 
     /// Namespaces, links, addresses, routes and the NAT routers' rulesets.

@@ -1,0 +1,44 @@
+# vpnlab: two commands on a fresh machine (as root):
+#   make demo   install what is missing, build, run the shipped lab's healthy scenario
+#   make test   install what is missing, build, run every test
+# Both install missing Debian packages with apt-get (after apt-get update), never by hand.
+
+CARGO ?= cargo
+BIN := target/release/vpnlab
+# The runtime needs these; tests also need util-linux's setpriv (to run as a non-root user).
+DEBS := strongswan-charon libcharon-extra-plugins libstrongswan-extra-plugins nftables iproute2 iputils-ping util-linux
+
+.PHONY: all deps build demo test bench clean
+
+all: build
+
+# Installs only what is missing, so a prepared machine does not touch the network.
+deps:
+	@missing=""; \
+	for p in $(DEBS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+		echo "Debian packages present: $(DEBS)"; \
+	fi
+
+build:
+	$(CARGO) build --release --locked
+
+demo: deps build
+	./$(BIN) run labs/azure-paloalto
+
+# Unit tests, then the integration tests (as root, in namespaces). Under CI=true a test that
+# needs root and cannot have it fails instead of skipping.
+test: deps
+	$(CARGO) build --locked
+	$(CARGO) test --locked
+
+bench: deps build
+	./$(BIN) bench labs/azure-paloalto --runs 30
+
+clean:
+	$(CARGO) clean
