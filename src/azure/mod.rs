@@ -15,6 +15,7 @@ use crate::model::lab::{Auth, Child, Connection, IkeVersion, Secret, StrongswanP
 #[derive(Debug, Clone)]
 pub struct AzureSite {
     pub gateway: VirtualNetworkGateway,
+    pub vnet_name: String,
     pub vnet_prefixes: Vec<Ipv4Net>,
     pub local_gateway: LocalNetworkGateway,
     pub connection: AzureConnection,
@@ -303,6 +304,35 @@ pub const IKE_SA_LIFETIME_SECONDS: u64 = 28_800;
 pub const DEFAULT_CHILD_SA_LIFETIME_SECONDS: u64 = 27_000;
 
 impl AzureSite {
+    /// The resources in Azure's words, one line each, for status tables.
+    pub fn summary(&self) -> Vec<String> {
+        let join = |v: &[Ipv4Net]| v.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ");
+        let c = &self.connection;
+        let policy = match &c.policy {
+            None => "Default policy".to_string(),
+            Some(p) => format!(
+                "custom policy IKE {}/{}/{}, IPsec {}/{}/{}, {} s",
+                p.ike_encryption.azure_name(),
+                p.ike_integrity.azure_name(),
+                p.dh_group.azure_name(),
+                p.ipsec_encryption.azure_name(),
+                p.ipsec_integrity.azure_name(),
+                p.pfs_group.azure_name(),
+                p.sa_life_time_seconds
+            ),
+        };
+        let protocol = match c.protocol {
+            IkeVersion::V1 => "IKEv1",
+            _ => "IKEv2",
+        };
+        vec![
+            format!("gateway {} ({}, {}) {}", self.gateway.name, self.gateway.vpn_type.azure_name(), self.gateway.sku.azure_name(), self.gateway.public_ip),
+            format!("vnet {} [{}]", self.vnet_name, join(&self.vnet_prefixes)),
+            format!("local network gateway {} {} [{}]", self.local_gateway.name, self.local_gateway.gateway_ip, join(&self.local_gateway.prefixes)),
+            format!("connection {}: {protocol}, {policy}, DPD {} s, {} mode", c.name, c.dpd_timeout_seconds, c.mode.azure_name()),
+        ]
+    }
+
     /// Builds the charon configuration of the simulated gateway.
     pub fn build_profile(&mut self) {
         let (ike, esp, child_life) = match &self.connection.policy {

@@ -8,4 +8,4 @@ pub mod raw;
 pub mod resolve;
 
 pub use lab::*;
-pub use resolve::{load, parse, LoadError};
+pub use resolve::{load, parse};

@@ -457,6 +457,7 @@ impl Resolver {
                 sku: sku?,
                 public_ip,
             },
+            vnet_name: raw.vnet.name.clone().unwrap_or_else(|| "vnet".to_string()),
             vnet_prefixes,
             local_gateway: LocalNetworkGateway {
                 name: lng.name.clone().unwrap_or_else(|| "local-network-gateway".to_string()),

@@ -47,6 +47,7 @@ pub struct DataPath {
 pub struct RunReport {
     pub schema: &'static str,
     pub lab: String,
+    pub description: Option<String>,
     pub run_id: String,
     pub result: RunResult,
     pub data_path: DataPath,
@@ -78,7 +79,11 @@ impl RunReport {
     /// The terminal rendering.
     pub fn to_table(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "lab {} · run {} · data path {} ({})\n", self.lab, self.run_id, self.data_path.name, self.data_path.limits);
+        let _ = writeln!(out, "lab {} · run {} · data path {} ({})", self.lab, self.run_id, self.data_path.name, self.data_path.limits);
+        if let Some(d) = &self.description {
+            let _ = writeln!(out, "{}", d.trim());
+        }
+        let _ = writeln!(out);
         if !self.verdicts.is_empty() {
             let mut b = Builder::default();
             b.push_record(["check", "node", "result", "evidence"]);

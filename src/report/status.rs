@@ -6,7 +6,7 @@ use serde::Serialize;
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
-use crate::model::{Lab, NextHop};
+use crate::model::{Lab, NextHop, NodeKind};
 use crate::run::state::{is_alive, RunState};
 use crate::strongswan::sas::IkeSa;
 use crate::topology::netns::ns_name;
@@ -43,6 +43,36 @@ pub struct NodeStatus {
     pub namespace: String,
     pub interfaces: Vec<String>,
     pub routes: Vec<String>,
+    /// What the node is configured as: the Azure resources, the DUT's connections, the NAT.
+    pub config: Vec<String>,
+}
+
+fn config_of(kind: &NodeKind) -> Vec<String> {
+    match kind {
+        NodeKind::Host | NodeKind::Router => Vec::new(),
+        NodeKind::NatRouter(nat) => vec![format!(
+            "masquerade out {}, {} port forwards, {} drop rules",
+            nat.masquerade,
+            nat.port_forwards.len(),
+            nat.drops.len()
+        )],
+        NodeKind::AzureGateway(site) => site.summary(),
+        NodeKind::Dut(p) => p
+            .connections
+            .iter()
+            .map(|c| {
+                let children: Vec<String> = c
+                    .children
+                    .iter()
+                    .map(|ch| {
+                        let ts = |v: &[ipnet::Ipv4Net]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(",");
+                        format!("{} {} === {} [{}]", ch.name, ts(&ch.local_ts), ts(&ch.remote_ts), ch.esp_proposals.join(","))
+                    })
+                    .collect();
+                format!("strongSwan {} IKEv{} -> {} [{}]; {}", c.name, c.version.number(), c.remote_addrs.join(","), c.proposals.join(","), children.join("; "))
+            })
+            .collect(),
+    }
 }
 
 pub fn nodes(lab: &Lab, run_id: &str) -> Vec<NodeStatus> {
@@ -70,16 +100,16 @@ pub fn nodes(lab: &Lab, run_id: &str) -> Vec<NodeStatus> {
                 NextHop::Address(a) => format!("{} via {a}", r.to),
                 NextHop::Tunnel => format!("{} dev ipsec0 (tunnel)", r.to),
             }));
-            NodeStatus { name: n.name.clone(), kind: n.kind.name().to_string(), namespace: ns_name(run_id, &n.name), interfaces, routes }
+            NodeStatus { name: n.name.clone(), kind: n.kind.name().to_string(), namespace: ns_name(run_id, &n.name), interfaces, routes, config: config_of(&n.kind) }
         })
         .collect()
 }
 
 pub fn nodes_table(nodes: &[NodeStatus]) -> String {
     let mut b = Builder::default();
-    b.push_record(["node", "kind", "namespace", "interfaces (address -> peer)", "routes"]);
+    b.push_record(["node", "kind", "interfaces (address -> peer)", "routes", "configuration"]);
     for n in nodes {
-        b.push_record([n.name.clone(), n.kind.clone(), n.namespace.clone(), n.interfaces.join("\n"), n.routes.join("\n")]);
+        b.push_record([n.name.clone(), n.kind.clone(), n.interfaces.join("\n"), n.routes.join("\n"), n.config.join("\n")]);
     }
     b.build().with(Style::psql()).to_string()
 }

@@ -56,6 +56,7 @@ pub async fn execute(lab: Lab, after: AfterRun) -> Result<Outcome> {
     };
     let events = run.timeline.snapshot();
     let lab_name = run.lab.name.clone();
+    let description = run.lab.description.clone();
     let run_id = run.run.id.clone();
     let mut phases = run.phases.clone();
     let mut kept = None;
@@ -78,6 +79,7 @@ pub async fn execute(lab: Lab, after: AfterRun) -> Result<Outcome> {
     let report = RunReport {
         schema: "vpnlab.run/1",
         lab: lab_name,
+        description,
         run_id,
         result,
         data_path: DataPath { name: DATA_PATH, limits: DATA_PATH_LIMITS },

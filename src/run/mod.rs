@@ -197,7 +197,11 @@ impl LabRun {
         for node in self.lab.ipsec_nodes() {
             let d = self.daemons.get_mut(&node.name).ok_or_else(|| anyhow!("no daemon for {}", node.name))?;
             let profile = node.ipsec().expect("ipsec node");
-            for (command, message) in config::messages(profile) {
+            let messages = config::messages(profile);
+            // What was sent, secrets redacted: for people reading a kept lab's run folder.
+            let rendered: Vec<String> = messages.iter().map(|(c, m)| format!("# {c}\n{}", config::redacted(m).to_json())).collect();
+            std::fs::write(d.charon.dir.join("vici-messages.txt"), rendered.join("\n"))?;
+            for (command, message) in messages {
                 d.vici.call(command, message).await.with_context(|| format!("configuring {} ({command})", node.name))?;
             }
             let tasks = events::watch(&node.name, d.charon.vici_path(), d.charon.alerts_path(), self.timeline.clone()).await?;
@@ -278,12 +282,6 @@ impl LabRun {
         }
         active::unregister(&self.run);
         self.run.clone()
-    }
-
-    /// Copies each daemon's log beside the run's report, for artifacts. Secrets never appear
-    /// in charon's logs at the levels vpnlab configures.
-    pub fn daemon_log(&self, node: &str) -> Option<String> {
-        self.daemons.get(node).and_then(|d| std::fs::read_to_string(d.charon.log_path()).ok())
     }
 
     /// Removes everything of the run; returns how long it took.

@@ -47,16 +47,40 @@ pub async fn ping(backend: &impl Backend, run_id: &str, from: &str, to: &str) ->
     PingResult { from: from.into(), to: to.into(), success: false, attempts: ATTEMPTS, output }
 }
 
-/// The lines of ping's output worth showing: the reply or error, and the statistics.
+/// What ping said, in one line: the reply and its round-trip time, or the error (an ICMP
+/// error, a local error), or that no reply came.
 fn summarize(text: &str) -> String {
-    let keep: Vec<&str> = text
+    for line in text.lines().map(str::trim) {
+        if let Some((from, rest)) = line.split_once(" bytes from ").map(|(_, r)| r).and_then(|r| r.split_once(": ")) {
+            let time = rest.split_whitespace().find_map(|w| w.strip_prefix("time=")).unwrap_or("?");
+            return format!("reply from {from} in {time} ms");
+        }
+    }
+    let errors: Vec<&str> = text
         .lines()
-        .filter(|l| l.contains("bytes from") || l.contains("packets transmitted") || l.contains("rtt") || l.contains("From ") || l.contains("error") || l.contains("unreachable"))
         .map(str::trim)
+        .filter(|l| l.starts_with("From ") || l.contains("error") || l.contains("unreachable") || l.contains("Unreachable"))
         .collect();
-    if keep.is_empty() {
-        text.trim().to_string()
-    } else {
-        keep.join("; ")
+    if !errors.is_empty() {
+        return errors.join("; ");
+    }
+    match text.lines().find(|l| l.contains("packets transmitted")) {
+        Some(stats) => format!("no reply within 1 s ({})", stats.trim()),
+        None => text.trim().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summarize;
+
+    #[test]
+    fn summaries() {
+        let ok = "PING 10.20.0.4 (10.20.0.4) 56(84) bytes of data.\n64 bytes from 10.20.0.4: icmp_seq=1 ttl=62 time=0.865 ms\n\n--- 10.20.0.4 ping statistics ---\n1 packets transmitted, 1 received, 0% packet loss, time 0ms\n";
+        assert_eq!(summarize(ok), "reply from 10.20.0.4 in 0.865 ms");
+        let lost = "PING 10.20.0.4 (10.20.0.4) 56(84) bytes of data.\n\n--- 10.20.0.4 ping statistics ---\n1 packets transmitted, 0 received, 100% packet loss, time 0ms\n";
+        assert_eq!(summarize(lost), "no reply within 1 s (1 packets transmitted, 0 received, 100% packet loss, time 0ms)");
+        let icmp = "PING 10.20.0.4 (10.20.0.4) 1373(1401) bytes of data.\nFrom 10.10.0.1 icmp_seq=1 Frag needed and DF set (mtu = 1400)\n";
+        assert_eq!(summarize(icmp), "From 10.10.0.1 icmp_seq=1 Frag needed and DF set (mtu = 1400)");
     }
 }

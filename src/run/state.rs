@@ -3,7 +3,7 @@
 //! every namespace, process and mount of a run can be found from it, even after a crash.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, Context, Result};
@@ -120,8 +120,4 @@ pub fn is_alive(pid: u32) -> bool {
         Ok(stat) => stat.rsplit(')').next().map(|rest| !rest.trim_start().starts_with('Z')).unwrap_or(false),
         Err(_) => false,
     }
-}
-
-pub fn exists(path: &Path) -> bool {
-    path.exists()
 }

@@ -46,10 +46,6 @@ impl Charon {
         self.dir.join("charon.enfy")
     }
 
-    pub fn log_path(&self) -> PathBuf {
-        self.dir.join("charon.log")
-    }
-
     /// Starts charon. `cmd` must already enter the node's network namespace (the backend's
     /// `command`); this adds the private mount namespace and the run label.
     pub fn spawn(mut cmd: Command, node: &str, dir: &Path, conf: &str, run_id: &str) -> Result<Charon> {

@@ -177,6 +177,7 @@ impl AlertKind {
     }
 
     /// The wire code (`ERROR_NOTIFY_*` value).
+    #[cfg(test)]
     pub fn code(&self) -> u32 {
         match self {
             AlertKind::Unknown(c) => *c,

@@ -297,6 +297,7 @@ fn encode_section_into(s: &Section, out: &mut Vec<u8>) -> Result<(), ViciError> 
 }
 
 /// Encode a message (the top-level section) into VICI elements.
+#[cfg(test)]
 pub fn encode_message(s: &Section) -> Result<Vec<u8>, ViciError> {
     let mut out = Vec::new();
     encode_section_into(s, &mut out)?;
@@ -496,6 +497,7 @@ fn decode_message_at(bytes: &[u8], base: usize) -> Result<Section, ViciError> {
 }
 
 /// Decode a VICI message strictly; offsets in errors are relative to `bytes`.
+#[cfg(test)]
 pub fn decode_message(bytes: &[u8]) -> Result<Section, ViciError> {
     decode_message_at(bytes, 0)
 }

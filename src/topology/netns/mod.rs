@@ -43,28 +43,6 @@ impl NetnsBackend {
         NetnsBackend { run_id: run_id.to_string(), nodes: BTreeMap::new() }
     }
 
-    /// Opens the namespaces of a lab that is already running (for `exec` and `status`).
-    pub fn attach(run_id: &str, node_names: &[String]) -> Result<Self> {
-        let mut b = Self::new(run_id);
-        let rt = tokio::runtime::Handle::current();
-        for name in node_names {
-            let ns_name = ns_name(run_id, name);
-            let ns = Namespace::open(&ns_name)?;
-            let fd = ns.fd();
-            let rt2 = rt.clone();
-            let n2 = ns_name.clone();
-            let netlink = std::thread::spawn(move || -> std::io::Result<Netlink> {
-                nix::sched::setns(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }, nix::sched::CloneFlags::CLONE_NEWNET)
-                    .map_err(std::io::Error::other)?;
-                Netlink::open_here(&n2, &rt2)
-            })
-            .join()
-            .map_err(|_| anyhow!("netlink thread for {ns_name} panicked"))??;
-            b.nodes.insert(name.clone(), NetnsNode { ns, netlink });
-        }
-        Ok(b)
-    }
-
     fn node(&self, name: &str) -> Result<&NetnsNode> {
         self.nodes.get(name).ok_or_else(|| anyhow!("node {name} has no namespace"))
     }

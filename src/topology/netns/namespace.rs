@@ -20,7 +20,6 @@ pub const NETNS_DIR: &str = "/run/netns";
 /// An open handle on a pinned network namespace.
 #[derive(Debug)]
 pub struct Namespace {
-    pub name: String,
     file: File,
 }
 
@@ -74,7 +73,7 @@ impl Namespace {
     pub fn open(name: &str) -> io::Result<Namespace> {
         let path = Self::path(name);
         let file = File::open(&path).map_err(|e| io::Error::new(e.kind(), format!("cannot open namespace {}: {e}", path.display())))?;
-        Ok(Namespace { name: name.to_string(), file })
+        Ok(Namespace { file })
     }
 
     /// Unpins and deletes a namespace. A namespace that does not exist is not an error.
