@@ -12,6 +12,7 @@ mod report;
 mod run;
 mod strongswan;
 mod topology;
+mod wait;
 
 use std::process::ExitCode;
 

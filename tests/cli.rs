@@ -435,3 +435,48 @@ fn help_documents_exit_codes() {
         assert!(help.contains(needle), "`{needle}` missing from --help:\n{help}");
     }
 }
+
+#[test]
+fn failing_tunnel_exits_1_with_evidence_and_leaves_nothing() {
+    if !privileged("failing_tunnel_exits_1_with_evidence_and_leaves_nothing") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    // The firewall's PSK differs from the connection's sharedKey (ticket 6's trailing space).
+    let lab = lab_with(dir.path(), "          secret: \"S2sVpnAzure!Psk#2026\"", "          secret: \"S2sVpnAzure!Psk#2026 \"");
+    let out = vpnlab(&state).args(["run", "--format", "json"]).arg(&lab).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let report = json(&out);
+    assert_eq!(report["result"], "fail");
+    let initiated = verdict(&report, "tunnel initiated", "firewall");
+    assert_eq!(initiated["outcome"], "fail");
+    assert!(initiated["evidence"].as_str().unwrap().contains("failed"), "{initiated}");
+    assert_eq!(verdict(&report, "ping lan-pc -> 10.20.0.4", "lan-pc")["outcome"], "fail");
+    // The typed alerts of both daemons are in the timeline.
+    let alerts: Vec<(String, String)> = report["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["source"] == "error-notify")
+        .map(|e| (e["node"].as_str().unwrap().to_string(), e["kind"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(alerts.contains(&("azure-gw".into(), "PEER_AUTH_FAILED".into())), "{alerts:?}");
+    assert!(alerts.contains(&("firewall".into(), "LOCAL_AUTH_FAILED".into())), "{alerts:?}");
+    assert!(!text(&out.stdout).contains("S2sVpnAzure"), "a key leaked into the report");
+    assert_nothing_left(&state, report["run_id"].as_str().unwrap());
+}
+
+#[test]
+fn daemon_that_cannot_start_is_inconclusive_and_leaves_nothing() {
+    if !privileged("daemon_that_cannot_start_is_inconclusive_and_leaves_nothing") {
+        return;
+    }
+    let state = tempfile::tempdir().unwrap();
+    let out = vpnlab(state.path()).args(["run", LAB, "--format", "json"]).env("VPNLAB_CHARON", "/bin/false").output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
+    let report = json(&out);
+    assert_eq!(report["result"], "inconclusive");
+    assert!(report["error"].as_str().unwrap().contains("exited during start"), "{}", report["error"]);
+    assert_nothing_left(state.path(), report["run_id"].as_str().unwrap());
+}

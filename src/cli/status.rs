@@ -10,6 +10,7 @@ use crate::exit::Code;
 use crate::report::status;
 use crate::run::state::RunDir;
 use crate::strongswan::{sas, vici};
+use crate::wait::{within, VICI_ANSWER};
 
 pub async fn status(lab: Option<&str>, format: Format) -> Result<Code> {
     crate::preflight::check_root()?;
@@ -30,7 +31,7 @@ pub async fn status(lab: Option<&str>, format: Format) -> Result<Code> {
     for node in lab.ipsec_nodes() {
         let path = run.node_dir(&node.name).join("charon.vici");
         match vici::Client::connect(&path).await {
-            Ok(mut c) => match sas::list(&mut c).await {
+            Ok(mut c) => match within(VICI_ANSWER, || format!("charon of {} to list its SAs", node.name), sas::list(&mut c)).await {
                 Ok(list) => {
                     sas_by_node.insert(node.name.clone(), list);
                 }

@@ -29,6 +29,7 @@ use crate::strongswan::vici::{self, Section};
 use crate::strongswan::config;
 use crate::topology::netns::NetnsBackend;
 use crate::topology::{nft, Backend};
+use crate::wait::{within, VICI_ANSWER};
 
 /// Bounds of the waits of a run.
 #[derive(Debug, Clone)]
@@ -145,7 +146,7 @@ impl LabRun {
                 let ruleset = nft::render(nat);
                 std::fs::create_dir_all(self.run.node_dir(&node.name))?;
                 std::fs::write(self.run.node_dir(&node.name).join("nftables.conf"), &ruleset)?;
-                nft::apply(&self.backend, &node.name, &ruleset)?;
+                nft::apply(&self.backend, &node.name, &ruleset).await?;
             }
         }
         self.end_phase("namespaces and links");
@@ -202,9 +203,11 @@ impl LabRun {
             let rendered: Vec<String> = messages.iter().map(|(c, m)| format!("# {c}\n{}", config::redacted(m).to_json())).collect();
             std::fs::write(d.charon.dir.join("vici-messages.txt"), rendered.join("\n"))?;
             for (command, message) in messages {
-                d.vici.call(command, message).await.with_context(|| format!("configuring {} ({command})", node.name))?;
+                let what = || format!("charon of {} to answer `{command}`", node.name);
+                within(VICI_ANSWER, what, d.vici.call(command, message)).await.with_context(|| format!("configuring {} ({command})", node.name))?;
             }
-            let tasks = events::watch(&node.name, d.charon.vici_path(), d.charon.alerts_path(), self.timeline.clone()).await?;
+            let watch = events::watch(&node.name, d.charon.vici_path(), d.charon.alerts_path(), self.timeline.clone());
+            let tasks = within(VICI_ANSWER, || format!("charon of {} to register its event subscriptions", node.name), watch).await?;
             self.watchers.extend(tasks);
             let tunnel_prefixes: Vec<_> = node.routes.iter().filter(|r| r.via == NextHop::Tunnel).map(|r| r.to).collect();
             // Always remove charon's catch-all rule, even without tunnel routes.
@@ -253,7 +256,7 @@ impl LabRun {
     /// All SAs of one daemon.
     pub async fn list_sas(&mut self, node: &str) -> Result<Vec<IkeSa>> {
         let d = self.daemons.get_mut(node).ok_or_else(|| anyhow!("no daemon for {node}"))?;
-        sas::list(&mut d.vici).await.with_context(|| format!("listing SAs of {node}"))
+        within(VICI_ANSWER, || format!("charon of {node} to list its SAs"), sas::list(&mut d.vici)).await
     }
 
     /// All SAs of every daemon, by node.

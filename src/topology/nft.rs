@@ -3,14 +3,17 @@
 //! artifacts, snapshot-tested). Chain and table names avoid nft's reserved words (`fwd`, `dnat`).
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
 
 use anyhow::{bail, Context, Result};
 
 use super::Backend;
 use crate::model::Nat;
+use crate::wait::within;
 
 pub const NFT: &str = "/usr/sbin/nft";
 
@@ -55,18 +58,16 @@ pub fn render(nat: &Nat) -> String {
     s
 }
 
-/// Applies `ruleset` inside `node` in one nft transaction.
-pub fn apply(backend: &impl Backend, node: &str, ruleset: &str) -> Result<()> {
-    let mut child = backend
-        .command(node, Path::new(NFT))?
-        .args(["-f", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("starting {NFT} in {node}"))?;
-    child.stdin.take().context("nft stdin")?.write_all(ruleset.as_bytes())?;
-    let out = child.wait_with_output()?;
+/// Applies `ruleset` inside `node` in one nft transaction (bounded: nft answers in
+/// milliseconds; five seconds means something is wrong).
+pub async fn apply(backend: &impl Backend, node: &str, ruleset: &str) -> Result<()> {
+    let mut cmd = tokio::process::Command::from(backend.command(node, Path::new(NFT))?);
+    cmd.args(["-f", "-"]).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).kill_on_drop(true);
+    let mut child = cmd.spawn().with_context(|| format!("starting {NFT} in {node}"))?;
+    let mut stdin = child.stdin.take().context("nft stdin")?;
+    stdin.write_all(ruleset.as_bytes()).await?;
+    drop(stdin);
+    let out = within(Duration::from_secs(5), || format!("nft to apply the ruleset of {node}"), child.wait_with_output()).await?;
     if !out.status.success() {
         bail!("nft rejected the ruleset of {node}: {}", String::from_utf8_lossy(&out.stderr).trim());
     }
