@@ -1,72 +1,29 @@
-//! The simulated Azure VPN Gateway: Azure's resources and rules, and the strongSwan
-//! configuration that makes a charon behave like the gateway.
+//! The simulated Azure VPN Gateway: Azure's resources and rules in Azure's vocabulary
+//! (`policy.rs` for IPsec/IKE policies, `profile.rs` for the charon configuration and packet
+//! filter that make strongSwan behave like the gateway, `rules.rs` for the evidence behind each
+//! behaviour, `import.rs` for real exports, `explain.rs` for `vpnlab azure explain`).
 //!
-//! Scope so far (issue 2): a route-based gateway with one site-to-site connection to one local
-//! network gateway, the Default policy or one custom IPsec/IKE policy, DPD timeout and
-//! connection mode. Each rule cites its source in `shared/reference/azure-vpn-gateway.md`
-//! (S-numbers). Nothing here touches the system.
+//! Each rule cites its source in `shared/reference/azure-vpn-gateway.md` (S-numbers).
+//! Nothing here touches the system.
+
+pub mod explain;
+pub mod import;
+pub mod policy;
+pub mod profile;
 
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 
-use crate::model::lab::{Auth, Child, Connection, IkeVersion, Secret, StrongswanProfile};
-
-#[derive(Debug, Clone)]
-pub struct AzureSite {
-    pub gateway: VirtualNetworkGateway,
-    pub vnet_name: String,
-    pub vnet_prefixes: Vec<Ipv4Net>,
-    pub local_gateway: LocalNetworkGateway,
-    pub connection: AzureConnection,
-    /// The charon configuration derived from the above.
-    pub profile: StrongswanProfile,
-}
-
-#[derive(Debug, Clone)]
-pub struct VirtualNetworkGateway {
-    pub name: String,
-    pub vpn_type: VpnType,
-    pub sku: Sku,
-    pub public_ip: Ipv4Addr,
-}
-
-#[derive(Debug, Clone)]
-pub struct LocalNetworkGateway {
-    pub name: String,
-    pub gateway_ip: Ipv4Addr,
-    pub prefixes: Vec<Ipv4Net>,
-}
-
-#[derive(Clone)]
-pub struct AzureConnection {
-    pub name: String,
-    pub protocol: IkeVersion,
-    pub shared_key: String,
-    pub policy: Option<IpsecPolicy>,
-    pub dpd_timeout_seconds: u32,
-    pub mode: ConnectionMode,
-}
-
-impl std::fmt::Debug for AzureConnection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AzureConnection")
-            .field("name", &self.name)
-            .field("protocol", &self.protocol)
-            .field("shared_key", &"<redacted>")
-            .field("policy", &self.policy)
-            .field("dpd_timeout_seconds", &self.dpd_timeout_seconds)
-            .field("mode", &self.mode)
-            .finish()
-    }
-}
+pub use self::policy::IpsecPolicy;
+use crate::model::lab::{IkeVersion, StrongswanProfile};
 
 /// Declares an enum of Azure names with parsing that lists the valid names on error.
 macro_rules! azure_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$vm])* $variant),+ }
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
             pub fn azure_name(self) -> &'static str {
@@ -82,6 +39,7 @@ macro_rules! azure_enum {
         }
     };
 }
+pub(crate) use azure_enum;
 
 azure_enum!(VpnType { RouteBased = "RouteBased", PolicyBased = "PolicyBased" });
 
@@ -95,213 +53,143 @@ azure_enum!(
     }
 );
 
+impl Sku {
+    /// S2S/VNet-to-VNet tunnels (about-gateway-skus, 2026 table [S9]).
+    pub fn max_tunnels(self) -> u32 {
+        match self {
+            Sku::Basic => 10,
+            Sku::VpnGw4 | Sku::VpnGw5 | Sku::VpnGw4AZ | Sku::VpnGw5AZ => 100,
+            _ => 30,
+        }
+    }
+    /// Basic has no BGP, no custom policy, no active-active, and no IKEv1 on route-based
+    /// gateways [S2] [S9] [S11].
+    pub fn is_basic(self) -> bool {
+        self == Sku::Basic
+    }
+}
+
 azure_enum!(ConnectionMode { Default = "Default", InitiatorOnly = "InitiatorOnly", ResponderOnly = "ResponderOnly" });
 
-azure_enum!(IkeEncryption { GcmAes256 = "GCMAES256", GcmAes128 = "GCMAES128", Aes256 = "AES256", Aes192 = "AES192", Aes128 = "AES128" });
-azure_enum!(IkeIntegrity { Sha384 = "SHA384", Sha256 = "SHA256", Sha1 = "SHA1", Md5 = "MD5" });
-azure_enum!(DhGroup {
-    DhGroup24 = "DHGroup24", Ecp384 = "ECP384", Ecp256 = "ECP256", DhGroup14 = "DHGroup14",
-    DhGroup2048 = "DHGroup2048", DhGroup2 = "DHGroup2", DhGroup1 = "DHGroup1", None = "None",
-});
-azure_enum!(IpsecEncryption {
-    GcmAes256 = "GCMAES256", GcmAes192 = "GCMAES192", GcmAes128 = "GCMAES128", Aes256 = "AES256",
-    Aes192 = "AES192", Aes128 = "AES128", Des3 = "DES3", Des = "DES", None = "None",
-});
-azure_enum!(IpsecIntegrity {
-    GcmAes256 = "GCMAES256", GcmAes192 = "GCMAES192", GcmAes128 = "GCMAES128", Sha256 = "SHA256",
-    Sha1 = "SHA1", Md5 = "MD5",
-});
-azure_enum!(PfsGroup {
-    Pfs24 = "PFS24", Ecp384 = "ECP384", Ecp256 = "ECP256", Pfs2048 = "PFS2048", Pfs2 = "PFS2",
-    Pfs1 = "PFS1", Pfs14 = "PFS14", PfsMm = "PFSMM", None = "None",
-});
+azure_enum!(
+    /// How the gateway answers a peer whose selectors are narrower than its own 0.0.0.0/0.
+    NarrowedSelectors {
+        /// Microsoft's documentation: a route-based gateway accepts them as responder.
+        Accept = "accept",
+        /// The teaching material (seed 000): Phase 2 fails with NO_PROPOSAL_CHOSEN.
+        Reject = "reject",
+    }
+);
 
-/// One custom IPsec/IKE policy (`ipsecPolicies[0]`) [S2] [S3].
+azure_enum!(
+    /// How the gateway answers an IKE_SA_INIT of the IKE version it does not run.
+    OtherIkeVersion {
+        /// The peer hears nothing and retransmits (the lesson's "sits in init forever").
+        Ignore = "ignore",
+        /// strongSwan's own answer, NO_PROPOSAL_CHOSEN (lab notes §2).
+        Reject = "reject",
+    }
+);
+
+/// The switches of the model, where sources disagree; each report names the values used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Switches {
+    pub narrowed_traffic_selectors: NarrowedSelectors,
+    pub other_ike_version: OtherIkeVersion,
+}
+
+impl Default for Switches {
+    fn default() -> Self {
+        Switches { narrowed_traffic_selectors: NarrowedSelectors::Accept, other_ike_version: OtherIkeVersion::Ignore }
+    }
+}
+
+/// Which side of the negotiation the gateway is on in this lab's run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Initiator,
+    Responder,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IpsecPolicy {
-    pub sa_life_time_seconds: u32,
-    pub sa_data_size_kilobytes: u64,
-    pub ipsec_encryption: IpsecEncryption,
-    pub ipsec_integrity: IpsecIntegrity,
-    pub ike_encryption: IkeEncryption,
-    pub ike_integrity: IkeIntegrity,
-    pub dh_group: DhGroup,
-    pub pfs_group: PfsGroup,
+pub struct Bgp {
+    pub asn: u64,
+    pub peering_address: Option<Ipv4Addr>,
 }
 
-impl IkeEncryption {
-    fn keyword(self) -> &'static str {
-        match self {
-            IkeEncryption::GcmAes256 => "aes256gcm16",
-            IkeEncryption::GcmAes128 => "aes128gcm16",
-            IkeEncryption::Aes256 => "aes256",
-            IkeEncryption::Aes192 => "aes192",
-            IkeEncryption::Aes128 => "aes128",
-        }
-    }
-    fn is_gcm(self) -> bool {
-        matches!(self, IkeEncryption::GcmAes256 | IkeEncryption::GcmAes128)
-    }
+#[derive(Debug, Clone)]
+pub struct VirtualNetworkGateway {
+    pub name: String,
+    pub vpn_type: VpnType,
+    pub sku: Sku,
+    pub active_active: bool,
+    pub enable_bgp: bool,
+    pub bgp: Bgp,
+    pub public_ip: Ipv4Addr,
 }
 
-impl IkeIntegrity {
-    fn keyword(self) -> &'static str {
-        match self {
-            IkeIntegrity::Sha384 => "sha384",
-            IkeIntegrity::Sha256 => "sha256",
-            IkeIntegrity::Sha1 => "sha1",
-            IkeIntegrity::Md5 => "md5",
-        }
-    }
+#[derive(Debug, Clone)]
+pub struct LocalNetworkGateway {
+    pub name: String,
+    /// The peer's public address: `gatewayIpAddress`, or `fqdn` resolved by the lab's DNS.
+    pub gateway_ip: Ipv4Addr,
+    pub fqdn: Option<String>,
+    pub prefixes: Vec<Ipv4Net>,
+    pub bgp: Option<Bgp>,
 }
 
-impl DhGroup {
-    /// strongSwan keyword of the IANA group (§4.3 of the reference).
-    fn keyword(self) -> Option<&'static str> {
-        match self {
-            DhGroup::DhGroup24 => Some("modp2048s256"),
-            DhGroup::Ecp384 => Some("ecp384"),
-            DhGroup::Ecp256 => Some("ecp256"),
-            DhGroup::DhGroup14 | DhGroup::DhGroup2048 => Some("modp2048"),
-            DhGroup::DhGroup2 => Some("modp1024"),
-            DhGroup::DhGroup1 => Some("modp768"),
-            DhGroup::None => None,
-        }
-    }
+/// A pair of `trafficSelectorPolicies` ranges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectorPolicy {
+    pub local: Vec<Ipv4Net>,
+    pub remote: Vec<Ipv4Net>,
 }
 
-impl IpsecEncryption {
-    fn keyword(self) -> &'static str {
-        match self {
-            IpsecEncryption::GcmAes256 => "aes256gcm16",
-            IpsecEncryption::GcmAes192 => "aes192gcm16",
-            IpsecEncryption::GcmAes128 => "aes128gcm16",
-            IpsecEncryption::Aes256 => "aes256",
-            IpsecEncryption::Aes192 => "aes192",
-            IpsecEncryption::Aes128 => "aes128",
-            IpsecEncryption::Des3 => "3des",
-            IpsecEncryption::Des => "des",
-            IpsecEncryption::None => "null",
-        }
-    }
-    fn gcm_integrity(self) -> Option<IpsecIntegrity> {
-        match self {
-            IpsecEncryption::GcmAes256 => Some(IpsecIntegrity::GcmAes256),
-            IpsecEncryption::GcmAes192 => Some(IpsecIntegrity::GcmAes192),
-            IpsecEncryption::GcmAes128 => Some(IpsecIntegrity::GcmAes128),
-            _ => None,
-        }
+#[derive(Clone)]
+pub struct AzureConnection {
+    pub name: String,
+    pub protocol: IkeVersion,
+    pub shared_key: String,
+    pub policy: Option<IpsecPolicy>,
+    pub dpd_timeout_seconds: u32,
+    pub mode: ConnectionMode,
+    pub enable_bgp: bool,
+    pub policy_based_selectors: bool,
+    pub selector_policies: Vec<SelectorPolicy>,
+}
+
+impl std::fmt::Debug for AzureConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AzureConnection")
+            .field("name", &self.name)
+            .field("protocol", &self.protocol)
+            .field("shared_key", &"<redacted>")
+            .field("policy", &self.policy)
+            .field("dpd_timeout_seconds", &self.dpd_timeout_seconds)
+            .field("mode", &self.mode)
+            .field("policy_based_selectors", &self.policy_based_selectors)
+            .field("selector_policies", &self.selector_policies)
+            .finish()
     }
 }
 
-impl IpsecIntegrity {
-    fn keyword(self) -> Option<&'static str> {
-        match self {
-            IpsecIntegrity::Sha256 => Some("sha256"),
-            IpsecIntegrity::Sha1 => Some("sha1"),
-            IpsecIntegrity::Md5 => Some("md5"),
-            _ => None,
-        }
-    }
+#[derive(Debug, Clone)]
+pub struct AzureSite {
+    pub gateway: VirtualNetworkGateway,
+    pub vnet_name: String,
+    pub vnet_prefixes: Vec<Ipv4Net>,
+    pub local_gateway: LocalNetworkGateway,
+    pub connection: AzureConnection,
+    pub switches: Switches,
+    /// Set from the run plan: whether the gateway initiates in this lab.
+    pub role: Role,
+    /// Lab seconds per real second (1 = real time).
+    pub time_scale: f64,
+    /// What was ignored or assumed while reading the resources (imports, defaults).
+    pub notes: Vec<String>,
+    /// The charon configuration derived from all of the above (`profile.rs`).
+    pub profile: StrongswanProfile,
 }
-
-impl PfsGroup {
-    fn keyword(self, main_mode: DhGroup) -> Option<&'static str> {
-        match self {
-            PfsGroup::Pfs24 => Some("modp2048s256"),
-            PfsGroup::Ecp384 => Some("ecp384"),
-            PfsGroup::Ecp256 => Some("ecp256"),
-            // PFS14 is unconfirmed for Azure; read as group 14 like the Windows enum [S13] [S20].
-            PfsGroup::Pfs2048 | PfsGroup::Pfs14 => Some("modp2048"),
-            PfsGroup::Pfs2 => Some("modp1024"),
-            PfsGroup::Pfs1 => Some("modp768"),
-            // PFSMM: "same group as main mode" (Windows IPSEC_PFS_MM) [S20].
-            PfsGroup::PfsMm => main_mode.keyword(),
-            PfsGroup::None => None,
-        }
-    }
-}
-
-impl IpsecPolicy {
-    /// Checks the rules Azure applies to a policy [S2] [S3] [S4]. The error names the field.
-    pub fn check(&self) -> Result<(), (&'static str, String)> {
-        if self.sa_life_time_seconds < 300 {
-            return Err(("saLifeTimeSeconds", format!("{} is below Azure's minimum of 300 seconds", self.sa_life_time_seconds)));
-        }
-        if self.sa_data_size_kilobytes < 1024 {
-            return Err(("saDataSizeKilobytes", format!("{} is below Azure's minimum of 1024 KB", self.sa_data_size_kilobytes)));
-        }
-        match (self.ipsec_encryption.gcm_integrity(), self.ipsec_integrity) {
-            (Some(required), integrity) if integrity != required => {
-                return Err(("ipsecIntegrity", format!(
-                    "with ipsecEncryption {} the integrity must be the same GCM algorithm, {} (Azure FAQ)",
-                    self.ipsec_encryption.azure_name(), required.azure_name()
-                )));
-            }
-            (None, integrity) if integrity.keyword().is_none() => {
-                return Err(("ipsecIntegrity", format!(
-                    "{} needs a GCM ipsecEncryption of the same size; with {} use SHA256, SHA1 or MD5",
-                    integrity.azure_name(), self.ipsec_encryption.azure_name()
-                )));
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    /// The single IKE proposal Azure offers and accepts with this policy.
-    pub fn ike_proposal(&self) -> String {
-        let mut parts = vec![self.ike_encryption.keyword().to_string()];
-        if self.ike_encryption.is_gcm() {
-            // With GCM, Azure uses the integrity value as PRF only [S4].
-            parts.push(format!("prf{}", self.ike_integrity.keyword()));
-        } else {
-            parts.push(self.ike_integrity.keyword().to_string());
-        }
-        if let Some(dh) = self.dh_group.keyword() {
-            parts.push(dh.to_string());
-        }
-        parts.join("-")
-    }
-
-    /// The single ESP proposal Azure offers and accepts with this policy.
-    pub fn esp_proposal(&self) -> String {
-        let mut parts = vec![self.ipsec_encryption.keyword().to_string()];
-        if let Some(i) = self.ipsec_integrity.keyword() {
-            parts.push(i.to_string());
-        }
-        if let Some(pfs) = self.pfs_group.keyword(self.dh_group) {
-            parts.push(pfs.to_string());
-        }
-        parts.join("-")
-    }
-}
-
-/// Route-based Default policy, Phase 1, in Azure's order [S1]: DH group 2 only.
-pub const DEFAULT_IKE_PROPOSALS_ROUTE_BASED: &[&str] = &[
-    "aes256-sha1-modp1024",
-    "aes256-sha256-modp1024",
-    "aes128-sha1-modp1024",
-    "aes128-sha256-modp1024",
-    "3des-sha1-modp1024",
-    "3des-sha256-modp1024",
-];
-
-/// Route-based Default policy, Phase 2 offers Azure accepts as responder, in order [S1].
-pub const DEFAULT_ESP_PROPOSALS_ROUTE_BASED_RESPONDER: &[&str] = &[
-    "aes256gcm16", "aes256-sha1", "3des-sha1", "aes256-sha256", "aes128-sha1", "3des-sha256",
-    "des-sha1", "aes256-sha1-modp768", "aes256-sha1-modp1024", "aes256-sha1-modp2048",
-    "aes128-sha1-modp768", "aes128-sha1-modp1024", "aes128-sha1-modp2048", "3des-sha1-modp768",
-    "3des-sha1-modp1024", "3des-sha256-modp1024", "aes256-sha256-modp768",
-    "aes256-sha256-modp1024", "aes256-sha256-modp2048", "aes256-sha1-modp2048s256",
-    "aes256-sha256-modp2048s256", "aes128-sha256", "aes128-sha256-modp768",
-    "aes128-sha256-modp1024", "aes128-sha256-modp2048", "3des-sha1-modp2048",
-];
-
-/// IKE SA lifetime: fixed at 28,800 s with or without a custom policy [S2] [S3].
-pub const IKE_SA_LIFETIME_SECONDS: u64 = 28_800;
-/// Route-based Default policy CHILD SA lifetime [S1].
-pub const DEFAULT_CHILD_SA_LIFETIME_SECONDS: u64 = 27_000;
 
 impl AzureSite {
     /// The resources in Azure's words, one line each, for status tables.
@@ -321,68 +209,32 @@ impl AzureSite {
                 p.sa_life_time_seconds
             ),
         };
-        let protocol = match c.protocol {
-            IkeVersion::V1 => "IKEv1",
-            _ => "IKEv2",
+        let lng = match &self.local_gateway.fqdn {
+            Some(f) => format!("{f} ({})", self.local_gateway.gateway_ip),
+            None => self.local_gateway.gateway_ip.to_string(),
         };
-        vec![
+        let mut lines = vec![
             format!("gateway {} ({}, {}) {}", self.gateway.name, self.gateway.vpn_type.azure_name(), self.gateway.sku.azure_name(), self.gateway.public_ip),
             format!("vnet {} [{}]", self.vnet_name, join(&self.vnet_prefixes)),
-            format!("local network gateway {} {} [{}]", self.local_gateway.name, self.local_gateway.gateway_ip, join(&self.local_gateway.prefixes)),
-            format!("connection {}: {protocol}, {policy}, DPD {} s, {} mode", c.name, c.dpd_timeout_seconds, c.mode.azure_name()),
-        ]
+            format!("local network gateway {} {lng} [{}]", self.local_gateway.name, join(&self.local_gateway.prefixes)),
+            format!("connection {}: {}, {policy}, DPD {} s, {} mode", c.name, protocol_name(c.protocol), c.dpd_timeout_seconds, c.mode.azure_name()),
+        ];
+        if c.policy_based_selectors {
+            lines.push("usePolicyBasedTrafficSelectors".to_string());
+        }
+        lines.push(format!(
+            "model: narrowedTrafficSelectors {}, otherIkeVersion {}",
+            self.switches.narrowed_traffic_selectors.azure_name(),
+            self.switches.other_ike_version.azure_name()
+        ));
+        lines
     }
+}
 
-    /// Builds the charon configuration of the simulated gateway.
-    pub fn build_profile(&mut self) {
-        let (ike, esp, child_life) = match &self.connection.policy {
-            Some(p) => (vec![p.ike_proposal()], vec![p.esp_proposal()], u64::from(p.sa_life_time_seconds)),
-            None => (
-                DEFAULT_IKE_PROPOSALS_ROUTE_BASED.iter().map(|s| s.to_string()).collect(),
-                DEFAULT_ESP_PROPOSALS_ROUTE_BASED_RESPONDER.iter().map(|s| s.to_string()).collect(),
-                DEFAULT_CHILD_SA_LIFETIME_SECONDS,
-            ),
-        };
-        let public_ip = self.gateway.public_ip.to_string();
-        let lng_ip = self.local_gateway.gateway_ip.to_string();
-        let any: Ipv4Net = "0.0.0.0/0".parse().expect("constant prefix");
-        // Rekey at 90 % of the lifetime without jitter: Azure's lifetimes are local and a
-        // deterministic schedule keeps rekey scenarios reproducible. (Setting only life_time
-        // makes strongSwan derive a negative rekey time; see the lab notes, Surprises 1.)
-        let child = Child {
-            name: self.connection.name.clone(),
-            // Route-based gateways negotiate any-to-any selectors [S2] [S5].
-            local_ts: vec![any],
-            remote_ts: vec![any],
-            esp_proposals: esp,
-            rekey_time: Some(format!("{}s", child_life * 9 / 10)),
-            life_time: Some(format!("{child_life}s")),
-            rand_time: Some("0s".to_string()),
-            dpd_action: Some("clear".to_string()),
-            start_action: Some("none".to_string()),
-        };
-        let connection = Connection {
-            name: self.connection.name.clone(),
-            version: self.connection.protocol,
-            local_addrs: vec![public_ip.clone()],
-            remote_addrs: vec![lng_ip.clone()],
-            proposals: ike,
-            // The DPD timeout is Azure's only documented DPD figure [S2]; probing at a third of
-            // it lets the retransmit schedule end near the timeout.
-            dpd_delay: Some(format!("{}s", (self.connection.dpd_timeout_seconds / 3).max(1))),
-            // Azure does not do MOBIKE; left on, it also races DPD (lab notes §9).
-            mobike: Some(false),
-            encap: None,
-            rekey_time: Some(format!("{IKE_SA_LIFETIME_SECONDS}s")),
-            local: Auth { auth: "psk".to_string(), id: Some(public_ip.clone()) },
-            remote: Auth { auth: "psk".to_string(), id: None },
-            children: vec![child],
-        };
-        self.profile = StrongswanProfile {
-            connections: vec![connection],
-            secrets: vec![Secret { ids: vec![public_ip, lng_ip], secret: self.connection.shared_key.clone() }],
-            initiator_only: self.connection.mode == ConnectionMode::InitiatorOnly,
-        };
+pub fn protocol_name(v: IkeVersion) -> &'static str {
+    match v {
+        IkeVersion::V1 => "IKEv1",
+        _ => "IKEv2",
     }
 }
 
@@ -410,62 +262,21 @@ pub fn check_shared_key(key: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// ASNs Azure reserves or IANA reserves; none may be used on-premises [S2].
+pub fn asn_problem(asn: u64) -> Option<&'static str> {
+    match asn {
+        8074 | 8075 | 12076 => Some("reserved by Azure (public)"),
+        65515 | 65517..=65520 => Some("reserved by Azure (private)"),
+        23456 | 64496..=64511 | 65535..=65551 => Some("reserved by IANA"),
+        0 => Some("not a valid ASN"),
+        a if a > 4_294_967_295 => Some("larger than a 32-bit ASN"),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn policy() -> IpsecPolicy {
-        IpsecPolicy {
-            sa_life_time_seconds: 27000,
-            sa_data_size_kilobytes: 102_400_000,
-            ipsec_encryption: IpsecEncryption::Aes256,
-            ipsec_integrity: IpsecIntegrity::Sha256,
-            ike_encryption: IkeEncryption::Aes256,
-            ike_integrity: IkeIntegrity::Sha256,
-            dh_group: DhGroup::DhGroup14,
-            pfs_group: PfsGroup::None,
-        }
-    }
-
-    #[test]
-    fn custom_policy_maps_to_one_proposal_each() {
-        let p = policy();
-        assert_eq!(p.ike_proposal(), "aes256-sha256-modp2048");
-        assert_eq!(p.esp_proposal(), "aes256-sha256");
-        let gcm = IpsecPolicy {
-            ike_encryption: IkeEncryption::GcmAes256,
-            ike_integrity: IkeIntegrity::Sha384,
-            dh_group: DhGroup::Ecp384,
-            ipsec_encryption: IpsecEncryption::GcmAes256,
-            ipsec_integrity: IpsecIntegrity::GcmAes256,
-            pfs_group: PfsGroup::PfsMm,
-            ..p
-        };
-        assert_eq!(gcm.ike_proposal(), "aes256gcm16-prfsha384-ecp384");
-        assert_eq!(gcm.esp_proposal(), "aes256gcm16-ecp384");
-        gcm.check().unwrap();
-    }
-
-    #[test]
-    fn gcm_integrity_must_match() {
-        let bad = IpsecPolicy { ipsec_encryption: IpsecEncryption::GcmAes256, ..policy() };
-        let (field, msg) = bad.check().unwrap_err();
-        assert_eq!(field, "ipsecIntegrity");
-        assert!(msg.contains("GCMAES256"), "{msg}");
-        let bad = IpsecPolicy { ipsec_integrity: IpsecIntegrity::GcmAes128, ..policy() };
-        assert_eq!(bad.check().unwrap_err().0, "ipsecIntegrity");
-        let bad = IpsecPolicy { sa_life_time_seconds: 299, ..policy() };
-        assert_eq!(bad.check().unwrap_err().0, "saLifeTimeSeconds");
-    }
-
-    #[test]
-    fn parse_lists_valid_names() {
-        assert_eq!(DhGroup::parse("DHGroup14"), Ok(DhGroup::DhGroup14));
-        assert_eq!(
-            DhGroup::parse("DH14").unwrap_err(),
-            "DHGroup24, ECP384, ECP256, DHGroup14, DHGroup2048, DHGroup2, DHGroup1, None"
-        );
-    }
 
     #[test]
     fn shared_key_rules() {
@@ -474,5 +285,21 @@ mod tests {
         assert!(check_shared_key("a-b").unwrap_err().contains("hyphen"));
         assert!(check_shared_key("").unwrap_err().contains("1 to 128"));
         assert!(check_shared_key(&"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn sku_facts() {
+        assert_eq!(Sku::Basic.max_tunnels(), 10);
+        assert_eq!(Sku::VpnGw1AZ.max_tunnels(), 30);
+        assert_eq!(Sku::VpnGw5.max_tunnels(), 100);
+        assert!(Sku::Basic.is_basic() && !Sku::VpnGw2AZ.is_basic());
+    }
+
+    #[test]
+    fn asn_rules() {
+        assert_eq!(asn_problem(65515), Some("reserved by Azure (private)"));
+        assert_eq!(asn_problem(64500), Some("reserved by IANA"));
+        assert_eq!(asn_problem(65010), None);
+        assert_eq!(asn_problem(4_200_000_000), None);
     }
 }

@@ -16,6 +16,8 @@ pub struct LabError {
     pub message: String,
     /// What would be valid.
     pub hint: Option<String>,
+    /// Set when the problem is in an imported export rather than in the lab file itself.
+    pub file: Option<PathBuf>,
 }
 
 impl LabError {
@@ -26,6 +28,7 @@ impl LabError {
             field: field.into(),
             message: message.into(),
             hint: None,
+            file: None,
         }
     }
 
@@ -67,7 +70,7 @@ impl LabErrors {
         let message = message.replace("expected one of", "valid fields are:");
         let (line, column) = err.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
         let field = field_path_at(source, line);
-        LabErrors::new(file, source, vec![LabError { line, column, field, message, hint }])
+        LabErrors::new(file, source, vec![LabError { line, column, field, message, hint, file: None }])
     }
 }
 
@@ -130,8 +133,12 @@ impl fmt::Display for LabErrors {
                 writeln!(f)?;
             }
             let field = if e.field.is_empty() { String::new() } else { format!("{}: ", e.field) };
-            writeln!(f, "error: {}:{}:{}: {}{}", self.file.display(), e.line, e.column, field, e.message)?;
-            if e.line >= 1 {
+            if let Some(export) = &e.file {
+                writeln!(f, "error: {} (imported by {}): {}{}", export.display(), self.file.display(), field, e.message)?;
+            } else {
+                writeln!(f, "error: {}:{}:{}: {}{}", self.file.display(), e.line, e.column, field, e.message)?;
+            }
+            if e.line >= 1 && e.file.is_none() {
                 if let Some(text) = lines.get(e.line as usize - 1) {
                     let num = e.line.to_string();
                     let pad = " ".repeat(num.len());

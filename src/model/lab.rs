@@ -20,6 +20,10 @@ pub struct Lab {
     pub nodes: Vec<Node>,
     pub links: Vec<Link>,
     pub plan: RunPlan,
+    /// Lab seconds per real second for daemon timers (1 = real time).
+    pub time_scale: f64,
+    /// What was ignored or assumed while reading the lab (imports, defaults), for the report.
+    pub notes: Vec<String>,
 }
 
 impl Lab {
@@ -191,6 +195,12 @@ pub struct Connection {
     pub mobike: Option<bool>,
     pub encap: Option<bool>,
     pub rekey_time: Option<String>,
+    /// IKEv1: rebuild the IKE SA (break-before-make) instead of rekeying it.
+    pub reauth_time: Option<String>,
+    /// Time after rekey/reauth time until the IKE SA expires.
+    pub over_time: Option<String>,
+    /// IKEv1 only: DPD timeout.
+    pub dpd_timeout: Option<String>,
     pub local: Auth,
     pub remote: Auth,
     pub children: Vec<Child>,
@@ -206,12 +216,15 @@ pub struct Auth {
 #[derive(Debug, Clone)]
 pub struct Child {
     pub name: String,
-    pub local_ts: Vec<Ipv4Net>,
-    pub remote_ts: Vec<Ipv4Net>,
+    /// Traffic selectors as strongSwan takes them: CIDRs or `a.b.c.d-e.f.g.h` ranges.
+    pub local_ts: Vec<String>,
+    pub remote_ts: Vec<String>,
     pub esp_proposals: Vec<String>,
     pub rekey_time: Option<String>,
     pub life_time: Option<String>,
     pub rand_time: Option<String>,
+    pub rekey_bytes: Option<u64>,
+    pub life_bytes: Option<u64>,
     pub dpd_action: Option<String>,
     pub start_action: Option<String>,
 }

@@ -88,6 +88,13 @@ pub struct RawLab {
     pub links: Vec<Spanned<RawLink>>,
     #[serde(default)]
     pub run: Option<RawRun>,
+    /// Lab time runs this many times faster than real time for the daemons' timers
+    /// (lifetimes, rekeys, DPD): 100 turns Azure's 27,000 s CHILD SA lifetime into 270 s.
+    #[serde(default)]
+    pub time_scale: Option<Spanned<f64>>,
+    /// Name records the lab's resolver answers (e.g. a local network gateway's `fqdn`).
+    #[serde(default)]
+    pub dns: OrderedMap<Spanned<Addr>>,
 }
 
 /// One node. `kind` decides which of the kind-specific sections may appear; `resolve.rs`
@@ -233,71 +240,129 @@ pub struct RawSecret {
     pub secret: String,
 }
 
-/// The Azure side, in ARM property names. Issue-2 scope: one gateway, one connection, one
-/// local network gateway; the full resource model grows from here.
+/// The Azure side, in ARM property names. Every resource may instead (or also) name an export
+/// with `import:` (az CLI `show` output, a REST/ARM object, or an ARM template); keys written
+/// in the lab override the exported ones. All fields are optional here so that the two can
+/// be merged; `resolve.rs` reports what is missing after the merge.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAzure {
+    /// vpnlab's switches where sources disagree about Azure's behaviour.
+    #[serde(default)]
+    pub model: Option<RawAzureModel>,
     #[serde(rename = "virtualNetworkGateway")]
-    pub gateway: RawVirtualNetworkGateway,
+    pub gateway: Spanned<RawVirtualNetworkGateway>,
     #[serde(rename = "virtualNetwork")]
-    pub vnet: RawVirtualNetwork,
+    pub vnet: Spanned<RawVirtualNetwork>,
     #[serde(rename = "localNetworkGateway")]
-    pub local_gateway: RawLocalNetworkGateway,
+    pub local_gateway: Spanned<RawLocalNetworkGateway>,
     pub connection: Spanned<RawAzureConnection>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RawVirtualNetworkGateway {
+pub struct RawAzureModel {
+    /// `accept` (Microsoft's documentation, default) or `reject` (the teaching material).
     #[serde(default)]
-    pub name: Option<String>,
-    pub vpn_type: Spanned<String>,
+    pub narrowed_traffic_selectors: Option<Spanned<String>>,
+    /// `ignore` (default: the peer hears nothing) or `reject` (NO_PROPOSAL_CHOSEN).
     #[serde(default)]
-    pub sku: Option<Spanned<String>>,
-    /// The gateway's public IP: must be an address of one of the node's interfaces.
-    pub public_ip_address: Spanned<Addr>,
+    pub other_ike_version: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RawVirtualNetwork {
-    #[serde(default)]
-    pub name: Option<String>,
-    pub address_space: RawAddressSpace,
+/// Merges `lab` over `imported`, field by field: a key written in the lab wins.
+pub trait Merge {
+    fn merge(self, imported: Self) -> Self;
 }
 
-#[derive(Debug, Deserialize)]
+macro_rules! mergeable {
+    ($(#[$m:meta])* pub struct $name:ident { $($(#[$fm:meta])* pub $field:ident : $ty:ty,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields, rename_all = "camelCase")]
+        pub struct $name { $($(#[$fm])* #[serde(default)] pub $field: $ty,)* }
+        impl Merge for $name {
+            fn merge(self, imported: Self) -> Self {
+                $name { $($field: self.$field.or(imported.$field),)* }
+            }
+        }
+    };
+}
+
+mergeable! {
+    pub struct RawVirtualNetworkGateway {
+        /// An export to read this resource from.
+        pub import: Option<Spanned<String>>,
+        /// Which resource of a template (when it holds several).
+        pub import_name: Option<String>,
+        pub name: Option<String>,
+        pub vpn_type: Option<Spanned<String>>,
+        pub sku: Option<Spanned<String>>,
+        pub active_active: Option<Spanned<bool>>,
+        pub enable_bgp: Option<Spanned<bool>>,
+        pub vpn_gateway_generation: Option<String>,
+        pub bgp_settings: Option<Spanned<RawBgpSettings>>,
+        /// The gateway's public IP in the lab: an address of one of the node's interfaces.
+        /// (Not an ARM property of the gateway; exports only reference the public IP resource.)
+        pub public_ip_address: Option<Spanned<Addr>>,
+    }
+}
+
+mergeable! {
+    pub struct RawBgpSettings {
+        pub asn: Option<Spanned<u64>>,
+        pub bgp_peering_address: Option<Spanned<Addr>>,
+        pub peer_weight: Option<u32>,
+    }
+}
+
+mergeable! {
+    pub struct RawVirtualNetwork {
+        pub import: Option<Spanned<String>>,
+        pub import_name: Option<String>,
+        pub name: Option<String>,
+        pub address_space: Option<RawAddressSpace>,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RawAddressSpace {
+    #[serde(default)]
     pub address_prefixes: Vec<Spanned<Cidr>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RawLocalNetworkGateway {
-    #[serde(default)]
-    pub name: Option<String>,
-    pub gateway_ip_address: Spanned<Addr>,
-    pub local_network_address_space: RawAddressSpace,
+mergeable! {
+    pub struct RawLocalNetworkGateway {
+        pub import: Option<Spanned<String>>,
+        pub import_name: Option<String>,
+        pub name: Option<String>,
+        pub gateway_ip_address: Option<Spanned<Addr>>,
+        pub fqdn: Option<Spanned<String>>,
+        pub local_network_address_space: Option<RawAddressSpace>,
+        pub bgp_settings: Option<Spanned<RawBgpSettings>>,
+    }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RawAzureConnection {
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub connection_type: Option<Spanned<String>>,
-    #[serde(default)]
-    pub connection_protocol: Option<Spanned<String>>,
-    pub shared_key: Spanned<String>,
-    #[serde(default)]
-    pub ipsec_policies: Vec<Spanned<RawIpsecPolicy>>,
-    #[serde(default)]
-    pub dpd_timeout_seconds: Option<Spanned<u32>>,
-    #[serde(default)]
-    pub connection_mode: Option<Spanned<String>>,
+mergeable! {
+    pub struct RawAzureConnection {
+        pub import: Option<Spanned<String>>,
+        pub import_name: Option<String>,
+        pub name: Option<String>,
+        pub connection_type: Option<Spanned<String>>,
+        pub connection_protocol: Option<Spanned<String>>,
+        pub shared_key: Option<Spanned<String>>,
+        pub ipsec_policies: Option<Vec<Spanned<RawIpsecPolicy>>>,
+        pub dpd_timeout_seconds: Option<Spanned<u32>>,
+        pub connection_mode: Option<Spanned<String>>,
+        pub enable_bgp: Option<Spanned<bool>>,
+        pub use_policy_based_traffic_selectors: Option<Spanned<bool>>,
+        pub traffic_selector_policies: Option<Vec<Spanned<RawTrafficSelectorPolicy>>>,
+        /// The gateway this connection belongs to (a name; exports carry an id).
+        pub virtual_network_gateway1: Option<String>,
+        /// The local network gateway it connects to (a name; exports carry an id).
+        pub local_network_gateway2: Option<String>,
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -311,6 +376,13 @@ pub struct RawIpsecPolicy {
     pub ike_integrity: Spanned<String>,
     pub dh_group: Spanned<String>,
     pub pfs_group: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawTrafficSelectorPolicy {
+    pub local_address_ranges: Vec<Spanned<Cidr>>,
+    pub remote_address_ranges: Vec<Spanned<Cidr>>,
 }
 
 /// What `vpnlab run` does once the lab is up.

@@ -5,13 +5,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::Ipv4Addr;
 use std::path::Path;
 
-use ipnet::Ipv4Net;
 use serde_saphyr::{Location, Spanned};
 
 use super::error::{LabError, LabErrors};
 use super::lab::*;
 use super::raw::*;
-use crate::azure::{self, AzureConnection, AzureSite, ConnectionMode, IpsecPolicy, LocalNetworkGateway, Sku, VirtualNetworkGateway, VpnType};
+use crate::azure::{ConnectionMode, Role};
 use crate::ike::{check_duration, check_proposal, ProposalKind};
 
 /// Node kinds and what each is for, shown when a kind is unknown.
@@ -36,7 +35,7 @@ pub enum LoadError {
 /// Parses lab text; `file` is used for messages and as the lab's source.
 pub fn parse(file: &Path, source: &str) -> Result<Lab, LabErrors> {
     let raw: RawLab = serde_saphyr::from_str(source).map_err(|e| LabErrors::from_parse(file, source, &e))?;
-    let mut r = Resolver { errors: Vec::new(), iface_locs: HashMap::new() };
+    let mut r = Resolver { errors: Vec::new(), lab_dir: azure::lab_dir(file), dns: HashMap::new(), deferred_addresses: Vec::new(), iface_locs: HashMap::new() };
     let lab = r.lab(file, raw);
     if r.errors.is_empty() {
         Ok(lab)
@@ -47,6 +46,13 @@ pub fn parse(file: &Path, source: &str) -> Result<Lab, LabErrors> {
 
 struct Resolver {
     errors: Vec<LabError>,
+    /// The lab's folder: imports are relative to it.
+    lab_dir: std::path::PathBuf,
+    /// The lab's name records (lowercase name to address).
+    dns: HashMap<String, Ipv4Addr>,
+    /// Addresses that must exist somewhere in the lab, checked once every node is known:
+    /// (where, export it came from, field, address).
+    deferred_addresses: Vec<(Location, Option<std::path::PathBuf>, String, Ipv4Addr)>,
     /// Where each `node:interface` was declared, for errors found after resolution.
     iface_locs: HashMap<(String, String), Location>,
 }
@@ -82,7 +88,18 @@ impl Resolver {
                 Some("1 to 32 characters: lowercase letters, digits and '-', starting with a letter"));
         }
         if raw.nodes.0.is_empty() {
-            self.errors.push(LabError { line: 1, column: 1, field: "nodes".into(), message: "the lab has no nodes".into(), hint: Some("at least a dut and an azure-gateway".into()) });
+            self.err(&raw.name.referenced, "nodes", "the lab has no nodes", Some("at least a dut and an azure-gateway"));
+        }
+        let time_scale = match &raw.time_scale {
+            None => 1.0,
+            Some(t) if t.value >= 1.0 && t.value <= 1_000_000.0 => t.value,
+            Some(t) => {
+                self.err(&t.referenced, "time_scale", format!("{} is not a usable time scale", t.value), Some("a factor from 1 (real time) to 1000000; 100 makes Azure's 27,000 s CHILD SA lifetime last 270 s"));
+                1.0
+            }
+        };
+        for (name, addr) in &raw.dns.0 {
+            self.dns.insert(name.value.to_ascii_lowercase(), addr.value.0);
         }
         let declared: HashSet<String> = raw.nodes.0.iter().map(|(k, _)| k.value.clone()).collect();
         let mut nodes = Vec::new();
@@ -93,8 +110,10 @@ impl Resolver {
         }
         let links = self.links(&raw.links, &nodes, &declared);
         self.addresses(&nodes);
+        self.check_deferred_addresses(&nodes);
         let plan = self.plan(raw.run, &nodes);
-        Lab { name: raw.name.value, description: raw.description, source: file.to_path_buf(), nodes, links, plan }
+        let notes = finish(&mut nodes, &plan, time_scale);
+        Lab { name: raw.name.value, description: raw.description, source: file.to_path_buf(), nodes, links, plan, time_scale, notes }
     }
 
     fn node(&mut self, name: &Spanned<String>, raw: RawNode) -> Option<Node> {
@@ -172,7 +191,7 @@ impl Resolver {
             },
             "azure-gateway" => match raw.azure {
                 Some(az) => {
-                    let site = self.azure(&format!("{path}.azure"), az, &interfaces)?;
+                    let site = self.azure(&format!("{path}.azure"), &name.referenced, az, &interfaces, gateway)?;
                     // Azure installs the local network gateway's prefixes as static routes into
                     // the connection [S13] §5.2: the route-based tunnel's routing.
                     for p in &site.local_gateway.prefixes {
@@ -297,8 +316,10 @@ impl Resolver {
                 }
                 children.push(Child {
                     name: child_name.value,
-                    local_ts: ch.local_ts.iter().map(|t| t.value.0.trunc()).collect(),
-                    remote_ts: ch.remote_ts.iter().map(|t| t.value.0.trunc()).collect(),
+                    local_ts: ch.local_ts.iter().map(|t| t.value.0.trunc().to_string()).collect(),
+                    remote_ts: ch.remote_ts.iter().map(|t| t.value.0.trunc().to_string()).collect(),
+                    rekey_bytes: None,
+                    life_bytes: None,
                     esp_proposals: esp,
                     // Deterministic rekeying when the profile sets a rekey time (lab notes,
                     // Surprises 1: life_time alone yields a negative rekey time).
@@ -319,6 +340,9 @@ impl Resolver {
                 mobike: c.mobike,
                 encap: c.encap,
                 rekey_time,
+                reauth_time: None,
+                over_time: None,
+                dpd_timeout: None,
                 local: Auth { auth: c.local.auth.value, id: c.local.id },
                 remote: Auth { auth: c.remote.auth.value, id: c.remote.id },
                 children,
@@ -326,149 +350,6 @@ impl Resolver {
         }
         let secrets = raw.secrets.into_iter().map(|s| Secret { ids: s.value.ids, secret: s.value.secret }).collect();
         StrongswanProfile { connections, secrets, initiator_only: false }
-    }
-
-    fn azure_enum<T>(&mut self, field: &str, v: &Spanned<String>, parse: fn(&str) -> Result<T, String>) -> Option<T> {
-        match parse(&v.value) {
-            Ok(t) => Some(t),
-            Err(valid) => {
-                self.err(&v.referenced, field, format!("`{}` is not a valid value", v.value), Some(&valid));
-                None
-            }
-        }
-    }
-
-    fn azure(&mut self, path: &str, raw: RawAzure, interfaces: &[Interface]) -> Option<AzureSite> {
-        let g = &raw.gateway;
-        let gpath = format!("{path}.virtualNetworkGateway");
-        let vpn_type = self.azure_enum(&format!("{gpath}.vpnType"), &g.vpn_type, VpnType::parse);
-        if vpn_type == Some(VpnType::PolicyBased) {
-            self.err(&g.vpn_type.referenced, format!("{gpath}.vpnType"), "PolicyBased gateways are not modelled yet", Some("RouteBased (the policy-based model, IKEv1 only, comes with the full Azure model)"));
-        }
-        let sku = match &g.sku {
-            Some(s) => self.azure_enum(&format!("{gpath}.sku"), s, Sku::parse),
-            None => Some(Sku::VpnGw1AZ),
-        };
-        let public_ip = g.public_ip_address.value.0;
-        if !interfaces.iter().any(|i| i.address.addr() == public_ip) {
-            self.err(&g.public_ip_address.referenced, format!("{gpath}.publicIpAddress"), format!("{public_ip} is not an address of this node's interfaces"), Some("the address of the gateway's internet-facing interface"));
-        }
-        let vnet_prefixes: Vec<Ipv4Net> = raw.vnet.address_space.address_prefixes.iter().map(|p| p.value.0.trunc()).collect();
-        if vnet_prefixes.is_empty() {
-            self.err(&g.vpn_type.referenced, format!("{path}.virtualNetwork.addressSpace.addressPrefixes"), "the virtual network has no address space", Some("e.g. [10.20.0.0/16]"));
-        }
-        let lng = &raw.local_gateway;
-        let lng_prefixes: Vec<Ipv4Net> = lng.local_network_address_space.address_prefixes.iter().map(|p| p.value.0.trunc()).collect();
-        for p in &lng.local_network_address_space.address_prefixes {
-            if vnet_prefixes.iter().any(|v| v.contains(&p.value.0.network()) || p.value.0.contains(&v.network())) {
-                self.err(&p.referenced, format!("{path}.localNetworkGateway.localNetworkAddressSpace.addressPrefixes"), format!("{} overlaps the virtual network's address space", p.value.0), Some("on-premises prefixes that do not overlap the VNet"));
-            }
-        }
-
-        let c = &raw.connection.value;
-        let cpath = format!("{path}.connection");
-        if let Some(t) = &c.connection_type {
-            if t.value != "IPsec" {
-                self.err(&t.referenced, format!("{cpath}.connectionType"), format!("`{}` is not a site-to-site connection", t.value), Some("IPsec"));
-            }
-        }
-        let protocol = match &c.connection_protocol {
-            None => IkeVersion::V2,
-            Some(p) => match p.value.as_str() {
-                "IKEv2" => IkeVersion::V2,
-                "IKEv1" => {
-                    if sku == Some(Sku::Basic) {
-                        self.err(&p.referenced, format!("{cpath}.connectionProtocol"), "IKEv1 is not available on the Basic SKU", Some("IKEv2, or a VpnGw SKU"));
-                    }
-                    IkeVersion::V1
-                }
-                other => {
-                    self.err(&p.referenced, format!("{cpath}.connectionProtocol"), format!("`{other}` is not a valid value"), Some("IKEv2 (default) or IKEv1"));
-                    IkeVersion::V2
-                }
-            },
-        };
-        if let Err(e) = azure::check_shared_key(&c.shared_key.value) {
-            self.err(&c.shared_key.referenced, format!("{cpath}.sharedKey"), format!("the shared key {e}"), None);
-        }
-        if c.ipsec_policies.len() > 1 {
-            self.err(&c.ipsec_policies[1].referenced, format!("{cpath}.ipsecPolicies"), "Azure allows one IPsec/IKE policy per connection", Some("a single policy object"));
-        }
-        let mut policy = None;
-        if let Some(p) = c.ipsec_policies.first() {
-            let ppath = format!("{cpath}.ipsecPolicies[0]");
-            if sku == Some(Sku::Basic) {
-                self.err(&p.referenced, &ppath, "custom IPsec/IKE policies are not supported on the Basic SKU", Some("remove ipsecPolicies, or use a VpnGw SKU"));
-            }
-            let v = &p.value;
-            let parsed = (
-                self.azure_enum(&format!("{ppath}.ipsecEncryption"), &v.ipsec_encryption, azure::IpsecEncryption::parse),
-                self.azure_enum(&format!("{ppath}.ipsecIntegrity"), &v.ipsec_integrity, azure::IpsecIntegrity::parse),
-                self.azure_enum(&format!("{ppath}.ikeEncryption"), &v.ike_encryption, azure::IkeEncryption::parse),
-                self.azure_enum(&format!("{ppath}.ikeIntegrity"), &v.ike_integrity, azure::IkeIntegrity::parse),
-                self.azure_enum(&format!("{ppath}.dhGroup"), &v.dh_group, azure::DhGroup::parse),
-                self.azure_enum(&format!("{ppath}.pfsGroup"), &v.pfs_group, azure::PfsGroup::parse),
-            );
-            if let (Some(ipsec_encryption), Some(ipsec_integrity), Some(ike_encryption), Some(ike_integrity), Some(dh_group), Some(pfs_group)) = parsed {
-                let pol = IpsecPolicy {
-                    sa_life_time_seconds: v.sa_life_time_seconds.value,
-                    sa_data_size_kilobytes: v.sa_data_size_kilobytes.value,
-                    ipsec_encryption,
-                    ipsec_integrity,
-                    ike_encryption,
-                    ike_integrity,
-                    dh_group,
-                    pfs_group,
-                };
-                match pol.check() {
-                    Ok(()) => policy = Some(pol),
-                    Err((field, msg)) => {
-                        let loc = match field {
-                            "saLifeTimeSeconds" => &v.sa_life_time_seconds.referenced,
-                            "saDataSizeKilobytes" => &v.sa_data_size_kilobytes.referenced,
-                            _ => &v.ipsec_integrity.referenced,
-                        };
-                        self.err(loc, format!("{ppath}.{field}"), msg, None);
-                    }
-                }
-            }
-        }
-        let dpd_timeout_seconds = match &c.dpd_timeout_seconds {
-            None => 45,
-            Some(d) => {
-                if !(9..=3600).contains(&d.value) {
-                    self.err(&d.referenced, format!("{cpath}.dpdTimeoutSeconds"), format!("{} is outside Azure's range", d.value), Some("9 to 3600 seconds (default 45)"));
-                }
-                d.value
-            }
-        };
-        let mode = match &c.connection_mode {
-            None => Some(ConnectionMode::Default),
-            Some(m) => self.azure_enum(&format!("{cpath}.connectionMode"), m, ConnectionMode::parse),
-        };
-        let conn_name = c.name.clone().unwrap_or_else(|| "azure-connection".to_string());
-        if conn_name.is_empty() || conn_name.chars().any(|ch| !(ch.is_ascii_alphanumeric() || "-_.".contains(ch))) {
-            self.err(&raw.connection.referenced, format!("{cpath}.name"), format!("`{conn_name}` is not a usable connection name"), Some("letters, digits, '-', '_' and '.'"));
-        }
-        let mut site = AzureSite {
-            gateway: VirtualNetworkGateway {
-                name: g.name.clone().unwrap_or_else(|| "vnet-gateway".to_string()),
-                vpn_type: vpn_type?,
-                sku: sku?,
-                public_ip,
-            },
-            vnet_name: raw.vnet.name.clone().unwrap_or_else(|| "vnet".to_string()),
-            vnet_prefixes,
-            local_gateway: LocalNetworkGateway {
-                name: lng.name.clone().unwrap_or_else(|| "local-network-gateway".to_string()),
-                gateway_ip: lng.gateway_ip_address.value.0,
-                prefixes: lng_prefixes,
-            },
-            connection: AzureConnection { name: conn_name, protocol, shared_key: c.shared_key.value.clone(), policy, dpd_timeout_seconds, mode: mode? },
-            profile: StrongswanProfile::default(),
-        };
-        site.build_profile();
-        Some(site)
     }
 
     /// Links join two declared interfaces on the same subnet; every interface is used once.
@@ -534,6 +415,18 @@ impl Resolver {
         links
     }
 
+    /// Addresses named by Azure resources (the local network gateway's) must exist in the lab,
+    /// or Azure would never hear from that peer.
+    fn check_deferred_addresses(&mut self, nodes: &[Node]) {
+        let all: HashSet<Ipv4Addr> = nodes.iter().flat_map(|n| n.interfaces.iter().map(|i| i.address.addr())).collect();
+        for (loc, origin, field, addr) in std::mem::take(&mut self.deferred_addresses) {
+            if !all.contains(&addr) {
+                let hint = "the on-premises public address in this lab (e.g. the NAT router's WAN address); set it next to import: to map an exported address into the lab";
+                self.err_from(&origin, &loc, field, format!("{addr} is not an address in this lab, so the gateway could never hear from that peer"), Some(hint));
+            }
+        }
+    }
+
     /// No address is used twice in the lab.
     fn addresses(&mut self, nodes: &[Node]) {
         let mut seen: BTreeMap<Ipv4Addr, String> = BTreeMap::new();
@@ -578,5 +471,45 @@ impl Resolver {
     }
 }
 
+mod azure;
 #[cfg(test)]
 mod tests;
+
+/// After validation: the Azure gateways learn their role from the run plan and build their
+/// charon profiles, every daemon timer is compressed by the lab's time scale, and the notes
+/// of every Azure resource are collected.
+fn finish(nodes: &mut [Node], plan: &RunPlan, time_scale: f64) -> Vec<String> {
+    let mut notes = Vec::new();
+    for node in nodes.iter_mut() {
+        match &mut node.kind {
+            NodeKind::AzureGateway(site) => {
+                site.role = if plan.initiator == node.name { Role::Initiator } else { Role::Responder };
+                site.time_scale = time_scale;
+                site.build_profile();
+                notes.extend(site.notes.iter().map(|n| format!("{}: {n}", node.name)));
+            }
+            NodeKind::Dut(profile) if time_scale != 1.0 => scale_profile(profile, time_scale),
+            _ => {}
+        }
+    }
+    notes
+}
+
+/// Compresses the DUT's own timers (already validated durations) by the lab's time scale.
+fn scale_profile(profile: &mut StrongswanProfile, scale: f64) {
+    let scale_one = |d: &mut Option<String>| {
+        if let Some(text) = d {
+            if let Ok(secs) = check_duration(text) {
+                *text = format!("{}s", crate::azure::profile::scaled(secs, scale));
+            }
+        }
+    };
+    for c in &mut profile.connections {
+        scale_one(&mut c.dpd_delay);
+        scale_one(&mut c.rekey_time);
+        for ch in &mut c.children {
+            scale_one(&mut ch.rekey_time);
+            scale_one(&mut ch.life_time);
+        }
+    }
+}

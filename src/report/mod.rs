@@ -48,6 +48,12 @@ pub struct RunReport {
     pub schema: &'static str,
     pub lab: String,
     pub description: Option<String>,
+    /// Lab seconds per real second for the daemons' timers.
+    pub time_scale: f64,
+    /// The Azure model's switches per gateway node, e.g. `narrowedTrafficSelectors accept`.
+    pub azure_model: BTreeMap<String, Vec<String>>,
+    /// What was ignored or assumed while reading the lab.
+    pub notes: Vec<String>,
     pub run_id: String,
     pub result: RunResult,
     pub data_path: DataPath,
@@ -82,6 +88,15 @@ impl RunReport {
         let _ = writeln!(out, "lab {} · run {} · data path {} ({})", self.lab, self.run_id, self.data_path.name, self.data_path.limits);
         if let Some(d) = &self.description {
             let _ = writeln!(out, "{}", d.trim());
+        }
+        for (node, switches) in &self.azure_model {
+            let _ = writeln!(out, "Azure model of {node}: {}", switches.join(", "));
+        }
+        if self.time_scale != 1.0 {
+            let _ = writeln!(out, "time scale {}: daemon timers run {}x faster than real time", self.time_scale, self.time_scale);
+        }
+        for n in &self.notes {
+            let _ = writeln!(out, "note: {n}");
         }
         let _ = writeln!(out);
         if !self.verdicts.is_empty() {

@@ -65,8 +65,7 @@ fn config_of(kind: &NodeKind) -> Vec<String> {
                     .children
                     .iter()
                     .map(|ch| {
-                        let ts = |v: &[ipnet::Ipv4Net]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(",");
-                        format!("{} {} === {} [{}]", ch.name, ts(&ch.local_ts), ts(&ch.remote_ts), ch.esp_proposals.join(","))
+                        format!("{} {} === {} [{}]", ch.name, ch.local_ts.join(","), ch.remote_ts.join(","), ch.esp_proposals.join(","))
                     })
                     .collect();
                 format!("strongSwan {} IKEv{} -> {} [{}]; {}", c.name, c.version.number(), c.remote_addrs.join(","), c.proposals.join(","), children.join("; "))

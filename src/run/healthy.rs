@@ -57,6 +57,24 @@ pub async fn execute(lab: Lab, after: AfterRun) -> Result<Outcome> {
     let events = run.timeline.snapshot();
     let lab_name = run.lab.name.clone();
     let description = run.lab.description.clone();
+    let time_scale = run.lab.time_scale;
+    let notes = run.lab.notes.clone();
+    let azure_model = run
+        .lab
+        .nodes
+        .iter()
+        .filter_map(|n| match &n.kind {
+            crate::model::NodeKind::AzureGateway(site) => Some((
+                n.name.clone(),
+                vec![
+                    format!("narrowedTrafficSelectors {}", site.switches.narrowed_traffic_selectors.azure_name()),
+                    format!("otherIkeVersion {}", site.switches.other_ike_version.azure_name()),
+                    format!("role {}", if site.role == crate::azure::Role::Initiator { "initiator" } else { "responder" }),
+                ],
+            )),
+            _ => None,
+        })
+        .collect();
     let run_id = run.run.id.clone();
     let mut phases = run.phases.clone();
     let mut kept = None;
@@ -80,6 +98,9 @@ pub async fn execute(lab: Lab, after: AfterRun) -> Result<Outcome> {
         schema: "vpnlab.run/1",
         lab: lab_name,
         description,
+        time_scale,
+        azure_model,
+        notes,
         run_id,
         result,
         data_path: DataPath { name: DATA_PATH, limits: DATA_PATH_LIMITS },

@@ -142,8 +142,12 @@ impl LabRun {
         self.phase_start = Instant::now();
         self.backend.build(&self.lab).await?;
         for node in &self.lab.nodes {
-            if let NodeKind::NatRouter(nat) = &node.kind {
-                let ruleset = nft::render(nat);
+            let ruleset = match &node.kind {
+                NodeKind::NatRouter(nat) => Some(nft::render(nat)),
+                NodeKind::AzureGateway(site) => site.nft_ruleset(),
+                _ => None,
+            };
+            if let Some(ruleset) = ruleset {
                 std::fs::create_dir_all(self.run.node_dir(&node.name))?;
                 std::fs::write(self.run.node_dir(&node.name).join("nftables.conf"), &ruleset)?;
                 nft::apply(&self.backend, &node.name, &ruleset).await?;

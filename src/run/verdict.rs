@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use ipnet::Ipv4Net;
 use serde::Serialize;
 
 use super::probe::PingResult;
@@ -41,13 +40,7 @@ fn expected_selectors(lab: &Lab) -> BTreeMap<String, (Vec<String>, Vec<String>)>
         _ => None,
     });
     let Some((dut, child)) = dut_child else { return out };
-    let show = |v: &[Ipv4Net]| {
-        if v.is_empty() {
-            vec!["dynamic".to_string()]
-        } else {
-            v.iter().map(|t| t.to_string()).collect()
-        }
-    };
+    let show = |v: &[String]| if v.is_empty() { vec!["dynamic".to_string()] } else { v.to_vec() };
     let (local, remote) = (show(&child.local_ts), show(&child.remote_ts));
     for n in lab.ipsec_nodes() {
         if n.name == dut {

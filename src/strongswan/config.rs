@@ -34,10 +34,12 @@ pub fn load_conn(c: &Connection) -> Section {
     if let Some(e) = c.encap {
         conn = conn.kv("encap", yes_no(e));
     }
-    if let Some(r) = &c.rekey_time {
-        conn = conn.kv("rekey_time", r);
+    for (key, value) in [("rekey_time", &c.rekey_time), ("reauth_time", &c.reauth_time), ("over_time", &c.over_time), ("dpd_timeout", &c.dpd_timeout)] {
+        if let Some(v) = value {
+            conn = conn.kv(key, v);
+        }
     }
-    if c.version == IkeVersion::V2 {
+    if c.version == IkeVersion::V2 && c.reauth_time.is_none() {
         // IKEv2 rekeys in place; reauthentication would tear the SA down and rebuild it.
         conn = conn.kv("reauth_time", "0");
     }
@@ -51,13 +53,12 @@ pub fn load_conn(c: &Connection) -> Section {
     conn = conn.section("local", auth(&c.local)).section("remote", auth(&c.remote));
     let mut children = Section::new();
     for ch in &c.children {
-        let ts = |v: &[ipnet::Ipv4Net]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>();
         let mut s = Section::new();
         if !ch.local_ts.is_empty() {
-            s = s.list("local_ts", ts(&ch.local_ts));
+            s = s.list("local_ts", &ch.local_ts);
         }
         if !ch.remote_ts.is_empty() {
-            s = s.list("remote_ts", ts(&ch.remote_ts));
+            s = s.list("remote_ts", &ch.remote_ts);
         }
         if !ch.esp_proposals.is_empty() {
             s = s.list("esp_proposals", &ch.esp_proposals);
@@ -71,6 +72,11 @@ pub fn load_conn(c: &Connection) -> Section {
         ] {
             if let Some(v) = value {
                 s = s.kv(key, v);
+            }
+        }
+        for (key, value) in [("rekey_bytes", ch.rekey_bytes), ("life_bytes", ch.life_bytes)] {
+            if let Some(v) = value {
+                s = s.kv(key, v.to_string());
             }
         }
         children = children.section(&ch.name, s);
