@@ -10,6 +10,7 @@ pub mod explain;
 pub mod import;
 pub mod policy;
 pub mod profile;
+pub mod rules;
 
 use std::net::Ipv4Addr;
 
@@ -221,6 +222,13 @@ impl AzureSite {
         ];
         if c.policy_based_selectors {
             lines.push("usePolicyBasedTrafficSelectors".to_string());
+        }
+        if self.gateway.active_active {
+            lines.push("activeActive (one instance modelled)".to_string());
+        }
+        if self.gateway.enable_bgp || c.enable_bgp {
+            let peer = self.local_gateway.bgp.as_ref().map(|b| format!("peer ASN {}", b.asn)).unwrap_or_else(|| "no peer settings".into());
+            lines.push(format!("BGP: gateway ASN {}, {peer}, connection enableBgp {} (sessions not run yet)", self.gateway.bgp.asn, c.enable_bgp));
         }
         lines.push(format!(
             "model: narrowedTrafficSelectors {}, otherIkeVersion {}",

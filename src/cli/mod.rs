@@ -1,5 +1,6 @@
 //! The command line: argument definitions (clap) and dispatch to one module per verb.
 
+mod azure;
 mod bench;
 mod down;
 mod exec;
@@ -86,6 +87,11 @@ pub enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// The simulated Azure VPN Gateway: what it does and on what evidence.
+    Azure {
+        #[command(subcommand)]
+        command: AzureCommand,
+    },
     /// Measure a lab end to end over many runs: median and spread per phase, and memory.
     Bench {
         /// The lab folder.
@@ -97,6 +103,21 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum AzureCommand {
+    /// Print the effective behaviour of a lab's gateway: proposals offered and accepted in each
+    /// phase and role, lifetimes, DPD, selectors, who may initiate, and for each rule its
+    /// evidence level and source. With --all: every modelled behaviour (docs/azure-model.md).
+    Explain {
+        /// The lab folder, e.g. labs/azure-paloalto.
+        #[arg(required_unless_present = "all")]
+        lab: Option<PathBuf>,
+        /// Every behaviour vpnlab models, not just those of one lab.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
 pub async fn dispatch(cli: Cli) -> Result<Code> {
     match cli.command {
         Command::Run { lab } => run::run(&lab, cli.format).await,
@@ -104,6 +125,7 @@ pub async fn dispatch(cli: Cli) -> Result<Code> {
         Command::Status { lab } => status::status(lab.as_deref(), cli.format).await,
         Command::Exec { lab, node, command } => exec::exec(&lab, &node, &command),
         Command::Down { lab, all } => down::down(lab.as_deref(), all, cli.format),
+        Command::Azure { command: AzureCommand::Explain { lab, all } } => azure::explain(lab.as_deref(), all, cli.format),
         Command::Bench { lab, runs } => bench::bench(&lab, runs, cli.format).await,
     }
 }

@@ -160,3 +160,96 @@ fn several_problems_are_all_reported() {
     assert!(out.contains("2 problems in"), "{out}");
     insta::assert_snapshot!(out);
 }
+
+// --- Azure rules, each refused the way Azure would, naming the rule -------------------------
+
+#[test]
+fn azure_policy_based_with_ikev2() {
+    let text = edited("        vpnType: RouteBased\n        sku: VpnGw2AZ\n", "        vpnType: PolicyBased\n        sku: Basic\n").replace(
+        "        ipsecPolicies:\n          - saLifeTimeSeconds: 27000\n            saDataSizeKilobytes: 102400000\n            ipsecEncryption: AES256\n            ipsecIntegrity: SHA256\n            ikeEncryption: AES256\n            ikeIntegrity: SHA256\n            dhGroup: DHGroup14\n            pfsGroup: None\n",
+        "",
+    );
+    insta::assert_snapshot!(errors(&text));
+}
+
+#[test]
+fn azure_policy_based_on_a_vpngw_sku() {
+    insta::assert_snapshot!(errors(&edited("        vpnType: RouteBased\n", "        vpnType: PolicyBased\n").replace("connectionProtocol: IKEv2", "connectionProtocol: IKEv1")));
+}
+
+#[test]
+fn azure_bgp_on_basic() {
+    let text = edited("        sku: VpnGw2AZ\n", "        sku: Basic\n        enableBgp: true\n");
+    insta::assert_snapshot!(errors(&text));
+}
+
+#[test]
+fn azure_ikev1_on_route_based_basic() {
+    let text = edited("        sku: VpnGw2AZ\n", "        sku: Basic\n").replace("connectionProtocol: IKEv2", "connectionProtocol: IKEv1").replace(
+        "        ipsecPolicies:\n          - saLifeTimeSeconds: 27000\n            saDataSizeKilobytes: 102400000\n            ipsecEncryption: AES256\n            ipsecIntegrity: SHA256\n            ikeEncryption: AES256\n            ikeIntegrity: SHA256\n            dhGroup: DHGroup14\n            pfsGroup: None\n",
+        "",
+    );
+    insta::assert_snapshot!(errors(&text));
+}
+
+#[test]
+fn azure_policy_based_selectors_need_ikev2() {
+    let text = edited("connectionProtocol: IKEv2", "connectionProtocol: IKEv1").replace("        connectionMode: Default\n", "        connectionMode: Default\n        usePolicyBasedTrafficSelectors: true\n");
+    insta::assert_snapshot!(errors(&text));
+}
+
+#[test]
+fn azure_responder_only_cannot_initiate() {
+    let text = edited("connectionMode: Default", "connectionMode: ResponderOnly").replace("initiator: firewall", "initiator: azure-gw");
+    insta::assert_snapshot!(errors(&text));
+}
+
+#[test]
+fn azure_local_network_gateway_address_not_in_the_lab() {
+    insta::assert_snapshot!(errors(&edited("gatewayIpAddress: 203.0.113.10", "gatewayIpAddress: 52.170.1.10")));
+}
+
+#[test]
+fn azure_reserved_asn() {
+    let text = edited(
+        "        gatewayIpAddress: 203.0.113.10\n",
+        "        gatewayIpAddress: 203.0.113.10\n        bgpSettings: { asn: 65515, bgpPeeringAddress: 10.10.255.1 }\n",
+    );
+    insta::assert_snapshot!(errors(&text));
+}
+
+#[test]
+fn azure_missing_shared_key() {
+    insta::assert_snapshot!(errors(&edited("        sharedKey: \"S2sVpnAzure!Psk#2026\"\n", "")));
+}
+
+#[test]
+fn azure_fqdn_without_a_dns_record() {
+    insta::assert_snapshot!(errors(&edited("gatewayIpAddress: 203.0.113.10", "fqdn: branch.example.com")));
+}
+
+#[test]
+fn azure_unknown_model_switch_value() {
+    insta::assert_snapshot!(errors(&edited("    azure:\n", "    azure:\n      model: { narrowedTrafficSelectors: maybe }\n")));
+}
+
+#[test]
+fn time_scale_out_of_range() {
+    insta::assert_snapshot!(errors(&edited("name: azure-paloalto\n", "name: azure-paloalto\ntime_scale: 0.5\n")));
+}
+
+#[test]
+fn azure_active_active_on_basic() {
+    let text = edited("        sku: VpnGw2AZ\n", "        sku: Basic\n        activeActive: true\n").replace(
+        "        ipsecPolicies:\n          - saLifeTimeSeconds: 27000\n            saDataSizeKilobytes: 102400000\n            ipsecEncryption: AES256\n            ipsecIntegrity: SHA256\n            ikeEncryption: AES256\n            ikeIntegrity: SHA256\n            dhGroup: DHGroup14\n            pfsGroup: None\n",
+        "",
+    );
+    insta::assert_snapshot!(errors(&text));
+}
+
+#[test]
+fn azure_notes_for_accepted_but_ignored_settings() {
+    let text = edited("        connectionMode: Default\n", "        connectionMode: Default\n        trafficSelectorPolicies:\n          - { localAddressRanges: [10.20.1.0/24], remoteAddressRanges: [10.10.1.0/24] }\n");
+    let lab = parse(Path::new(FILE), &text).unwrap();
+    assert_eq!(lab.notes, ["azure-gw: connection: trafficSelectorPolicies take effect only with usePolicyBasedTrafficSelectors; ignored (rule traffic-selector-policies)"]);
+}
