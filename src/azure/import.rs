@@ -481,7 +481,8 @@ fn select<'v>(file: &Path, doc: &'v Value, kind: ResourceKind, name: Option<&str
             let by_default: Vec<_> = candidates
                 .iter()
                 .filter(|(_, m)| {
-                    name_of(m).and_then(|n| parameter_default(params, n)).is_some_and(|d| d.eq_ignore_ascii_case(want))
+                    let default = name_of(m).and_then(plain_parameter).and_then(|p| parameter_default(params, &p));
+                    default.is_some_and(|d| d.eq_ignore_ascii_case(want))
                 })
                 .collect();
             let matches = if literal.is_empty() { by_default } else { literal };
@@ -521,14 +522,25 @@ fn parameter_refs(expr: &str) -> Vec<String> {
     refs
 }
 
-/// The default of the one template parameter an expression such as `[parameters('x')]` reads,
-/// when it has a plain string default. Secure parameters are never shown.
-fn parameter_default<'v>(params: Option<&'v Map<String, Value>>, expr: &str) -> Option<&'v str> {
-    let [name] = parameter_refs(expr).try_into().ok()?;
-    let param = get(params?, &name)?.as_object()?;
+/// The plain string default of a template parameter. Secure parameters are never shown.
+fn parameter_default<'v>(params: Option<&'v Map<String, Value>>, name: &str) -> Option<&'v str> {
+    let param = get(params?, name)?.as_object()?;
     let secure = get(param, "type").and_then(Value::as_str).is_some_and(|t| t.to_ascii_lowercase().starts_with("secure"));
     let default = get(param, "defaultValue")?.as_str()?;
     (!secure && !default.starts_with('[')).then_some(default)
+}
+
+/// `x` when the expression is exactly `[parameters('x')]`.
+fn plain_parameter(expr: &str) -> Option<String> {
+    let call = expr.strip_prefix('[')?.strip_suffix(']')?.trim();
+    if !call.to_ascii_lowercase().starts_with("parameters(") {
+        return None;
+    }
+    let (args, end) = call_args(call, "parameters".len())?;
+    match args.as_slice() {
+        [name] if call[end..].trim().is_empty() => string_literal(name),
+        _ => None,
+    }
 }
 
 /// Splits the arguments of the call whose `(` is at `open`; returns them and the index after `)`.
@@ -637,11 +649,11 @@ impl<'a> Importer<'a> {
         }
     }
 
+    /// For an expression reading one parameter with a plain default: what that default is.
     fn hint(&self, expr: &str, secret: bool) -> String {
-        match parameter_default(self.params, expr) {
-            Some(default) if !secret => {
-                format!(" (the template's default for parameter `{}` is `{default}`)", parameter_refs(expr)[0])
-            }
+        let [parameter] = parameter_refs(expr).try_into().unwrap_or_default();
+        match parameter_default(self.params, &parameter) {
+            Some(default) if !secret => format!(" (the template's default for parameter `{parameter}` is `{default}`)"),
             _ => String::new(),
         }
     }
@@ -1257,6 +1269,15 @@ mod tests {
             assert_note(&imported.notes, "`localNetworkGateway2.id` is the template expression `[resourceId('Microsoft.Network/localNetworkGateways', parameters('branchLocalGatewayName'))]` (the template's default for parameter `branchLocalGatewayName` is `lng-branch`), which names no local network gateway literally: set localNetworkGateway2 in the lab");
             assert_no_note(&imported.notes, "the export has no `name`");
         }
+    }
+
+    #[test]
+    fn only_a_plain_parameter_name_is_selected_by_its_default() {
+        let text = TEMPLATE.replace("[parameters('branchConnectionName')]", "[concat(parameters('branchConnectionName'), '-2')]");
+        let e = import_err("template.json", &text, ResourceKind::Connection, Some("cn-branch"));
+        assert!(matches!(e, ImportError::NameNotFound { .. }), "{e:?}");
+        assert_eq!(plain_parameter("[parameters('x')]").as_deref(), Some("x"));
+        assert_eq!(plain_parameter("[parameters('x')[0]]"), None);
     }
 
     #[test]
