@@ -378,3 +378,14 @@ fn explain_shows_behaviour_with_evidence() {
     assert_eq!(all.status.code(), Some(0));
     assert_eq!(text(&all.stdout), std::fs::read_to_string(repo().join("docs/azure-model.md")).unwrap(), "docs/azure-model.md is the output of `vpnlab azure explain --all`");
 }
+
+#[test]
+fn lab_built_from_azure_exports_passes() {
+    if !privileged("lab_built_from_azure_exports_passes") {
+        return;
+    }
+    let (code, report) = run_report(&repo().join("tests/fixtures/azure"));
+    assert_pass(code, &report);
+    assert!(report["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("connection-custom-policy.cli.json")), "{}", report["notes"]);
+    assert_eq!(report["sas"]["azure-gw"][0]["name"], "cn-paloalto-custom");
+}

@@ -40,7 +40,7 @@ impl Resolver {
         let full = self.lab_dir.join(&file.value);
         match import::import(&full, kind, name.as_deref()) {
             Ok(imported) => {
-                notes.extend(imported.notes.into_iter().map(|n| format!("{}: {n}", file.value)));
+                notes.extend(imported.notes.into_iter().map(|n| format!("{} ({}): {n}", file.value, kind.lab_key())));
                 match serde_json::from_value::<T>(imported.value) {
                     Ok(t) => (inline.value.merge(t), Some(PathBuf::from(&file.value)), loc),
                     Err(e) => {
@@ -73,10 +73,11 @@ impl Resolver {
         self.err(loc, field, message, hint);
     }
 
-    fn bgp(&mut self, path: &str, origin: &Option<PathBuf>, raw: &Option<Spanned<RawBgpSettings>>) -> Option<Bgp> {
+    /// BGP settings; `on_premises` ASNs must avoid the ranges Azure and IANA reserve.
+    fn bgp(&mut self, path: &str, origin: &Option<PathBuf>, raw: &Option<Spanned<RawBgpSettings>>, on_premises: bool) -> Option<Bgp> {
         let raw = raw.as_ref()?;
         let asn = raw.value.asn.as_ref();
-        if let Some(a) = asn {
+        if let Some(a) = asn.filter(|_| on_premises) {
             if let Some(problem) = asn_problem(a.value) {
                 self.err_from(origin, &a.referenced, format!("{path}.bgpSettings.asn"), format!("ASN {} is {problem}", a.value), Some("a private ASN in 64512-65514 or 65521-65534, or your public ASN"));
             }
@@ -142,7 +143,7 @@ impl Resolver {
             let why = if policy_based { "policy-based gateways route statically (rule policy-based-static-routing)" } else { "the Basic SKU has no BGP (rule sku-bgp)" };
             self.err_from(&g_origin, &loc, format!("{gpath}.enableBgp"), format!("BGP is not available: {why}"), Some("enableBgp: false, or a route-based VpnGw SKU"));
         }
-        let gw_bgp = self.bgp(&gpath, &g_origin, &g.bgp_settings).map(|b| Bgp { asn: if b.asn == 0 { 65515 } else { b.asn }, ..b }).unwrap_or(Bgp { asn: 65515, peering_address: None });
+        let gw_bgp = self.bgp(&gpath, &g_origin, &g.bgp_settings, false).map(|b| Bgp { asn: if b.asn == 0 { 65515 } else { b.asn }, ..b }).unwrap_or(Bgp { asn: 65515, peering_address: None });
         let public_ip = match &g.public_ip_address {
             Some(p) => {
                 if !interfaces.iter().any(|i| i.address.addr() == p.value.0) {
@@ -177,7 +178,7 @@ impl Resolver {
                 }
             }
         }
-        let lng_bgp = self.bgp(&lpath, &l_origin, &l.bgp_settings);
+        let lng_bgp = self.bgp(&lpath, &l_origin, &l.bgp_settings, true);
         if let Some(b) = &lng_bgp {
             if b.asn == gw_bgp.asn {
                 let loc = l.bgp_settings.as_ref().map(|s| s.referenced).unwrap_or(l_loc);

@@ -253,3 +253,43 @@ fn azure_notes_for_accepted_but_ignored_settings() {
     let lab = parse(Path::new(FILE), &text).unwrap();
     assert_eq!(lab.notes, ["azure-gw: connection: trafficSelectorPolicies take effect only with usePolicyBasedTrafficSelectors; ignored (rule traffic-selector-policies)"]);
 }
+
+#[test]
+fn azure_resources_imported_from_exports() {
+    let file = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/azure/lab.yaml"));
+    let lab = crate::model::load(file).unwrap();
+    let NodeKind::AzureGateway(site) = &lab.node("azure-gw").unwrap().kind else { panic!("no gateway") };
+    assert_eq!(site.gateway.name, "vnetgw-prod-01");
+    assert_eq!(site.gateway.sku, crate::azure::Sku::VpnGw2AZ);
+    assert_eq!(site.gateway.public_ip.to_string(), "198.51.100.20", "the lab's address, not the export's");
+    assert_eq!(site.vnet_prefixes.iter().map(|p| p.to_string()).collect::<Vec<_>>(), ["10.20.0.0/16"]);
+    assert_eq!(site.local_gateway.prefixes.len(), 2);
+    let c = &site.connection;
+    assert_eq!(c.name, "cn-paloalto-custom");
+    assert_eq!(c.mode, crate::azure::ConnectionMode::ResponderOnly);
+    assert_eq!(c.dpd_timeout_seconds, 30);
+    assert!(c.policy_based_selectors);
+    assert_eq!(c.selector_policies.len(), 1);
+    assert_eq!(c.policy.as_ref().unwrap().ike_proposal(), "aes256-sha256-modp2048");
+    assert!(lab.notes.iter().any(|n| n.contains("ignored 11 read-only or deployment properties")), "{:#?}", lab.notes);
+}
+
+#[test]
+fn azure_import_problems_name_the_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/azure"));
+    for f in ["lab.yaml", "vnet-gateway.cli.json", "vnet.cli.json", "local-gateway.cli.json", "connection.cli.json"] {
+        std::fs::copy(fixtures.join(f), dir.path().join(f)).unwrap();
+    }
+    // connection.cli.json has no sharedKey (az network vpn-connection show leaves it out).
+    let text = std::fs::read_to_string(dir.path().join("lab.yaml")).unwrap().replace("connection-custom-policy.cli.json", "connection.cli.json");
+    std::fs::write(dir.path().join("lab.yaml"), &text).unwrap();
+    let err = crate::model::load(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("the connection has no sharedKey"), "{err}");
+    assert!(err.contains("az network vpn-connection shared-key show"), "{err}");
+    // A missing export.
+    std::fs::write(dir.path().join("lab.yaml"), text.replace("vnet.cli.json", "nosuch.json")).unwrap();
+    let err = crate::model::load(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("nosuch.json"), "{err}");
+    assert!(err.contains("virtualNetwork.import"), "{err}");
+}
