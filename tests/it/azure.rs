@@ -389,3 +389,61 @@ fn lab_built_from_azure_exports_passes() {
     assert!(report["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("connection-custom-policy.cli.json")), "{}", report["notes"]);
     assert_eq!(report["sas"]["azure-gw"][0]["name"], "cn-paloalto-custom");
 }
+
+// --- Rekeys under a compressed clock -----------------------------------------------------------
+
+/// A lab whose CHILD SAs live Azure's minimum 300 s, run 30x faster: Azure rekeys after 9 s
+/// and the SA expires after 10 s.
+fn short_lifetime_lab(dir: &std::path::Path, extra: &[(&str, &str)]) -> std::path::PathBuf {
+    let mut edits = vec![("saLifeTimeSeconds: 27000", "saLifeTimeSeconds: 300"), ("name: azure-paloalto\n", "name: azure-paloalto\ntime_scale: 30\n")];
+    edits.extend_from_slice(extra);
+    lab_with_edits(dir, &edits)
+}
+
+fn child_of(state: &std::path::Path, id: &str, node: &str) -> Option<serde_json::Value> {
+    let out = vpnlab(state).args(["status", id, "--format", "json"]).output().unwrap();
+    let v = json(&out);
+    v["sas"][node][0]["children"].as_array().and_then(|c| c.first().cloned())
+}
+
+#[test]
+fn child_sa_rekeys_in_compressed_time() {
+    if !privileged("child_sa_rekeys_in_compressed_time") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let lab = short_lifetime_lab(dir.path(), &[]);
+    let up = vpnlab(&state).arg("up").arg(&lab).output().unwrap();
+    assert_eq!(up.status.code(), Some(0), "{}", describe(&up));
+    let id = run_ids(&state).remove(0);
+    let first = child_of(&state, &id, "azure-gw").expect("a CHILD SA after up")["uniqueid"].clone();
+    wait_for("the gateway to rekey its CHILD SA", Duration::from_secs(40), || {
+        child_of(&state, &id, "azure-gw").is_some_and(|c| c["uniqueid"] != first && c["state"] == "INSTALLED")
+    });
+    let ping = vpnlab(&state).args(["exec", &id, "lan-pc", "--", "ping", "-c1", "-W2", "10.20.0.4"]).output().unwrap();
+    assert_eq!(ping.status.code(), Some(0), "traffic after the rekey: {}", describe(&ping));
+    assert_eq!(vpnlab(&state).args(["down", &id]).output().unwrap().status.code(), Some(0));
+    assert_nothing_left(&state, &id);
+}
+
+#[test]
+fn pfs_on_one_side_fails_at_the_first_rekey() {
+    if !privileged("pfs_on_one_side_fails_at_the_first_rekey") {
+        return;
+    }
+    // Ticket 7: the firewall wants PFS (DH14) in Phase 2, Azure's policy says pfsGroup None.
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let lab = short_lifetime_lab(dir.path(), &[(DUT_ESP, "esp_proposals: [aes256-sha256-modp2048]")]);
+    let up = vpnlab(&state).arg("up").arg(&lab).output().unwrap();
+    assert_eq!(up.status.code(), Some(0), "the first CHILD SA comes up (no KE in IKE_AUTH): {}", describe(&up));
+    let id = run_ids(&state).remove(0);
+    wait_for("the CHILD SA to expire after its failed rekey", Duration::from_secs(40), || child_of(&state, &id, "azure-gw").is_none());
+    let out = vpnlab(&state).args(["status", &id, "--format", "json"]).output().unwrap();
+    assert_eq!(json(&out)["sas"]["azure-gw"][0]["state"], "ESTABLISHED", "Phase 1 stays up");
+    let ping = vpnlab(&state).args(["exec", &id, "lan-pc", "--", "ping", "-c1", "-W1", "10.20.0.4"]).output().unwrap();
+    assert_ne!(ping.status.code(), Some(0), "no traffic without a CHILD SA");
+    assert_eq!(vpnlab(&state).args(["down", &id]).output().unwrap().status.code(), Some(0));
+    assert_nothing_left(&state, &id);
+}
