@@ -6,6 +6,8 @@
 //! connection mode. Each rule cites its source in `shared/reference/azure-vpn-gateway.md`
 //! (S-numbers). Nothing here touches the system.
 
+pub mod rules;
+
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
