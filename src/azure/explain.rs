@@ -73,7 +73,7 @@ pub fn explain(node: &str, site: &AzureSite) -> Explanation {
     line("Phase 1", "accepts as responder", e.ike_proposals.join(", "), policy_rule);
     line("Phase 1", "lifetime", seconds(e.ike_lifetime_s, site.time_scale), "ike-sa-lifetime");
     let rekey = if e.version == crate::model::lab::IkeVersion::V1 {
-        "no in-place rekey: the IKE SA is rebuilt at 90 % of its lifetime and the tunnel drops meanwhile"
+        "no in-place rekey: the IKE SA is rebuilt at 90 % of its lifetime (Azure's drop of up to 5 s is not reproduced)"
     } else {
         "rekeyed in place at 90 % of its lifetime"
     };
@@ -179,9 +179,13 @@ impl Explanation {
         let mut r = Builder::default();
         r.push_record(["rule", "evidence", "sources"]);
         for rule in &self.rules {
-            r.push_record([rule.id, rule.evidence, &rule.sources.join("\n")]);
+            // Source ids only here; titles, dates and addresses are in --format json and in
+            // docs/azure-model.md (`vpnlab azure explain --all`).
+            let ids: Vec<&str> = rule.sources.iter().map(|s| s.split(']').next().unwrap_or(s).trim_start_matches('[')).collect();
+            r.push_record([rule.id, rule.evidence, &ids.join(", ")]);
         }
         let _ = writeln!(out, "{}", r.build().with(Style::psql()));
+        let _ = writeln!(out, "sources: `vpnlab azure explain --all` or docs/azure-model.md");
         out
     }
 }

@@ -92,16 +92,42 @@ azure_enum!(
     }
 );
 
+azure_enum!(
+    /// Whether `usePolicyBasedTrafficSelectors` works with the Default policy.
+    PbtsWithDefaultPolicy {
+        /// The 2023 portal how-to [S4]: yes.
+        Accept = "accept",
+        /// The 2023 PowerShell how-to [S5]: PBTS is part of a custom policy.
+        Reject = "reject",
+    }
+);
+
 /// The switches of the model, where sources disagree; each report names the values used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Switches {
     pub narrowed_traffic_selectors: NarrowedSelectors,
     pub other_ike_version: OtherIkeVersion,
+    pub pbts_with_default_policy: PbtsWithDefaultPolicy,
 }
 
 impl Default for Switches {
     fn default() -> Self {
-        Switches { narrowed_traffic_selectors: NarrowedSelectors::Accept, other_ike_version: OtherIkeVersion::Ignore }
+        Switches {
+            narrowed_traffic_selectors: NarrowedSelectors::Accept,
+            other_ike_version: OtherIkeVersion::Ignore,
+            pbts_with_default_policy: PbtsWithDefaultPolicy::Accept,
+        }
+    }
+}
+
+impl Switches {
+    /// `name value` pairs, for reports.
+    pub fn describe(&self) -> Vec<String> {
+        vec![
+            format!("narrowedTrafficSelectors {}", self.narrowed_traffic_selectors.azure_name()),
+            format!("otherIkeVersion {}", self.other_ike_version.azure_name()),
+            format!("pbtsWithDefaultPolicy {}", self.pbts_with_default_policy.azure_name()),
+        ]
     }
 }
 
@@ -230,11 +256,7 @@ impl AzureSite {
             let peer = self.local_gateway.bgp.as_ref().map(|b| format!("peer ASN {}", b.asn)).unwrap_or_else(|| "no peer settings".into());
             lines.push(format!("BGP: gateway ASN {}, {peer}, connection enableBgp {} (sessions not run yet)", self.gateway.bgp.asn, c.enable_bgp));
         }
-        lines.push(format!(
-            "model: narrowedTrafficSelectors {}, otherIkeVersion {}",
-            self.switches.narrowed_traffic_selectors.azure_name(),
-            self.switches.other_ike_version.azure_name()
-        ));
+        lines.push(format!("model: {}", self.switches.describe().join(", ")));
         lines
     }
 }

@@ -268,6 +268,9 @@ pub struct RawAzureModel {
     /// `ignore` (default: the peer hears nothing) or `reject` (NO_PROPOSAL_CHOSEN).
     #[serde(default)]
     pub other_ike_version: Option<Spanned<String>>,
+    /// `accept` (default) or `reject`: whether PBTS works without a custom policy.
+    #[serde(default)]
+    pub pbts_with_default_policy: Option<Spanned<String>>,
 }
 
 /// Merges `lab` over `imported`, field by field: a key written in the lab wins.

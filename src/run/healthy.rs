@@ -66,11 +66,11 @@ pub async fn execute(lab: Lab, after: AfterRun) -> Result<Outcome> {
         .filter_map(|n| match &n.kind {
             crate::model::NodeKind::AzureGateway(site) => Some((
                 n.name.clone(),
-                vec![
-                    format!("narrowedTrafficSelectors {}", site.switches.narrowed_traffic_selectors.azure_name()),
-                    format!("otherIkeVersion {}", site.switches.other_ike_version.azure_name()),
-                    format!("role {}", if site.role == crate::azure::Role::Initiator { "initiator" } else { "responder" }),
-                ],
+                {
+                    let mut v = site.switches.describe();
+                    v.push(format!("role {}", if site.role == crate::azure::Role::Initiator { "initiator" } else { "responder" }));
+                    v
+                },
             )),
             _ => None,
         })

@@ -13,7 +13,7 @@ use super::Resolver;
 use crate::azure::import::{self, ResourceKind};
 use crate::azure::{
     self, asn_problem, AzureConnection, AzureSite, Bgp, ConnectionMode, IpsecPolicy, LocalNetworkGateway, NarrowedSelectors,
-    OtherIkeVersion, Role, SelectorPolicy, Sku, Switches, VirtualNetworkGateway, VpnType,
+    OtherIkeVersion, PbtsWithDefaultPolicy, Role, SelectorPolicy, Sku, Switches, VirtualNetworkGateway, VpnType,
 };
 use crate::model::lab::{IkeVersion, Interface, StrongswanProfile};
 use crate::model::raw::*;
@@ -104,6 +104,9 @@ impl Resolver {
         }
         if let Some(o) = &model.other_ike_version {
             switches.other_ike_version = self.azure_enum(&format!("{path}.model.otherIkeVersion"), o, OtherIkeVersion::parse)?;
+        }
+        if let Some(p) = &model.pbts_with_default_policy {
+            switches.pbts_with_default_policy = self.azure_enum(&format!("{path}.model.pbtsWithDefaultPolicy"), p, PbtsWithDefaultPolicy::parse)?;
         }
 
         // --- gateway
@@ -300,7 +303,10 @@ impl Resolver {
                 self.err_from(&c_origin, &loc, format!("{cpath}.usePolicyBasedTrafficSelectors"), "policy-based selectors are built from the local network gateway's prefixes, and it has none".into(), None);
             }
             if policy.is_none() {
-                notes.push("connection: usePolicyBasedTrafficSelectors without a custom policy: Microsoft's pages disagree whether that takes effect; vpnlab applies it (rule pbts-custom-policy)".into());
+                match switches.pbts_with_default_policy {
+                    PbtsWithDefaultPolicy::Accept => notes.push("connection: usePolicyBasedTrafficSelectors without a custom policy: Microsoft's pages disagree whether that takes effect; vpnlab applies it (rule pbts-custom-policy, pbtsWithDefaultPolicy: accept)".into()),
+                    PbtsWithDefaultPolicy::Reject => self.err_from(&c_origin, &loc, format!("{cpath}.usePolicyBasedTrafficSelectors"), "usePolicyBasedTrafficSelectors needs a custom IPsec/IKE policy in this model (rule pbts-custom-policy, pbtsWithDefaultPolicy: reject)".into(), Some("an ipsecPolicies entry, or model: { pbtsWithDefaultPolicy: accept }")),
+                }
             }
         }
         let mut selector_policies = Vec::new();
