@@ -4,6 +4,7 @@
 
 mod azure;
 mod cli;
+mod dns;
 mod exit;
 mod ike;
 mod model;

@@ -73,7 +73,7 @@ pub fn explain(node: &str, site: &AzureSite) -> Explanation {
     line("Phase 1", "accepts as responder", e.ike_proposals.join(", "), policy_rule);
     line("Phase 1", "lifetime", seconds(e.ike_lifetime_s, site.time_scale), "ike-sa-lifetime");
     let rekey = if e.version == crate::model::lab::IkeVersion::V1 {
-        "no in-place rekey: the IKE SA is rebuilt at 90 % of its lifetime (Azure's drop of up to 5 s is not reproduced)"
+        "no in-place rekey: at 90 % of its lifetime the IKE SA is deleted and built again, so the tunnel drops (by the lab's supervisor, for labs left running by `vpnlab up`)"
     } else {
         "rekeyed in place at 90 % of its lifetime"
     };

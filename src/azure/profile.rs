@@ -220,8 +220,10 @@ impl AzureSite {
         }
 
         let v1 = c.protocol == IkeVersion::V1;
-        // The IKE SA lives 28,800 s: rebuilt (IKEv1: reauthenticated, break-before-make, the
-        // documented drop of up to 5 s) or rekeyed in place (IKEv2) at 90 %, expiring at 100 %.
+        // The IKE SA lives 28,800 s. IKEv2: rekeyed in place at 90 %, expiring at 100 %.
+        // IKEv1: Azure has no in-place rekey and the tunnel drops at each Main Mode rekey
+        // [S2]; strongSwan's own IKEv1 reauthentication keeps the Quick Mode SAs, so charon
+        // does not renew it: the lab's supervisor drops and rebuilds it (`run::supervisor`).
         let ike_renew = s(e.ike_lifetime_s * 9 / 10);
         let ike_over = s(e.ike_lifetime_s / 10);
         let connection = Connection {
@@ -233,13 +235,19 @@ impl AzureSite {
             // Probing at a third of Azure's DPD timeout lets vpnlab's short retransmit schedule
             // end near the timeout; Azure's own probe interval is unconfirmed.
             dpd_delay: e.dpd_timeout_s.map(|t| s(u64::from(t / 3).max(1))),
-            dpd_timeout: if v1 { e.dpd_timeout_s.map(|t| s(u64::from(t))) } else { None },
+            // IKEv1 gives up on a peer dpd_timeout after the last message: however the clock is
+            // compressed, leave room for three probes, or the first probe already times out.
+            dpd_timeout: if v1 {
+                e.dpd_timeout_s.map(|t| format!("{}s", scaled(u64::from(t), scale).max(3 * scaled(u64::from(t / 3).max(1), scale))))
+            } else {
+                None
+            },
             // Azure does not do MOBIKE; left on, it also races DPD (lab notes §9).
             mobike: if v1 { None } else { Some(false) },
             encap: None,
-            rekey_time: if v1 { Some("0s".into()) } else { Some(ike_renew.clone()) },
-            reauth_time: if v1 { Some(ike_renew) } else { None },
-            over_time: Some(ike_over),
+            rekey_time: if v1 { Some("0s".into()) } else { Some(ike_renew) },
+            reauth_time: if v1 { Some("0s".into()) } else { None },
+            over_time: if v1 { None } else { Some(ike_over) },
             local: Auth { auth: "psk".to_string(), id: Some(public_ip.clone()) },
             remote: Auth { auth: "psk".to_string(), id: None },
             children,
@@ -383,7 +391,7 @@ mod tests {
         assert_eq!(conn.children[1].remote_ts, ["10.11.0.0/16"]);
         assert_eq!(conn.children[0].life_time.as_deref(), Some("3600s"));
         assert_eq!(conn.dpd_delay, None, "policy-based gateways do not run DPD");
-        assert_eq!(conn.reauth_time.as_deref(), Some("25920s"));
+        assert_eq!(conn.reauth_time.as_deref(), Some("0s"), "the supervisor renews IKEv1 SAs, not charon");
         assert_eq!(conn.rekey_time.as_deref(), Some("0s"));
         assert!(s.nft_ruleset().unwrap().contains("@th,200,8 0x20"), "IKEv2 is ignored");
     }

@@ -753,11 +753,13 @@ pub static RULES: &[Rule] = &[
             to 5 s to reconnect.",
         evidence: Evidence::Documented,
         sources: &["S2", "S6"],
-        modelled: "Not modelled: the gateway rebuilds an IKEv1 SA at 90 % of its lifetime (`reauth_time`), but \
-            strongSwan moves the installed Quick Mode SAs onto the new IKE SA (`queue_ike_reauth` in \
-            task_manager_v1.c; read in the source, not measured), so its data path does not drop. \
-            Reproducing Azure's outage needs the gateway to close its CHILD SAs at the Main Mode rekey and \
-            initiate again, which is not written.",
+        modelled: "For a lab left running by `vpnlab up`, the lab's supervisor deletes the gateway's IKEv1 SA at 90 \
+            % of its 28,800 s lifetime (compressed by `time_scale`) and, when the connection mode lets Azure \
+            initiate, builds it again a second later: the tunnel drops and comes back, as documented. \
+            charon's own IKEv1 renewal is switched off (`rekey_time`/`reauth_time` 0), because strongSwan \
+            moves the Quick Mode SAs onto a reauthenticated IKE SA and the data path would not drop \
+            (`queue_ike_reauth` in task_manager_v1.c). Within a single `vpnlab run` the IKE SA is not \
+            renewed. Tested at time scale 3000.",
     },
     Rule {
         id: "ikev2-rekey",
@@ -886,10 +888,12 @@ pub static RULES: &[Rule] = &[
             reset also triggers resolution.",
         evidence: Evidence::Documented,
         sources: &["S22", "seed-003"],
-        modelled: "Partly: an `fqdn` resolves through the lab's own `dns:` records (first IPv4) when the lab is \
-            built, and the gateway talks to that address; tested with a current and a stale record. The \
-            5-minute cache and the re-resolution of disconnected tunnels are not modelled yet (they need a \
-            resolver that runs during a scenario).",
+        modelled: "An `fqdn` resolves through the lab's `dns:` records when the lab is built. With `dns: { server: \
+            NODE }`, that node answers DNS on UDP 53 (vpnlab's own minimal name server) and, for a lab left \
+            running by `vpnlab up`, the lab's supervisor asks it for the first IPv4 address every 5 minutes \
+            (compressed by `time_scale`) while the gateway has no established IKE SA, and points the \
+            connection at a new address; `vpnlab dns LAB NAME ADDRESS` changes a record. Tested: a stale \
+            record keeps the tunnel down until the record is fixed and the next refresh re-resolves it.",
     },
     Rule {
         id: "lng-prefixes-static-routes",
@@ -1435,6 +1439,6 @@ mod tests {
         assert_eq!(rule("narrowed-selectors").map(|r| r.evidence), Some(Evidence::Conflicting));
         assert_eq!(rule("other-ike-version-ignored").map(|r| r.evidence), Some(Evidence::Teaching));
         assert_eq!(rule("initiator-selector-fallback").map(|r| r.evidence), Some(Evidence::FieldReport));
-        assert!(rule("lng-fqdn-resolution").is_some_and(|r| r.modelled.starts_with("Partly:")));
+        assert!(rule("lng-fqdn-resolution").is_some_and(|r| r.modelled.contains("every 5 minutes")));
     }
 }

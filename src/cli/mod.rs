@@ -4,6 +4,7 @@ mod azure;
 mod bench;
 mod down;
 mod exec;
+mod lab_ops;
 mod run;
 mod status;
 mod up;
@@ -78,6 +79,25 @@ pub enum Command {
         #[arg(last = true, required = true)]
         command: Vec<String>,
     },
+    /// Initiate a running lab's tunnel from one node (its first connection's first child).
+    Initiate {
+        /// Lab name, lab folder or run id.
+        lab: String,
+        /// The IPsec node that initiates, e.g. firewall or azure-gw.
+        node: String,
+    },
+    /// Set a record of a running lab's name server, e.g. after the branch's WAN address changed.
+    Dns {
+        /// Lab name, lab folder or run id.
+        lab: String,
+        /// The name, e.g. branch.example.com.
+        name: String,
+        /// Its new IPv4 address.
+        address: std::net::Ipv4Addr,
+    },
+    /// (internal) The clock-driven behaviours of a lab left running by `up`.
+    #[command(hide = true)]
+    Supervise { run: String },
     /// Remove a running lab: daemons, namespaces, links and run folder (also after a crash).
     Down {
         /// Lab name, lab folder or run id.
@@ -124,6 +144,9 @@ pub async fn dispatch(cli: Cli) -> Result<Code> {
         Command::Up { lab } => up::up(&lab, cli.format).await,
         Command::Status { lab } => status::status(lab.as_deref(), cli.format).await,
         Command::Exec { lab, node, command } => exec::exec(&lab, &node, &command),
+        Command::Initiate { lab, node } => lab_ops::initiate(&lab, &node, cli.format).await,
+        Command::Dns { lab, name, address } => lab_ops::set_record(&lab, &name, address),
+        Command::Supervise { run } => lab_ops::supervise(&run).await,
         Command::Down { lab, all } => down::down(lab.as_deref(), all, cli.format),
         Command::Azure { command: AzureCommand::Explain { lab, all } } => azure::explain(lab.as_deref(), all, cli.format),
         Command::Bench { lab, runs } => bench::bench(&lab, runs, cli.format).await,

@@ -15,6 +15,11 @@ pub async fn up(lab: &Path, format: Format) -> Result<Code> {
     let node_status = lab.clone();
     let outcome = execute(lab, AfterRun::Keep).await?;
     let report = &outcome.report;
+    if let Some(run) = &outcome.kept {
+        if crate::run::supervisor::needed(&node_status) {
+            crate::run::supervisor::spawn_detached(run)?;
+        }
+    }
     match format {
         Format::Json => println!("{}", report.to_json()),
         Format::Table => {

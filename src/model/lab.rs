@@ -24,6 +24,14 @@ pub struct Lab {
     pub time_scale: f64,
     /// What was ignored or assumed while reading the lab (imports, defaults), for the report.
     pub notes: Vec<String>,
+    pub dns: Option<Dns>,
+}
+
+/// The lab's name server: which node answers, and the records it starts with.
+#[derive(Debug, Clone)]
+pub struct Dns {
+    pub server: Option<String>,
+    pub records: Vec<(String, Ipv4Addr)>,
 }
 
 impl Lab {

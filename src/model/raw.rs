@@ -92,9 +92,19 @@ pub struct RawLab {
     /// (lifetimes, rekeys, DPD): 100 turns Azure's 27,000 s CHILD SA lifetime into 270 s.
     #[serde(default)]
     pub time_scale: Option<Spanned<f64>>,
-    /// Name records the lab's resolver answers (e.g. a local network gateway's `fqdn`).
+    /// The lab's name server and its records (e.g. a local network gateway's `fqdn`).
     #[serde(default)]
-    pub dns: OrderedMap<Spanned<Addr>>,
+    pub dns: Option<RawDns>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDns {
+    /// The node that answers DNS on UDP port 53 (usually the `internet` router).
+    #[serde(default)]
+    pub server: Option<Spanned<String>>,
+    #[serde(default)]
+    pub records: OrderedMap<Spanned<Addr>>,
 }
 
 /// One node. `kind` decides which of the kind-specific sections may appear; `resolve.rs`

@@ -98,8 +98,10 @@ impl Resolver {
                 1.0
             }
         };
-        for (name, addr) in &raw.dns.0 {
-            self.dns.insert(name.value.to_ascii_lowercase(), addr.value.0);
+        let dns_records: Vec<(String, Ipv4Addr)> =
+            raw.dns.as_ref().map(|d| d.records.0.iter().map(|(n, a)| (n.value.to_ascii_lowercase(), a.value.0)).collect()).unwrap_or_default();
+        for (name, addr) in &dns_records {
+            self.dns.insert(name.clone(), *addr);
         }
         let declared: HashSet<String> = raw.nodes.0.iter().map(|(k, _)| k.value.clone()).collect();
         let mut nodes = Vec::new();
@@ -112,8 +114,23 @@ impl Resolver {
         self.addresses(&nodes);
         self.check_deferred_addresses(&nodes);
         let plan = self.plan(raw.run, &nodes);
-        let notes = finish(&mut nodes, &plan, time_scale);
-        Lab { name: raw.name.value, description: raw.description, source: file.to_path_buf(), nodes, links, plan, time_scale, notes }
+        let mut notes = finish(&mut nodes, &plan, time_scale);
+        let dns = raw.dns.map(|d| {
+            let server = d.server.map(|s| {
+                match nodes.iter().find(|n| n.name == s.value) {
+                    None => self.err(&s.referenced, "dns.server", format!("no node `{}`", s.value), Some("the node that answers DNS, e.g. the internet router")),
+                    Some(n) if n.interfaces.is_empty() => self.err(&s.referenced, "dns.server", format!("`{}` has no address to answer on", s.value), None),
+                    Some(_) => {}
+                }
+                s.value
+            });
+            Dns { server, records: dns_records }
+        });
+        let uses_fqdn = nodes.iter().any(|n| matches!(&n.kind, NodeKind::AzureGateway(site) if site.local_gateway.fqdn.is_some()));
+        if uses_fqdn && dns.as_ref().is_none_or(|d| d.server.is_none()) {
+            notes.push("dns: no `server:` node, so the gateway resolves its local network gateway's fqdn once, when the lab is built".into());
+        }
+        Lab { name: raw.name.value, description: raw.description, source: file.to_path_buf(), nodes, links, plan, time_scale, notes, dns }
     }
 
     fn node(&mut self, name: &Spanned<String>, raw: RawNode) -> Option<Node> {

@@ -10,6 +10,7 @@ pub mod events;
 pub mod healthy;
 pub mod probe;
 pub mod state;
+pub mod supervisor;
 pub mod verdict;
 
 use std::collections::BTreeMap;
@@ -105,6 +106,9 @@ impl LabRun {
         };
         run.save(&state)?;
         std::fs::copy(&lab.source, run.lab_copy()).with_context(|| format!("copying {}", lab.source.display()))?;
+        if let Some(dns) = &lab.dns {
+            supervisor::write_records(&supervisor::records_file(&run), &dns.records.iter().cloned().collect())?;
+        }
         let backend = NetnsBackend::new(&run.id);
         Ok(LabRun {
             lab,

@@ -26,6 +26,8 @@ pub struct IkeSa {
     pub nat_remote: bool,
     /// e.g. `AES_CBC-256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048`.
     pub algorithms: String,
+    /// Seconds since the IKE SA was established.
+    pub established_s: u64,
     pub children: Vec<ChildSa>,
 }
 
@@ -120,6 +122,7 @@ fn parse_ike(name: &str, s: &Section) -> IkeSa {
         nat_local: flag(s, "nat-local"),
         nat_remote: flag(s, "nat-remote"),
         algorithms: algorithms(s, &["integ-alg", "prf-alg", "dh-group"]),
+        established_s: number(s, "established"),
         children,
     }
 }

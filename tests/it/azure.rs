@@ -1,7 +1,6 @@
 //! The simulated Azure VPN Gateway, behaviour by behaviour: each against a DUT that matches it
 //! and one that does not, asserting the outcome (state, alert, selectors, algorithms).
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use crate::common::*;
@@ -300,7 +299,7 @@ fn responder_only_gateway_may_not_be_the_initiator() {
 fn fqdn_lab(record: &str) -> Vec<(&'static str, String)> {
     vec![
         ("        gatewayIpAddress: 203.0.113.10\n", "        fqdn: branch.example.com\n".to_string()),
-        ("links:\n", format!("dns:\n  branch.example.com: {record}\n\nlinks:\n")),
+        ("links:\n", format!("dns:\n  records:\n    branch.example.com: {record}\n\nlinks:\n")),
     ]
 }
 
@@ -338,9 +337,9 @@ fn dpd_clears_the_sas_of_a_dead_peer() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let lab = lab_with_edits(dir.path(), &[("dpdTimeoutSeconds: 45", "dpdTimeoutSeconds: 9"), ("name: azure-paloalto\n", "name: azure-paloalto\ntime_scale: 3\n")]);
-    let up = vpnlab(&state).arg("up").arg(&lab).stdout(Stdio::null()).output().unwrap();
-    assert_eq!(up.status.code(), Some(0), "{}", describe(&up));
-    let id = run_ids(&state).remove(0);
+    let (code, output, guard) = up(&state, &lab);
+    assert_eq!(code, Some(0), "{output}");
+    let id = guard.id.clone();
     let sas = |node: &str| {
         let out = vpnlab(&state).args(["status", &id, "--format", "json"]).output().unwrap();
         json(&out)["sas"][node].as_array().map(Vec::len).unwrap_or(0)
@@ -414,9 +413,9 @@ fn child_sa_rekeys_in_compressed_time() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let lab = short_lifetime_lab(dir.path(), &[]);
-    let up = vpnlab(&state).arg("up").arg(&lab).output().unwrap();
-    assert_eq!(up.status.code(), Some(0), "{}", describe(&up));
-    let id = run_ids(&state).remove(0);
+    let (code, output, guard) = up(&state, &lab);
+    assert_eq!(code, Some(0), "{output}");
+    let id = guard.id.clone();
     let first = child_of(&state, &id, "azure-gw").expect("a CHILD SA after up")["uniqueid"].clone();
     wait_for("the gateway to rekey its CHILD SA", Duration::from_secs(40), || {
         child_of(&state, &id, "azure-gw").is_some_and(|c| c["uniqueid"] != first && c["state"] == "INSTALLED")
@@ -436,14 +435,93 @@ fn pfs_on_one_side_fails_at_the_first_rekey() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let lab = short_lifetime_lab(dir.path(), &[(DUT_ESP, "esp_proposals: [aes256-sha256-modp2048]")]);
-    let up = vpnlab(&state).arg("up").arg(&lab).output().unwrap();
-    assert_eq!(up.status.code(), Some(0), "the first CHILD SA comes up (no KE in IKE_AUTH): {}", describe(&up));
-    let id = run_ids(&state).remove(0);
+    let (code, output, guard) = up(&state, &lab);
+    assert_eq!(code, Some(0), "the first CHILD SA comes up (no KE in IKE_AUTH): {output}");
+    let id = guard.id.clone();
     wait_for("the CHILD SA to expire after its failed rekey", Duration::from_secs(40), || child_of(&state, &id, "azure-gw").is_none());
     let out = vpnlab(&state).args(["status", &id, "--format", "json"]).output().unwrap();
     assert_eq!(json(&out)["sas"]["azure-gw"][0]["state"], "ESTABLISHED", "Phase 1 stays up");
     let ping = vpnlab(&state).args(["exec", &id, "lan-pc", "--", "ping", "-c1", "-W1", "10.20.0.4"]).output().unwrap();
     assert_ne!(ping.status.code(), Some(0), "no traffic without a CHILD SA");
+    assert_eq!(vpnlab(&state).args(["down", &id]).output().unwrap().status.code(), Some(0));
+    assert_nothing_left(&state, &id);
+}
+
+#[test]
+fn fqdn_is_re_resolved_while_the_tunnel_is_down() {
+    if !privileged("fqdn_is_re_resolved_while_the_tunnel_is_down") {
+        return;
+    }
+    // The record still names the branch's previous address; the lab's clock runs 60x faster,
+    // so Azure's 5-minute DNS refresh comes every 5 s.
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let lab = lab_with_edits(
+        dir.path(),
+        &[
+            ("        gatewayIpAddress: 203.0.113.10\n", "        fqdn: branch.example.com\n"),
+            ("links:\n", "dns:\n  server: internet\n  records:\n    branch.example.com: 203.0.113.99\n\nlinks:\n"),
+            ("name: azure-paloalto\n", "name: azure-paloalto\ntime_scale: 60\n"),
+        ],
+    );
+    let (code, output, guard) = up(&state, &lab);
+    assert_eq!(code, Some(1), "the stale record keeps the tunnel down: {output}");
+    let id = guard.id.clone();
+    assert_eq!(processes_of(&id).len(), 3, "two daemons and the lab's supervisor");
+    // The branch updates its dynamic DNS record.
+    let set = vpnlab(&state).args(["dns", &id, "branch.example.com", "203.0.113.10"]).output().unwrap();
+    assert_eq!(set.status.code(), Some(0), "{}", describe(&set));
+    wait_for("the firewall's initiate to succeed once Azure has re-resolved the FQDN", Duration::from_secs(40), || {
+        std::thread::sleep(Duration::from_millis(500));
+        vpnlab(&state).args(["initiate", &id, "firewall"]).output().unwrap().status.code() == Some(0)
+    });
+    let log = std::fs::read_to_string(state.join(&id).join("supervisor.log")).unwrap();
+    assert!(log.contains("branch.example.com re-resolved while disconnected: 203.0.113.99 -> 203.0.113.10"), "{log}");
+    let ping = vpnlab(&state).args(["exec", &id, "lan-pc", "--", "ping", "-c1", "-W2", "10.20.0.4"]).output().unwrap();
+    assert_eq!(ping.status.code(), Some(0), "{}", describe(&ping));
+    assert_eq!(vpnlab(&state).args(["down", &id]).output().unwrap().status.code(), Some(0));
+    assert_nothing_left(&state, &id);
+}
+
+#[test]
+fn ikev1_main_mode_rekey_drops_and_rebuilds_the_tunnel() {
+    if !privileged("ikev1_main_mode_rekey_drops_and_rebuilds_the_tunnel") {
+        return;
+    }
+    // A route-based IKEv1 connection at time scale 3000: the 28,800 s IKE SA is renewed after
+    // about 9 s (the CHILD SA lives far longer here, so only the Main Mode rekey happens).
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let lab = lab_with_edits(
+        dir.path(),
+        &[
+            ("connectionProtocol: IKEv2", "connectionProtocol: IKEv1"),
+            ("saLifeTimeSeconds: 27000", "saLifeTimeSeconds: 270000"),
+            ("          version: 2\n", "          version: 1\n"),
+            ("rekey_time: 3600s", "rekey_time: 200000s"),
+            ("name: azure-paloalto\n", "name: azure-paloalto\ntime_scale: 3000\n"),
+        ],
+    );
+    let (code, output, guard) = up(&state, &lab);
+    assert_eq!(code, Some(0), "{output}");
+    let id = guard.id.clone();
+    assert_eq!(processes_of(&id).len(), 3, "two daemons and the lab's supervisor");
+    let ike = |state: &std::path::Path| {
+        let out = vpnlab(state).args(["status", &id, "--format", "json"]).output().unwrap();
+        json(&out)["sas"]["azure-gw"][0].clone()
+    };
+    let first = ike(&state)["uniqueid"].clone();
+    assert_eq!(ike(&state)["version"], 1);
+    let log = state.join(&id).join("supervisor.log");
+    wait_for("the gateway's IKEv1 Main Mode rekey to drop and rebuild the tunnel", Duration::from_secs(60), || {
+        std::thread::sleep(Duration::from_millis(300));
+        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("tunnel down") && l.contains(": up"))
+    });
+    let now = ike(&state);
+    assert_eq!(now["state"], "ESTABLISHED");
+    assert_ne!(now["uniqueid"], first, "a new IKE SA, not the old one rekeyed in place");
+    let ping = vpnlab(&state).args(["exec", &id, "lan-pc", "--", "ping", "-c1", "-W2", "10.20.0.4"]).output().unwrap();
+    assert_eq!(ping.status.code(), Some(0), "{}", describe(&ping));
     assert_eq!(vpnlab(&state).args(["down", &id]).output().unwrap().status.code(), Some(0));
     assert_nothing_left(&state, &id);
 }

@@ -64,6 +64,7 @@ fn up_status_exec_down() {
     let ids = run_ids(state.path());
     assert_eq!(ids.len(), 1, "one run folder after up: {ids:?}");
     let id = ids[0].clone();
+    let _guard = Running { state: state.path().to_path_buf(), id: id.clone() };
     assert!(text(&up.stdout).contains(&format!("vpnlab down {id}")), "up tells how to remove the lab:\n{}", text(&up.stdout));
     assert_eq!(namespaces_of(&id).len(), 6, "one namespace per node");
     assert_eq!(processes_of(&id).len(), 2, "two charons keep running after up");
@@ -164,6 +165,7 @@ fn down_all_after_kill_9_of_up() {
             && processes_of(&id).len() == 2
             && std::fs::read_to_string(state.path().join(&id).join("nodes/azure-gw/charon.log")).map(|l| l.contains("added vici connection")).unwrap_or(false)
     });
+    let _guard = Running { state: state.path().to_path_buf(), id: id.clone() };
     child.kill().unwrap(); // SIGKILL: vpnlab gets no chance to clean up.
     child.wait().unwrap();
     assert_eq!(processes_of(&id).len(), 2, "the charons outlive a kill -9'd vpnlab");

@@ -165,6 +165,28 @@ pub fn lab_with(dir: &Path, from: &str, to: &str) -> PathBuf {
 }
 
 
+/// Removes a lab left running by `up` when the test ends, pass or fail: a failed assertion
+/// must not leave daemons and namespaces behind.
+pub struct Running {
+    pub state: PathBuf,
+    pub id: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = vpnlab(&self.state).args(["down", &self.id]).output();
+    }
+}
+
+/// `vpnlab up` of `lab` with `state`; the exit code, stdout, and a guard that removes the lab.
+pub fn up(state: &Path, lab: &Path) -> (Option<i32>, String, Running) {
+    let out = vpnlab(state).arg("up").arg(lab).output().unwrap();
+    let ids = run_ids(state);
+    assert_eq!(ids.len(), 1, "one run after up: {ids:?}
+{}", describe(&out));
+    (out.status.code(), describe(&out), Running { state: state.to_path_buf(), id: ids[0].clone() })
+}
+
 /// A copy of the shipped lab with several edits (each must apply) in a temporary folder.
 pub fn lab_with_edits(dir: &Path, edits: &[(&str, &str)]) -> PathBuf {
     let mut text = std::fs::read_to_string(repo().join(LAB).join("lab.yaml")).unwrap();

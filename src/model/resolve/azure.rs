@@ -196,7 +196,7 @@ impl Resolver {
                 match self.dns.get(&f.value.to_ascii_lowercase()) {
                     Some(addr) => (*addr, Some(f.value.clone())),
                     None => {
-                        let hint = format!("a record in the lab's dns, e.g. dns: {{ {}: 203.0.113.10 }}", f.value);
+                        let hint = format!("a record in the lab's dns, e.g. dns: {{ server: internet, records: {{ {}: 203.0.113.10 }} }}", f.value);
                         self.err_from(&l_origin, &f.referenced, format!("{lpath}.fqdn"), format!("the lab's dns has no record for {}", f.value), Some(&hint));
                         return None;
                     }

@@ -145,3 +145,22 @@ pub fn enter_in_child(cmd: &mut std::process::Command, fd: RawFd) {
         });
     }
 }
+
+/// Runs `f` on a short-lived thread inside the pinned namespace `name` and returns its result,
+/// e.g. to open a socket there (a socket stays in the namespace it was created in).
+pub fn in_namespace<T, F>(name: &str, f: F) -> io::Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> io::Result<T> + Send + 'static,
+{
+    let ns = Namespace::open(name)?;
+    std::thread::Builder::new()
+        .name(format!("in-{name}"))
+        .spawn(move || {
+            nix::sched::setns(&ns.file, CloneFlags::CLONE_NEWNET).map_err(|e| io::Error::other(format!("entering the namespace: {e}")))?;
+            f()
+        })
+        .map_err(|e| io::Error::other(format!("spawning a namespace thread: {e}")))?
+        .join()
+        .unwrap_or_else(|_| Err(io::Error::other("namespace thread panicked")))
+}

@@ -1,0 +1,86 @@
+//! Verbs that act on a running lab's behaviour: `initiate` (bring a tunnel up from one side),
+//! `dns` (change a record of the lab's name server), and the hidden `supervise` (the process
+//! `up` leaves behind for a lab's clock-driven behaviours).
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+use super::{find_one_run, Format};
+use crate::exit::{fail, Code};
+use crate::run::state::RunDir;
+use crate::run::supervisor;
+use crate::strongswan::{vici, vici::Section};
+use crate::wait::within;
+
+/// Bound of one initiate: charon's own timeout plus a margin.
+const INITIATE: Duration = Duration::from_secs(8);
+
+fn running_lab(run: &RunDir) -> Result<crate::model::Lab> {
+    let text = std::fs::read_to_string(run.lab_copy())?;
+    crate::model::parse(&run.lab_copy(), &text).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+pub async fn initiate(lab: &str, node: &str, format: Format) -> Result<Code> {
+    crate::preflight::check_root()?;
+    let (run, _) = find_one_run(lab)?;
+    let lab = running_lab(&run)?;
+    let Some(profile) = lab.node(node).and_then(|n| n.ipsec()) else {
+        let ipsec: Vec<&str> = lab.ipsec_nodes().map(|n| n.name.as_str()).collect();
+        return Err(fail(Code::BadInput, format!("`{node}` runs no IKE daemon in run {}; these do: {}", run.id, ipsec.join(", "))));
+    };
+    let (conn, child) = match profile.connections.first().and_then(|c| c.children.first().map(|ch| (c, ch))) {
+        Some(x) => x,
+        None => return Err(fail(Code::BadInput, format!("`{node}` has no connection to initiate"))),
+    };
+    let mut client = vici::Client::connect(&run.node_dir(node).join("charon.vici")).await?;
+    let msg = Section::new().kv("child", &child.name).kv("ike", &conn.name).kv("timeout", (INITIATE.as_millis() - 1000).to_string());
+    let start = Instant::now();
+    let mut lines = Vec::new();
+    let mut on_log = |ev: Section| lines.push(ev.str("msg").unwrap_or_default());
+    let result = within(INITIATE + Duration::from_secs(2), || format!("{node} to initiate {}", conn.name), client.streamed("initiate", "control-log", msg, &mut on_log)).await;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    let (ok, error) = match result {
+        Ok(_) => (true, None),
+        Err(e) => (false, Some(format!("{e:#}"))),
+    };
+    match format {
+        Format::Json => println!("{}", serde_json::json!({"node": node, "connection": conn.name, "child": child.name, "success": ok, "error": error, "ms": ms, "log": lines})),
+        Format::Table => {
+            for l in &lines {
+                println!("  {l}");
+            }
+            match &error {
+                None => println!("{node}: {}/{} is up ({ms:.1} ms)", conn.name, child.name),
+                Some(e) => println!("{node}: initiating {}/{} failed after {ms:.1} ms: {e}", conn.name, child.name),
+            }
+        }
+    }
+    Ok(if ok { Code::Ok } else { Code::VerdictFailed })
+}
+
+pub fn set_record(lab: &str, name: &str, address: Ipv4Addr) -> Result<Code> {
+    crate::preflight::check_root()?;
+    let (run, _) = find_one_run(lab)?;
+    let file = supervisor::records_file(&run);
+    if !file.exists() {
+        return Err(fail(Code::BadInput, format!("run {} has no name server (give the lab `dns: {{ server: NODE }}`)", run.id)));
+    }
+    let mut records: BTreeMap<String, Ipv4Addr> = supervisor::read_records(&file);
+    let old = records.insert(name.to_ascii_lowercase(), address);
+    supervisor::write_records(&file, &records)?;
+    match old {
+        Some(o) => println!("{name}: {o} -> {address}"),
+        None => println!("{name}: {address} (new)"),
+    }
+    Ok(Code::Ok)
+}
+
+pub async fn supervise(run_id: &str) -> Result<Code> {
+    let run = RunDir::open(run_id);
+    let lab = running_lab(&run)?;
+    supervisor::supervise(run, lab).await?;
+    Ok(Code::Ok)
+}
