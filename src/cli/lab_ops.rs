@@ -12,21 +12,15 @@ use super::{find_one_run, Format};
 use crate::exit::{fail, Code};
 use crate::run::state::RunDir;
 use crate::run::supervisor;
-use crate::strongswan::{vici, vici::Section};
-use crate::wait::within;
+use crate::strongswan::{control, vici};
 
-/// Bound of one initiate: charon's own timeout plus a margin.
-const INITIATE: Duration = Duration::from_secs(8);
-
-fn running_lab(run: &RunDir) -> Result<crate::model::Lab> {
-    let text = std::fs::read_to_string(run.lab_copy())?;
-    crate::model::parse(&run.lab_copy(), &text).map_err(|e| anyhow::anyhow!("{e}"))
-}
+/// How long charon may take to bring the tunnel up before it gives up.
+const INITIATE: Duration = Duration::from_secs(6);
 
 pub async fn initiate(lab: &str, node: &str, format: Format) -> Result<Code> {
     crate::preflight::check_root()?;
     let (run, _) = find_one_run(lab)?;
-    let lab = running_lab(&run)?;
+    let lab = run.load_lab()?;
     let Some(profile) = lab.node(node).and_then(|n| n.ipsec()) else {
         let ipsec: Vec<&str> = lab.ipsec_nodes().map(|n| n.name.as_str()).collect();
         return Err(fail(Code::BadInput, format!("`{node}` runs no IKE daemon in run {}; these do: {}", run.id, ipsec.join(", "))));
@@ -36,16 +30,12 @@ pub async fn initiate(lab: &str, node: &str, format: Format) -> Result<Code> {
         None => return Err(fail(Code::BadInput, format!("`{node}` has no connection to initiate"))),
     };
     let mut client = vici::Client::connect(&run.node_dir(node).join("charon.vici")).await?;
-    let msg = Section::new().kv("child", &child.name).kv("ike", &conn.name).kv("timeout", (INITIATE.as_millis() - 1000).to_string());
     let start = Instant::now();
     let mut lines = Vec::new();
-    let mut on_log = |ev: Section| lines.push(ev.str("msg").unwrap_or_default());
-    let result = within(INITIATE + Duration::from_secs(2), || format!("{node} to initiate {}", conn.name), client.streamed("initiate", "control-log", msg, &mut on_log)).await;
+    let mut on_log = |line: String| lines.push(line);
+    let result = control::initiate(&mut client, &conn.name, &child.name, INITIATE, &mut on_log).await?;
     let ms = start.elapsed().as_secs_f64() * 1000.0;
-    let (ok, error) = match result {
-        Ok(_) => (true, None),
-        Err(e) => (false, Some(format!("{e:#}"))),
-    };
+    let (ok, error) = (result.is_ok(), result.err());
     match format {
         Format::Json => println!("{}", serde_json::json!({"node": node, "connection": conn.name, "child": child.name, "success": ok, "error": error, "ms": ms, "log": lines})),
         Format::Table => {
@@ -80,7 +70,7 @@ pub fn set_record(lab: &str, name: &str, address: Ipv4Addr) -> Result<Code> {
 
 pub async fn supervise(run_id: &str) -> Result<Code> {
     let run = RunDir::open(run_id);
-    let lab = running_lab(&run)?;
+    let lab = run.load_lab()?;
     supervisor::supervise(run, lab).await?;
     Ok(Code::Ok)
 }

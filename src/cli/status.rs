@@ -24,7 +24,7 @@ pub async fn status(lab: Option<&str>, format: Format) -> Result<Code> {
         return Ok(Code::Ok);
     };
     let (run, state) = find_one_run(lab)?;
-    let lab = crate::model::parse(&run.lab_copy(), &std::fs::read_to_string(run.lab_copy())?).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let lab = run.load_lab()?;
     let nodes = status::nodes(&lab, &run.id);
     let mut sas_by_node = BTreeMap::new();
     let mut errors = Vec::new();

@@ -26,7 +26,7 @@ use crate::model::{Lab, NextHop, NodeKind};
 use crate::strongswan::conf::{self, CharonSettings};
 use crate::strongswan::daemon::{charon_path, Charon};
 use crate::strongswan::sas::{self, IkeSa};
-use crate::strongswan::vici::{self, Section};
+use crate::strongswan::{control, vici};
 use crate::strongswan::config;
 use crate::topology::netns::NetnsBackend;
 use crate::topology::{nft, Backend};
@@ -233,30 +233,15 @@ impl LabRun {
         let conn = profile.connections.first().ok_or_else(|| anyhow!("{node} has no connection"))?;
         let child = conn.children.first().ok_or_else(|| anyhow!("{node}'s connection {} has no child", conn.name))?;
         let (conn_name, child_name) = (conn.name.clone(), child.name.clone());
-        let timeout_ms = self.timeouts.initiate.as_millis();
         let d = self.daemons.get_mut(&node).ok_or_else(|| anyhow!("no daemon for {node}"))?;
-        let msg = Section::new()
-            .kv("child", &child_name)
-            .kv("ike", &conn_name)
-            .kv("timeout", timeout_ms.to_string())
-            .kv("init-limits", "no")
-            .kv("loglevel", "1");
         let timeline = self.timeline.clone();
         let started = Instant::now();
-        let mut on_log = |ev: Section| {
-            timeline.push(&node, "vici", "control-log", ev.str("msg").unwrap_or_default());
-        };
-        let call = d.vici.streamed("initiate", "control-log", msg, &mut on_log);
-        // charon bounds the initiate by `timeout`; the outer bound covers a daemon that hangs.
-        let result = tokio::time::timeout(self.timeouts.initiate + Duration::from_secs(2), call)
+        let mut on_log = |line: String| timeline.push(&node, "vici", "control-log", line);
+        let result = control::initiate(&mut d.vici, &conn_name, &child_name, self.timeouts.initiate, &mut on_log)
             .await
-            .map_err(|_| anyhow!("{node} did not answer the initiate of {conn_name}/{child_name} within {} ms", timeout_ms + 2000))?;
+            .with_context(|| format!("initiating {conn_name} on {node}"))?;
         let ms = started.elapsed().as_secs_f64() * 1000.0;
-        let outcome = match result {
-            Ok(_) => InitiateOutcome { node, connection: conn_name, child: child_name, success: true, error: None, ms },
-            Err(vici::ViciError::CommandFailed { errmsg, .. }) => InitiateOutcome { node, connection: conn_name, child: child_name, success: false, error: Some(errmsg), ms },
-            Err(e) => return Err(anyhow!(e).context(format!("initiating {conn_name} on {node}"))),
-        };
+        let outcome = InitiateOutcome { node, connection: conn_name, child: child_name, success: result.is_ok(), error: result.err(), ms };
         self.end_phase("tunnel up");
         Ok(outcome)
     }

@@ -108,6 +108,12 @@ impl RunDir {
     pub fn lab_copy(&self) -> PathBuf {
         self.path.join("lab.yaml")
     }
+
+    /// The lab as it was when the run was built (from the copy in the run folder).
+    pub fn load_lab(&self) -> Result<crate::model::Lab> {
+        let text = std::fs::read_to_string(self.lab_copy()).with_context(|| format!("reading {}", self.lab_copy().display()))?;
+        crate::model::parse(&self.lab_copy(), &text).map_err(|e| anyhow!("{e}"))
+    }
 }
 
 pub fn now_secs() -> u64 {

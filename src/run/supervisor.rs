@@ -19,7 +19,7 @@ use super::state::RunDir;
 use crate::azure::profile::scaled;
 use crate::dns;
 use crate::model::{Lab, NodeKind};
-use crate::strongswan::{config, sas, vici};
+use crate::strongswan::{config, control, sas, vici};
 use crate::topology::netns::namespace::in_namespace;
 use crate::topology::netns::ns_name;
 use crate::wait::{within, VICI_ANSWER};
@@ -59,15 +59,18 @@ async fn ikev1_main_mode_rekey(run: RunDir, lab: Lab, node: String) -> Result<()
         };
         let sas = within(VICI_ANSWER, || format!("charon of {node} to list its SAs"), sas::list(&mut client)).await?;
         for sa in sas.iter().filter(|s| s.name == conn.name && s.state == "ESTABLISHED" && s.established_s >= renew) {
-            let msg = vici::Section::new().kv("ike-id", &sa.uniqueid).kv("timeout", "2000");
-            let _ = within(Duration::from_secs(4), || format!("charon of {node} to delete IKE SA {}", sa.uniqueid), client.streamed("terminate", "control-log", msg, &mut |_| {})).await;
+            let _ = control::terminate_ike(&mut client, &sa.uniqueid, Duration::from_secs(2)).await;
             log(&run, &format!("{node}: IKEv1 Main Mode rekey after {} s: IKE SA {} deleted, tunnel down", sa.established_s, sa.uniqueid));
             if may_initiate {
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 if let Some(child) = conn.children.first() {
-                    let msg = vici::Section::new().kv("child", &child.name).kv("ike", &conn.name).kv("timeout", "5000");
-                    let result = within(Duration::from_secs(8), || format!("{node} to rebuild {}", conn.name), client.streamed("initiate", "control-log", msg, &mut |_| {})).await;
-                    log(&run, &format!("{node}: rebuilding {}: {}", conn.name, match result { Ok(_) => "up".to_string(), Err(e) => format!("failed: {e:#}") }));
+                    let result = control::initiate(&mut client, &conn.name, &child.name, Duration::from_secs(5), &mut |_| {}).await;
+                    let how = match result {
+                        Ok(Ok(())) => "up".to_string(),
+                        Ok(Err(e)) => format!("failed: {e}"),
+                        Err(e) => format!("failed: {e:#}"),
+                    };
+                    log(&run, &format!("{node}: rebuilding {}: {how}", conn.name));
                 }
             }
         }

@@ -4,6 +4,7 @@
 
 pub mod conf;
 pub mod config;
+pub mod control;
 pub mod daemon;
 pub mod error_notify;
 pub mod sas;
