@@ -3,6 +3,7 @@
 //! Ctrl-C or SIGTERM drops the work in progress and removes every run this process owns.
 
 mod azure;
+mod diagnose;
 mod cli;
 mod dns;
 mod exit;
@@ -11,6 +12,7 @@ mod model;
 mod preflight;
 mod report;
 mod run;
+mod scenario;
 mod strongswan;
 mod topology;
 mod wait;

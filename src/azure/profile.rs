@@ -175,6 +175,11 @@ impl AzureSite {
         // role in this lab.
         let esp = if responder { e.esp_accepted.clone() } else { e.esp_offered.clone() };
 
+        // Scale the lifetime first, then rekey at 90 % of the scaled value, so that a compressed
+        // clock never makes the rekey and the expiry fall on the same second.
+        let life_s = scaled(e.child_lifetime_s, scale);
+        let rekey_s = (life_s * 9 / 10).clamp(1, life_s.saturating_sub(1).max(1));
+        let life_s = life_s.max(rekey_s + 1);
         let child = |name: String, sel: &SelectorSet| Child {
             name,
             local_ts: sel.local.clone(),
@@ -183,8 +188,8 @@ impl AzureSite {
             // Rekey at 90 % of the lifetime, without jitter: Azure's lifetimes are local, and
             // a fixed schedule keeps rekey scenarios reproducible (life_time alone would give a
             // negative rekey time, lab notes Surprises 1).
-            rekey_time: Some(s(e.child_lifetime_s * 9 / 10)),
-            life_time: Some(s(e.child_lifetime_s)),
+            rekey_time: Some(format!("{rekey_s}s")),
+            life_time: Some(format!("{life_s}s")),
             rand_time: Some("0s".to_string()),
             rekey_bytes: e.child_lifetime_kb.map(|kb| kb * 1024 * 9 / 10),
             life_bytes: e.child_lifetime_kb.map(|kb| kb * 1024),

@@ -13,7 +13,7 @@ use super::{load_lab, Format};
 use crate::exit::Code;
 use crate::report::RunResult;
 use crate::run::cleanup;
-use crate::run::healthy::{execute, AfterRun};
+use crate::run::execute::{execute, AfterRun};
 
 struct Spread {
     median: f64,

@@ -7,6 +7,7 @@ mod exec;
 mod lab_ops;
 mod run;
 mod status;
+mod test;
 mod up;
 
 use std::path::PathBuf;
@@ -57,6 +58,25 @@ pub enum Command {
     Run {
         /// The lab folder (holding lab.yaml), e.g. labs/azure-paloalto.
         lab: PathBuf,
+    },
+    /// Run a lab's scenarios (labs/<lab>/scenarios/*.yaml), each as its own lab, in parallel,
+    /// and judge each against its expected outcome, with a diagnosis when it differs.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Test {
+        /// A lab folder, or a folder of labs (e.g. labs/).
+        path: PathBuf,
+        /// Only these scenarios (file names without .yaml); repeatable.
+        #[arg(short = 's', long = "scenario")]
+        scenarios: Vec<String>,
+        /// Scenarios at once (default: two per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Also write JUnit XML here.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Keep each scenario's logs, configs (secrets redacted) and events under this folder.
+        #[arg(long)]
+        artifacts: Option<PathBuf>,
     },
     /// Build a lab, bring the tunnel up, print its status, and leave it running.
     #[command(after_help = EXIT_CODES_HELP)]
@@ -142,6 +162,7 @@ pub async fn dispatch(cli: Cli) -> Result<Code> {
     match cli.command {
         Command::Run { lab } => run::run(&lab, cli.format).await,
         Command::Up { lab } => up::up(&lab, cli.format).await,
+        Command::Test { path, scenarios, jobs, junit, artifacts } => test::test(&path, &scenarios, jobs, junit.as_deref(), artifacts.as_deref(), cli.format).await,
         Command::Status { lab } => status::status(lab.as_deref(), cli.format).await,
         Command::Exec { lab, node, command } => exec::exec(&lab, &node, &command),
         Command::Initiate { lab, node } => lab_ops::initiate(&lab, &node, cli.format).await,

@@ -7,7 +7,7 @@ use anyhow::Result;
 use super::{load_lab, Format};
 use crate::exit::Code;
 use crate::report::RunResult;
-use crate::run::healthy::{execute, AfterRun};
+use crate::run::execute::{execute, AfterRun};
 
 pub async fn run(lab: &Path, format: Format) -> Result<Code> {
     let lab = load_lab(lab)?;

@@ -7,7 +7,7 @@ use anyhow::Result;
 use super::{load_lab, Format};
 use crate::exit::Code;
 use crate::report::{status, RunResult};
-use crate::run::healthy::{execute, AfterRun};
+use crate::run::execute::{execute, AfterRun};
 
 pub async fn up(lab: &Path, format: Format) -> Result<Code> {
     let lab = load_lab(lab)?;

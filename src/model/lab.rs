@@ -262,4 +262,8 @@ pub struct RunPlan {
 pub struct Ping {
     pub from: String,
     pub to: Ipv4Addr,
+    /// ICMP payload bytes (ping -s); the IP packet is 28 bytes larger.
+    pub size: Option<u16>,
+    /// Don't fragment (ping -M do).
+    pub df: bool,
 }

@@ -419,4 +419,10 @@ pub struct RawProbe {
 pub struct RawPing {
     pub from: Spanned<String>,
     pub to: Addr,
+    /// ICMP payload bytes (ping -s).
+    #[serde(default)]
+    pub size: Option<u16>,
+    /// Set the don't-fragment bit (ping -M do).
+    #[serde(default)]
+    pub df: bool,
 }

@@ -482,7 +482,7 @@ impl Resolver {
             if !names.contains(from.value.as_str()) {
                 self.err(&from.referenced, "run.probes.ping.from", format!("no node `{}`", from.value), Some("the name of a host node"));
             }
-            probes.push(Ping { from: from.value.clone(), to: p.value.ping.to.0 });
+            probes.push(Ping { from: from.value.clone(), to: p.value.ping.to.0, size: p.value.ping.size, df: p.value.ping.df });
         }
         RunPlan { initiator: init.value.clone(), probes }
     }

@@ -2,6 +2,7 @@
 //! stable, versioned schema (`schema: "vpnlab.run/1"`). Secrets never appear: the report is
 //! built from SAs, verdicts and events, none of which carries a key.
 
+pub mod junit;
 pub mod status;
 
 use std::collections::BTreeMap;
@@ -68,6 +69,27 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// A report for a run that never started.
+    pub fn empty(lab: &str) -> RunReport {
+        RunReport {
+            schema: "vpnlab.run/1",
+            lab: lab.to_string(),
+            description: None,
+            time_scale: 1.0,
+            azure_model: BTreeMap::new(),
+            notes: Vec::new(),
+            run_id: String::new(),
+            result: RunResult::Inconclusive,
+            data_path: DataPath { name: crate::run::DATA_PATH, limits: crate::run::DATA_PATH_LIMITS },
+            error: None,
+            verdicts: Vec::new(),
+            sas: BTreeMap::new(),
+            phases: Vec::new(),
+            total_ms: 0.0,
+            events: Vec::new(),
+        }
+    }
+
     pub fn result_of(verdicts: &[Verdict], error: &Option<String>) -> RunResult {
         if error.is_some() {
             RunResult::Inconclusive

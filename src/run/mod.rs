@@ -7,7 +7,7 @@
 pub mod active;
 pub mod cleanup;
 pub mod events;
-pub mod healthy;
+pub mod execute;
 pub mod probe;
 pub mod state;
 pub mod supervisor;
@@ -62,6 +62,8 @@ pub struct PhaseTime {
 struct Daemon {
     charon: Charon,
     vici: vici::Client,
+    /// Killed on purpose by a scenario step.
+    killed: bool,
 }
 
 pub struct LabRun {
@@ -184,7 +186,7 @@ impl LabRun {
         for (charon, ready) in futures::future::join_all(waits).await {
             match ready {
                 Ok(vici) => {
-                    self.daemons.insert(charon.node.clone(), Daemon { charon, vici });
+                    self.daemons.insert(charon.node.clone(), Daemon { charon, vici, killed: false });
                 }
                 Err(e) => {
                     first_error.get_or_insert(e);
@@ -252,9 +254,9 @@ impl LabRun {
         within(VICI_ANSWER, || format!("charon of {node} to list its SAs"), sas::list(&mut d.vici)).await
     }
 
-    /// All SAs of every daemon, by node.
+    /// All SAs of every daemon still running, by node (a killed daemon has none).
     pub async fn all_sas(&mut self) -> Result<BTreeMap<String, Vec<IkeSa>>> {
-        let nodes: Vec<String> = self.daemons.keys().cloned().collect();
+        let nodes: Vec<String> = self.daemons.iter().filter(|(_, d)| !d.killed).map(|(n, _)| n.clone()).collect();
         let mut out = BTreeMap::new();
         for n in nodes {
             let sas = self.list_sas(&n).await?;
@@ -263,8 +265,17 @@ impl LabRun {
         Ok(out)
     }
 
-    pub async fn ping(&self, from: &str, to: &str) -> probe::PingResult {
-        probe::ping(&self.backend, &self.run.id, from, to).await
+    /// Pings as a probe says; a second attempt only when the tunnel is up (a lost first echo
+    /// is then worth a retry; without a tunnel it would only cost time).
+    pub async fn ping(&self, p: &crate::model::Ping, retry: bool) -> probe::PingResult {
+        probe::ping(&self.backend, &self.run.id, p, if retry { 2 } else { 1 }).await
+    }
+
+    /// kill -9 a node's IKE daemon (a scenario's dead peer).
+    pub fn kill_daemon(&mut self, node: &str) -> Result<()> {
+        let d = self.daemons.get_mut(node).ok_or_else(|| anyhow!("{node} runs no IKE daemon"))?;
+        d.killed = true;
+        d.charon.kill()
     }
 
     pub fn mark_phase(&mut self, phase: &'static str) {

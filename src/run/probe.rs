@@ -13,6 +13,8 @@ use crate::topology::Backend;
 pub struct PingResult {
     pub from: String,
     pub to: String,
+    pub size: Option<u16>,
+    pub df: bool,
     pub success: bool,
     pub attempts: u32,
     /// ping's own summary (or the reason it could not run).
@@ -20,31 +22,38 @@ pub struct PingResult {
 }
 
 /// Each attempt sends one echo and waits up to one second for the reply.
-const ATTEMPTS: u32 = 2;
-
-pub async fn ping(backend: &impl Backend, run_id: &str, from: &str, to: &str) -> PingResult {
+pub async fn ping(backend: &impl Backend, run_id: &str, p: &crate::model::Ping, attempts: u32) -> PingResult {
+    let (from, to) = (p.from.as_str(), p.to.to_string());
+    let result = |success: bool, attempts: u32, output: String| PingResult { from: from.into(), to: to.clone(), size: p.size, df: p.df, success, attempts, output };
     let mut output = String::new();
-    for attempt in 1..=ATTEMPTS {
+    for attempt in 1..=attempts {
         let cmd = match backend.command(from, Path::new("ping")) {
             Ok(c) => c,
-            Err(e) => return PingResult { from: from.into(), to: to.into(), success: false, attempts: attempt, output: e.to_string() },
+            Err(e) => return result(false, attempt, e.to_string()),
         };
         let mut cmd = tokio::process::Command::from(cmd);
-        cmd.args(["-n", "-c", "1", "-W", "1", to]).env(RUN_LABEL, run_id).stdin(Stdio::null()).kill_on_drop(true);
+        cmd.args(["-n", "-c", "1", "-W", "1"]);
+        if let Some(size) = p.size {
+            cmd.args(["-s", &size.to_string()]);
+        }
+        if p.df {
+            cmd.args(["-M", "do"]);
+        }
+        cmd.arg(&to).env(RUN_LABEL, run_id).stdin(Stdio::null()).kill_on_drop(true);
         // ping bounds itself with -W; the outer timeout covers a ping that cannot start.
         match tokio::time::timeout(Duration::from_secs(3), cmd.output()).await {
             Ok(Ok(out)) => {
                 let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
                 output = summarize(&text);
                 if out.status.success() {
-                    return PingResult { from: from.into(), to: to.into(), success: true, attempts: attempt, output };
+                    return result(true, attempt, output);
                 }
             }
             Ok(Err(e)) => output = format!("could not run ping: {e}"),
             Err(_) => output = "ping did not finish within 3 s".to_string(),
         }
     }
-    PingResult { from: from.into(), to: to.into(), success: false, attempts: ATTEMPTS, output }
+    result(false, attempts, output)
 }
 
 /// What ping said, in one line: the reply and its round-trip time, or the error (an ICMP

@@ -8,3 +8,4 @@
 mod azure;
 mod cli;
 mod common;
+mod scenarios;

@@ -1,0 +1,112 @@
+//! `vpnlab test PATH`: every scenario of a lab (or of every lab under a folder), in parallel,
+//! each as its own lab; a line per scenario as it finishes, a summary, JSON and JUnit for CI,
+//! artifacts per scenario.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+use super::Format;
+use crate::exit::{fail, Code};
+use crate::report::RunResult;
+use crate::run::verdict::Outcome;
+use crate::scenario::{self, runner};
+
+/// The labs a PATH names: itself when it holds a lab.yaml, otherwise its subfolders that do.
+fn labs_under(path: &Path) -> Vec<PathBuf> {
+    if path.join("lab.yaml").exists() {
+        return vec![path.to_path_buf()];
+    }
+    let mut labs: Vec<PathBuf> = std::fs::read_dir(path)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.join("lab.yaml").exists()).collect())
+        .unwrap_or_default();
+    labs.sort();
+    labs
+}
+
+pub async fn test(path: &Path, only: &[String], jobs: Option<usize>, junit: Option<&Path>, artifacts: Option<&Path>, format: Format) -> Result<Code> {
+    let labs = labs_under(path);
+    if labs.is_empty() {
+        return Err(fail(Code::BadInput, format!("{} is neither a lab folder (with a lab.yaml) nor a folder of labs", path.display())));
+    }
+    let mut scenarios = Vec::new();
+    let mut problems = Vec::new();
+    for lab in &labs {
+        for file in scenario::files(lab) {
+            let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            if !only.is_empty() && !only.contains(&name) {
+                continue;
+            }
+            match scenario::load(lab, &file) {
+                Ok(s) => scenarios.push(s),
+                Err(e) => problems.push(e),
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(fail(Code::BadInput, problems.join("\n")));
+    }
+    if scenarios.is_empty() {
+        let what = if only.is_empty() { "no scenarios (labs/<lab>/scenarios/*.yaml)".to_string() } else { format!("no scenario named {}", only.join(", ")) };
+        return Err(fail(Code::BadInput, format!("{}: {what}", path.display())));
+    }
+    crate::preflight::check()?;
+    // Most of a scenario's time is spent waiting (retransmits, lifetimes), not computing: two
+    // labs per core keep the cores busy.
+    let jobs = jobs.unwrap_or_else(|| 2 * std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let quiet = format == Format::Json;
+    let results = runner::run_all(scenarios, jobs, artifacts.map(Path::to_path_buf), |r, done, total| {
+        if !quiet {
+            let word = r.result.word();
+            eprintln!("[{done}/{total}] {word:<12} {}/{} ({:.0} ms) {}", r.lab, r.name, r.duration_ms, r.title);
+        }
+    })
+    .await;
+
+    if let Some(file) = junit {
+        std::fs::write(file, crate::report::junit::render(&results)).map_err(|e| fail(Code::BadInput, format!("cannot write {}: {e}", file.display())))?;
+    }
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema": "vpnlab.test/1", "scenarios": results}))?),
+        Format::Table => {
+            let mut b = Builder::default();
+            b.push_record(["lab", "scenario", "result", "phase 1", "phase 2", "diagnosis", "ms"]);
+            for r in &results {
+                let diag: Vec<&str> = r.diagnosis.iter().map(|d| d.id).collect();
+                b.push_record([
+                    r.lab.clone(),
+                    r.name.clone(),
+                    r.result.word().to_string(),
+                    r.phase1.clone().unwrap_or_default(),
+                    r.phase2.clone().unwrap_or_default(),
+                    diag.join(", "),
+                    format!("{:.0}", r.duration_ms),
+                ]);
+            }
+            println!("{}", b.build().with(Style::psql()));
+            for r in results.iter().filter(|r| r.result != RunResult::Pass) {
+                println!("\n{} {}/{}: {}", r.result.word(), r.lab, r.name, r.title);
+                if let Some(e) = &r.error {
+                    println!("  {e}");
+                }
+                for v in r.verdicts.iter().filter(|v| v.outcome == Outcome::Fail) {
+                    println!("  FAIL {} ({}): {}", v.check, v.node, v.evidence);
+                }
+                for d in &r.diagnosis {
+                    println!("  diagnosis: {} — {}\n    firewall: {}\n    azure: {}", d.title, d.cause, d.firewall, d.azure);
+                }
+            }
+            let count = |x: RunResult| results.iter().filter(|r| r.result == x).count();
+            println!("\n{} passed, {} failed, {} inconclusive", count(RunResult::Pass), count(RunResult::Fail), count(RunResult::Inconclusive));
+        }
+    }
+    Ok(if results.iter().any(|r| r.result == RunResult::Fail) {
+        Code::VerdictFailed
+    } else if results.iter().any(|r| r.result == RunResult::Inconclusive) {
+        Code::Inconclusive
+    } else {
+        Code::Ok
+    })
+}

@@ -1,0 +1,350 @@
+//! Diagnosis: from a run's evidence (alerts, SAs, pings, counters, steps) and the lab's own
+//! configuration to a cause and a fix, in both vocabularies: the firewall's (PAN-OS and pfSense
+//! fields and log lines) and Azure's (portal fields), naming the side to change.
+
+use serde::Serialize;
+
+use crate::azure::{AzureSite, ConnectionMode, NarrowedSelectors, VpnType};
+use crate::model::{Connection, IkeVersion, Lab, NextHop, Node, NodeKind, StrongswanProfile};
+use crate::run::execute::Evidence;
+
+/// A cause vpnlab can name.
+pub struct Cause {
+    pub id: &'static str,
+    pub title: &'static str,
+}
+
+pub static CAUSES: &[Cause] = &[
+    Cause { id: "ike-version-mismatch", title: "IKE version mismatch" },
+    Cause { id: "policy-based-gateway", title: "Azure gateway is policy-based" },
+    Cause { id: "ike-proposal-mismatch", title: "Phase 1 proposal mismatch" },
+    Cause { id: "psk-mismatch", title: "pre-shared key mismatch" },
+    Cause { id: "psk-whitespace", title: "pre-shared key with trailing whitespace" },
+    Cause { id: "selector-mismatch", title: "traffic selector (proxy-ID) mismatch" },
+    Cause { id: "esp-proposal-mismatch", title: "Phase 2 proposal mismatch" },
+    Cause { id: "pfs-mismatch", title: "PFS on one side only" },
+    Cause { id: "missing-route", title: "no route into the tunnel" },
+    Cause { id: "nat-t-blocked", title: "NAT-T (UDP 4500) blocked" },
+    Cause { id: "nobody-can-initiate", title: "nobody is allowed to initiate" },
+    Cause { id: "peer-dead", title: "peer dead, cleared by DPD" },
+    Cause { id: "mtu", title: "packet too large for the tunnel (MTU/MSS)" },
+];
+
+pub fn cause(id: &str) -> Option<&'static Cause> {
+    CAUSES.iter().find(|c| c.id == id)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnosis {
+    pub id: &'static str,
+    pub title: &'static str,
+    /// What is wrong, with the values of both sides.
+    pub cause: String,
+    /// Where to look and what to change on the firewall (PAN-OS / pfSense).
+    pub firewall: String,
+    /// Where to look and what to change in Azure (portal / ARM).
+    pub azure: String,
+    /// `firewall`, `azure`, `either` or `network`.
+    pub change: &'static str,
+    /// The evidence that led here.
+    pub evidence: String,
+}
+
+fn diag(id: &'static str, cause: String, firewall: &str, azure: &str, change: &'static str, evidence: String) -> Diagnosis {
+    let title = self::cause(id).map(|c| c.title).unwrap_or(id);
+    Diagnosis { id, title, cause, firewall: firewall.to_string(), azure: azure.to_string(), change, evidence }
+}
+
+fn dut(lab: &Lab) -> Option<(&Node, &StrongswanProfile)> {
+    lab.nodes.iter().find_map(|n| match &n.kind {
+        NodeKind::Dut(p) => Some((n, p)),
+        _ => None,
+    })
+}
+
+fn gateway(lab: &Lab) -> Option<(&Node, &AzureSite)> {
+    lab.nodes.iter().find_map(|n| match &n.kind {
+        NodeKind::AzureGateway(s) => Some((n, s.as_ref())),
+        _ => None,
+    })
+}
+
+fn alerts(e: &Evidence, kinds: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    for ev in e.events.iter().filter(|ev| ev.source == "error-notify" && kinds.contains(&ev.kind.as_str())) {
+        let s = format!("{} on {}", ev.kind, ev.node);
+        if !v.contains(&s) {
+            v.push(s);
+        }
+    }
+    v
+}
+
+/// The DH groups named in proposals, e.g. `modp2048` → "DH group 14".
+fn dh_groups(proposals: &[String]) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for p in proposals {
+        for t in p.split('-') {
+            let g = match t {
+                "modp768" => "DH group 1",
+                "modp1024" => "DH group 2",
+                "modp1536" => "DH group 5",
+                "modp2048" => "DH group 14",
+                "modp3072" => "DH group 15",
+                "modp4096" => "DH group 16",
+                "modp2048s256" => "DH group 24",
+                "ecp256" => "DH group 19",
+                "ecp384" => "DH group 20",
+                _ => continue,
+            };
+            if !out.contains(&g) {
+                out.push(g);
+            }
+        }
+    }
+    out
+}
+
+fn first_conn(p: &StrongswanProfile) -> Option<&Connection> {
+    p.connections.first()
+}
+
+fn version_name(v: IkeVersion) -> &'static str {
+    match v {
+        IkeVersion::V1 => "IKEv1",
+        IkeVersion::V2 => "IKEv2",
+        IkeVersion::Any => "IKEv1 or IKEv2",
+    }
+}
+
+/// Every cause the evidence supports, most specific first.
+pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
+    let mut out = Vec::new();
+    let (Some((dut_node, dut)), Some((gw_node, site))) = (dut(lab), gateway(lab)) else { return out };
+    let Some(dc) = first_conn(dut) else { return out };
+    let gc = &site.connection;
+    let azure_version = gc.protocol;
+    let initiator = lab.plan.initiator.as_str();
+    let azure_initiates = initiator == gw_node.name;
+
+    // --- Phase 1 never answered
+    let timeout = alerts(e, &["PEER_INIT_UNREACHABLE", "RETRANSMIT_SEND_TIMEOUT"]);
+    let ike_up = e.after.values().flatten().any(|s| s.state == "ESTABLISHED") || e.events.iter().any(|ev| ev.kind == "ike-updown" && ev.detail.contains(" up "));
+    if !timeout.is_empty() && !ike_up {
+        let versions_differ = dc.version != IkeVersion::Any && dc.version != azure_version;
+        let nat = lab.nodes.iter().find_map(|n| match &n.kind {
+            NodeKind::NatRouter(nat) => Some(nat),
+            _ => None,
+        });
+        let ike_auth_lost = e.events.iter().any(|ev| ev.kind == "control-log" && ev.detail.contains("retransmit") && ev.detail.contains("message ID 1"));
+        if versions_differ {
+            out.push(diag(
+                "ike-version-mismatch",
+                format!("the firewall speaks {} and the Azure connection {} only; Azure ignores the other version, so the firewall retransmits IKE_SA_INIT and gives up with no useful error", version_name(dc.version), version_name(azure_version)),
+                "PAN-OS: Network → IKE Gateways → General → Version; pfSense: VPN → IPsec → Phase 1 → Key Exchange version. Log: the IKE SA sits in init, 'peer not responding'.",
+                "Portal: Connection → Configuration → IKE Protocol; a PolicyBased gateway offers IKEv1 only.",
+                "either",
+                timeout.join(", "),
+            ));
+            if site.gateway.vpn_type == VpnType::PolicyBased {
+                out.push(diag(
+                    "policy-based-gateway",
+                    "the Azure gateway is PolicyBased: IKEv1 only, static routing, one tunnel".into(),
+                    "Keep the firewall on IKEv2 once the gateway is route-based.",
+                    "Portal: Virtual network gateway → Configuration shows VPN type; it cannot be changed: delete and re-create the gateway as RouteBased (the portal default since Oct 2023).",
+                    "azure",
+                    format!("vpnType {}", site.gateway.vpn_type.azure_name()),
+                ));
+            }
+        } else if !azure_initiates && gc.mode == ConnectionMode::InitiatorOnly {
+            out.push(diag(
+                "nobody-can-initiate",
+                "the Azure connection is InitiatorOnly and drops the firewall's IKE_SA_INIT silently; only Azure may start the tunnel".into(),
+                "Let Azure initiate: forward UDP 500 and 4500 on the home/branch router to the firewall.",
+                "Portal: Connection → Configuration → Connection mode: Default (either side initiates) or ResponderOnly.",
+                "azure",
+                timeout.join(", "),
+            ));
+        } else if azure_initiates && nat.is_some_and(|n| !n.port_forwards.iter().any(|pf| pf.port == 500)) {
+            out.push(diag(
+                "nobody-can-initiate",
+                "Azure initiates towards the branch's public address, but the NAT router in front of the firewall has no port forward, so nothing answers".into(),
+                "Forward UDP 500 and 4500 on the home/branch router to the firewall, or let the firewall initiate (it sits behind NAT).",
+                "Portal: Connection → Configuration → Connection mode: Default or ResponderOnly, so the firewall may initiate.",
+                "network",
+                timeout.join(", "),
+            ));
+        } else if ike_auth_lost || nat.is_some_and(|n| n.drops.iter().any(|d| d.dport == Some(4500) || d.sport == Some(4500))) {
+            out.push(diag(
+                "nat-t-blocked",
+                "IKE_SA_INIT crossed on UDP 500, but IKE_AUTH on UDP 4500 (NAT-T) never arrived: something between the sites drops UDP 4500".into(),
+                "PAN-OS: Network → IKE Gateways → Advanced Options → Enable NAT Traversal; allow UDP 4500 outbound on the branch router.",
+                "Nothing to change on Azure: it supports NAT-T; the on-premises side must initiate when behind NAT.",
+                "network",
+                timeout.join(", "),
+            ));
+        }
+    }
+
+    // --- Phase 1 refused
+    let ike_npc = alerts(e, &["PROPOSAL_MISMATCH_IKE"]);
+    if !ike_npc.is_empty() {
+        if dc.version != IkeVersion::Any && dc.version != azure_version {
+            out.push(diag(
+                "ike-version-mismatch",
+                format!("the firewall speaks {} and the Azure connection {}", version_name(dc.version), version_name(azure_version)),
+                "PAN-OS: Network → IKE Gateways → General → Version; pfSense: VPN → IPsec → Phase 1 → Key Exchange version.",
+                "Portal: Connection → Configuration → IKE Protocol.",
+                "either",
+                ike_npc.join(", "),
+            ));
+        } else {
+            let fw_dh = dh_groups(&dc.proposals);
+            let az = site.effective();
+            let az_dh = dh_groups(&az.ike_proposals);
+            let dh_note = if fw_dh.iter().all(|g| !az_dh.contains(g)) { format!(": the DH groups do not overlap ({} vs {})", fw_dh.join(", "), az_dh.join(", ")) } else { String::new() };
+            out.push(diag(
+                "ike-proposal-mismatch",
+                format!("the firewall offers {} and Azure accepts {}{dh_note}", dc.proposals.join(", "), az.ike_proposals.join(", ")),
+                "PAN-OS: Network → Network Profiles → IKE Crypto (DH group, encryption, authentication); pfSense: VPN → IPsec → Phase 1 → Encryption Algorithm. Log: 'IKE phase-1 negotiation is failed ... no proposal chosen'.",
+                "Portal: Connection → Configuration → IPsec/IKE policy: Custom with the firewall's DH group, IKE encryption and integrity (the Default policy accepts DH group 2 only).",
+                "either",
+                ike_npc.join(", "),
+            ));
+        }
+    }
+
+    // --- Authentication
+    let auth = alerts(e, &["LOCAL_AUTH_FAILED", "PEER_AUTH_FAILED"]);
+    if !auth.is_empty() {
+        let fw_key = dut.secrets.first().map(|s| s.secret.as_str()).unwrap_or("");
+        if fw_key != gc.shared_key && fw_key.trim() == gc.shared_key.trim() {
+            out.push(diag(
+                "psk-whitespace",
+                "the two pre-shared keys are the same except for whitespace at one end: the key was copied with a trailing space or newline".into(),
+                "PAN-OS: Network → IKE Gateways → Authentication → Pre-shared Key; pfSense: VPN → IPsec → Phase 1 → Pre-Shared Key. Re-type the key by hand. Log: 'authentication failed'.",
+                "Portal: Connection → Authentication → Shared key (Azure refuses spaces, so the extra character is on the firewall).",
+                "firewall",
+                auth.join(", "),
+            ));
+        } else {
+            out.push(diag(
+                "psk-mismatch",
+                "the pre-shared keys differ".into(),
+                "PAN-OS: Network → IKE Gateways → Authentication → Pre-shared Key; pfSense: VPN → IPsec → Phase 1 → Pre-Shared Key.",
+                "Portal: Connection → Authentication → Shared key; they must match byte for byte.",
+                "either",
+                auth.join(", "),
+            ));
+        }
+    }
+
+    // --- Phase 2
+    let child_npc = alerts(e, &["PROPOSAL_MISMATCH_CHILD"]);
+    let ts = alerts(e, &["TS_MISMATCH"]);
+    let child_was_up = e.events.iter().any(|ev| ev.kind == "child-updown" && ev.detail.contains(" up "));
+    let fw_child = dc.children.first();
+    let fw_esp = fw_child.map(|c| c.esp_proposals.clone()).unwrap_or_default();
+    let fw_ts_any = fw_child.is_some_and(|c| c.local_ts.iter().chain(&c.remote_ts).all(|t| t == "0.0.0.0/0"));
+    let az = site.effective();
+    if !child_npc.is_empty() || !ts.is_empty() {
+        let fw_pfs = !dh_groups(&fw_esp).is_empty();
+        let az_pfs = !dh_groups(&az.esp_accepted).is_empty();
+        if !ts.is_empty() || (!fw_ts_any && site.switches.narrowed_traffic_selectors == NarrowedSelectors::Reject && !gc.policy_based_selectors) {
+            let fw_ts = fw_child.map(|c| format!("{} ↔ {}", c.local_ts.join(","), c.remote_ts.join(","))).unwrap_or_default();
+            out.push(diag(
+                "selector-mismatch",
+                format!("the firewall proposes the proxy-ID {fw_ts}, the route-based gateway expects 0.0.0.0/0 ↔ 0.0.0.0/0 (narrowedTrafficSelectors: {})", site.switches.narrowed_traffic_selectors.azure_name()),
+                "PAN-OS: Network → IPSec Tunnels → Proxy IDs: Local 0.0.0.0/0, Remote 0.0.0.0/0 (or none); pfSense: VPN → IPsec → Phase 2 → Local/Remote Network. Log: 'IKE phase-2 negotiation is failed ... NO_PROPOSAL_CHOSEN'.",
+                "Portal: Connection → Configuration → Use policy based traffic selector: Enable (with matching prefixes) if the firewall must keep specific selectors.",
+                "firewall",
+                [child_npc.clone(), ts.clone()].concat().join(", "),
+            ));
+        } else if child_was_up && fw_pfs != az_pfs {
+            out.push(diag(
+                "pfs-mismatch",
+                format!("PFS on one side only: the firewall's Phase 2 {} a DH group ({}), Azure's {}; the first CHILD SA comes up without one, the first rekey fails and the tunnel drops at expiry", if fw_pfs { "has" } else { "has no" }, fw_esp.join(", "), if az_pfs { "requires one" } else { "has none (pfsGroup None)" }),
+                "PAN-OS: Network → Network Profiles → IPSec Crypto → DH Group (no-pfs to match pfsGroup None); pfSense: VPN → IPsec → Phase 2 → PFS key group.",
+                "Portal: Connection → Configuration → IPsec/IKE policy → PFS Group, set to the firewall's group.",
+                "either",
+                child_npc.join(", "),
+            ));
+        } else {
+            out.push(diag(
+                "esp-proposal-mismatch",
+                format!("the firewall offers {} in Phase 2 and Azure accepts {}", fw_esp.join(", "), az.esp_accepted.join(", ")),
+                "PAN-OS: Network → Network Profiles → IPSec Crypto (encryption, authentication, DH group); pfSense: VPN → IPsec → Phase 2 → Encryption Algorithms / Hash Algorithms.",
+                "Portal: Connection → Configuration → IPsec/IKE policy: IPsec encryption, IPsec integrity, PFS group.",
+                "either",
+                child_npc.join(", "),
+            ));
+        }
+    }
+
+    // --- Dead peer
+    let killed: Vec<&str> = e.steps.iter().filter(|s| s.starts_with("killed")).map(String::as_str).collect();
+    let cleared = e.events.iter().any(|ev| ev.node == gw_node.name && ev.kind == "ike-updown" && ev.detail.contains(" down "));
+    if !killed.is_empty() && cleared {
+        out.push(diag(
+            "peer-dead",
+            format!("the firewall stopped answering and Azure cleared the tunnel after its DPD timeout ({} s)", gc.dpd_timeout_seconds),
+            "PAN-OS: Network → IKE Gateways → Advanced Options → Dead Peer Detection, and a tunnel monitor so the tunnel never goes quiet; pfSense: VPN → IPsec → Phase 1 → Dead Peer Detection.",
+            "Portal: Connection → Configuration → DPD timeout in seconds (9-3600, default 45).",
+            "firewall",
+            format!("{}; ike-updown down on {}", killed.join("; "), gw_node.name),
+        ));
+    }
+
+    // --- Data path
+    let child_up = |node: &str| e.after.get(node).is_some_and(|s| s.iter().any(|sa| sa.state == "ESTABLISHED" && sa.children.iter().any(|c| c.state == "INSTALLED")));
+    if child_up(&dut_node.name) && child_up(&gw_node.name) {
+        for p in e.pings.iter().filter(|p| !p.success) {
+            let Ok(to) = p.to.parse::<std::net::Ipv4Addr>() else { continue };
+            if p.df && (p.output.contains("Frag needed") || p.output.contains("message too long")) {
+                out.push(diag(
+                    "mtu",
+                    format!("a {}-byte DF packet does not fit the tunnel: {}", p.size.map(|s| u32::from(s) + 28).unwrap_or(0), p.output),
+                    "PAN-OS: Network → Interfaces → Tunnel → tunnel.1 → Advanced → MTU 1400, and Network → Interfaces → (untrust) → Advanced → Adjust TCP MSS; pfSense: System → Advanced → Firewall & NAT → MSS clamping 1350.",
+                    "Azure: clamp TCP MSS at 1350, or set the tunnel interface MTU to 1400 (Microsoft's recommendation); IP fragmentation in the tunnel is not supported.",
+                    "firewall",
+                    format!("ping {} -> {} size {}", p.from, p.to, p.size.unwrap_or(0)),
+                ));
+                continue;
+            }
+            let lan_side = lab.links.iter().any(|l| (l.a.node == p.from && l.b.node == dut_node.name) || (l.b.node == p.from && l.a.node == dut_node.name));
+            let (router, side) = if lan_side { (dut_node, "firewall") } else { (gw_node, "azure") };
+            let has_route = router.routes.iter().any(|r| r.via == NextHop::Tunnel && r.to.contains(&to));
+            if !has_route {
+                let counters = e.after.get(&router.name).and_then(|s| s.first()).and_then(|sa| sa.children.first()).map(|c| format!("; {} bytes out {}", router.name, c.bytes_out)).unwrap_or_default();
+                out.push(diag(
+                    "missing-route",
+                    format!("both SAs are up, but {} has no route for {to} into the tunnel, so the traffic never enters it", router.name),
+                    "PAN-OS: Network → Virtual Routers → default → Static Routes: the VNet prefix → tunnel.1 (and a security rule trust → azure-vpn); pfSense: the Phase 2 networks / a route to the VNet.",
+                    "Portal: Local network gateway → Address space must list the on-premises prefixes (they become Azure's routes into the tunnel).",
+                    side,
+                    format!("ping {} -> {} failed{counters}", p.from, p.to),
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dh_group_names() {
+        assert_eq!(dh_groups(&["aes256-sha256-modp2048".into(), "aes256-sha1-modp1024".into()]), ["DH group 14", "DH group 2"]);
+        assert!(dh_groups(&["aes256-sha256".into()]).is_empty());
+    }
+
+    #[test]
+    fn catalogue_ids_are_unique() {
+        let mut ids: Vec<&str> = CAUSES.iter().map(|c| c.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), CAUSES.len());
+    }
+}

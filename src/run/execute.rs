@@ -1,0 +1,216 @@
+//! A lab run end to end: build, start daemons, load configs, initiate, the scenario's steps,
+//! probes, then verdicts from the evidence (by a judge: the healthy checks for `run`/`up`/`bench`,
+//! a scenario's expectations for `test`), and (unless the lab is kept) teardown.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+use super::probe::PingResult;
+use super::verdict::{self, Verdict};
+use super::{InitiateOutcome, LabRun, DATA_PATH, DATA_PATH_LIMITS};
+use crate::model::Lab;
+use crate::report::{DataPath, RunReport};
+use crate::strongswan::sas::IkeSa;
+
+/// Something a scenario does after the tunnel was initiated, before the probes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Let real time pass (bounded by the scenario's own value).
+    Wait(Duration),
+    /// kill -9 the IKE daemon of a node: the peer dies without a word.
+    Kill(String),
+    /// Wait until a node has no CHILD SA (`child`) or no IKE SA at all, at most `within`.
+    UntilGone { node: String, ike: bool, within: Duration },
+}
+
+/// What a run observed, for judges and diagnoses.
+#[derive(Debug, Clone, Default)]
+pub struct Evidence {
+    pub initiated: Option<InitiateOutcome>,
+    /// SAs by node before and after the probes.
+    pub before: BTreeMap<String, Vec<IkeSa>>,
+    pub after: BTreeMap<String, Vec<IkeSa>>,
+    pub pings: Vec<PingResult>,
+    /// One line per step: what it did and saw.
+    pub steps: Vec<String>,
+    pub events: Vec<super::events::Event>,
+}
+
+/// Turns evidence into verdicts.
+pub type Judge<'a> = &'a (dyn Fn(&Lab, &Evidence) -> Vec<Verdict> + Sync);
+
+/// The healthy scenario's judge.
+pub fn healthy_judge(lab: &Lab, e: &Evidence) -> Vec<Verdict> {
+    match &e.initiated {
+        Some(i) => verdict::healthy(lab, i, &e.before, &e.after, &e.pings),
+        None => Vec::new(),
+    }
+}
+
+/// What to do with the lab after the verdicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterRun {
+    TearDown,
+    /// Leave it running (`vpnlab up`), except when it never became testable.
+    Keep,
+}
+
+pub struct Outcome {
+    pub report: RunReport,
+    pub evidence: Evidence,
+    /// The run folder of a lab left running.
+    pub kept: Option<super::state::RunDir>,
+}
+
+async fn run_step(run: &mut LabRun, step: &Step) -> Result<String> {
+    match step {
+        Step::Wait(d) => {
+            tokio::time::sleep(*d).await;
+            Ok(format!("waited {} s", d.as_secs_f64()))
+        }
+        Step::Kill(node) => {
+            run.kill_daemon(node)?;
+            Ok(format!("killed the IKE daemon of {node} (SIGKILL)"))
+        }
+        Step::UntilGone { node, ike, within } => {
+            let start = Instant::now();
+            loop {
+                let sas = run.list_sas(node).await?;
+                let gone = if *ike { sas.iter().all(|s| s.state != "ESTABLISHED") } else { sas.iter().all(|s| s.children.is_empty()) };
+                let what = if *ike { "IKE SA" } else { "CHILD SA" };
+                if gone {
+                    return Ok(format!("{node} has no {what} after {:.1} s", start.elapsed().as_secs_f64()));
+                }
+                if start.elapsed() >= *within {
+                    return Ok(format!("{node} still has its {what} after {} s", within.as_secs_f64()));
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+async fn drive(run: &mut LabRun, steps: &[Step], evidence: &mut Evidence) -> Result<()> {
+    run.build_topology().await?;
+    run.pause_point("namespaces and links").await;
+    run.start_daemons().await?;
+    run.pause_point("daemons ready").await;
+    run.load_configs().await?;
+    run.pause_point("configs loaded").await;
+    evidence.initiated = Some(run.initiate().await?);
+    run.pause_point("tunnel up").await;
+    if !steps.is_empty() {
+        for step in steps {
+            let line = run_step(run, step).await?;
+            evidence.steps.push(line);
+        }
+        run.mark_phase("steps");
+    }
+    evidence.before = run.all_sas().await?;
+    let tunnel_up = evidence.initiated.as_ref().is_some_and(|i| i.success);
+    let probes = run.lab.plan.probes.clone();
+    for p in &probes {
+        evidence.pings.push(run.ping(p, tunnel_up).await);
+    }
+    evidence.after = run.all_sas().await?;
+    run.mark_phase("probes");
+    Ok(())
+}
+
+pub async fn execute(lab: Lab, after: AfterRun) -> Result<Outcome> {
+    execute_with(lab, after, &[], &healthy_judge, None).await
+}
+
+/// Keeps what a person needs to see what happened: each node's charon log, strongswan.conf,
+/// VICI messages (secrets redacted) and nft ruleset, and the run's events.
+fn keep_artifacts(run: &LabRun, dir: &std::path::Path) {
+    let nodes = run.run.path.join("nodes");
+    if let Ok(entries) = std::fs::read_dir(&nodes) {
+        for node in entries.filter_map(|e| e.ok()) {
+            let to = dir.join(node.file_name());
+            let _ = std::fs::create_dir_all(&to);
+            for f in ["charon.log", "charon.stderr", "strongswan.conf", "vici-messages.txt", "nftables.conf"] {
+                let _ = std::fs::copy(node.path().join(f), to.join(f));
+            }
+        }
+    }
+    let _ = std::fs::write(dir.join("events.json"), serde_json::to_vec_pretty(&run.timeline.snapshot()).unwrap_or_default());
+}
+
+/// Runs `lab` with `steps`, judges the evidence, and tears the lab down unless kept.
+pub async fn execute_with(lab: Lab, after: AfterRun, steps: &[Step], judge: Judge<'_>, artifacts: Option<&std::path::Path>) -> Result<Outcome> {
+    let start = Instant::now();
+    let mode = if after == AfterRun::Keep { "up" } else { "run" };
+    let mut run = LabRun::create(lab, mode)?;
+    let mut evidence = Evidence::default();
+    let driven = drive(&mut run, steps, &mut evidence).await;
+    evidence.events = run.timeline.snapshot();
+    let (verdicts, error) = match driven {
+        Ok(()) => (judge(&run.lab, &evidence), None),
+        Err(e) => (Vec::new(), Some(format!("{e:#}"))),
+    };
+    if let Some(dir) = artifacts {
+        keep_artifacts(&run, dir);
+    }
+    let sas = evidence.after.clone();
+    let events = evidence.events.clone();
+    let lab_name = run.lab.name.clone();
+    let description = run.lab.description.clone();
+    let time_scale = run.lab.time_scale;
+    let notes = run.lab.notes.clone();
+    let azure_model = run
+        .lab
+        .nodes
+        .iter()
+        .filter_map(|n| match &n.kind {
+            crate::model::NodeKind::AzureGateway(site) => Some((
+                n.name.clone(),
+                {
+                    let mut v = site.switches.describe();
+                    v.push(format!("role {}", if site.role == crate::azure::Role::Initiator { "initiator" } else { "responder" }));
+                    v
+                },
+            )),
+            _ => None,
+        })
+        .collect();
+    let run_id = run.run.id.clone();
+    let mut phases = run.phases.clone();
+    let mut kept = None;
+    let mut error = error;
+    if after == AfterRun::Keep && error.is_none() {
+        kept = Some(run.detach());
+    } else {
+        match run.teardown() {
+            Ok(d) => phases.push(super::PhaseTime { phase: "teardown", ms: d.as_secs_f64() * 1000.0 }),
+            Err(e) => {
+                let msg = format!("teardown failed: {e:#}");
+                error = Some(match error {
+                    Some(prev) => format!("{prev}; {msg}"),
+                    None => msg,
+                });
+            }
+        }
+    }
+    let result = RunReport::result_of(&verdicts, &error);
+    let report = RunReport {
+        schema: "vpnlab.run/1",
+        lab: lab_name,
+        description,
+        time_scale,
+        azure_model,
+        notes,
+        run_id,
+        result,
+        data_path: DataPath { name: DATA_PATH, limits: DATA_PATH_LIMITS },
+        error,
+        verdicts,
+        sas,
+        phases,
+        total_ms: start.elapsed().as_secs_f64() * 1000.0,
+        events,
+    };
+    Ok(Outcome { report, evidence, kept })
+}

@@ -1,0 +1,206 @@
+//! Scenarios: a named change to a lab (a merge patch over its `lab.yaml`), who initiates, the
+//! steps after the initiate, and the expected outcome, with the ticket text it reproduces.
+//! One file per scenario under `labs/<lab>/scenarios/`. `expect.rs` judges a run against the
+//! expectations; `runner.rs` runs scenarios in parallel.
+
+pub mod expect;
+pub mod runner;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use self::expect::Expect;
+use crate::ike::check_duration;
+use crate::model::error::{LabError, LabErrors};
+use crate::model::Lab;
+use crate::run::execute::Step;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    title: String,
+    /// The ticket this scenario reproduces, in the customer's or student's words.
+    #[serde(default)]
+    ticket: Option<String>,
+    /// Numbers of the tickets in the project brief's table.
+    #[serde(default)]
+    brief_tickets: Vec<u32>,
+    /// A merge patch (RFC 7386) over the lab file: mappings merge, other values replace,
+    /// `null` removes a key.
+    #[serde(default)]
+    patch: Option<serde_json::Value>,
+    #[serde(default)]
+    initiator: Option<Spanned<String>>,
+    #[serde(default)]
+    time_scale: Option<f64>,
+    #[serde(default)]
+    steps: Vec<Spanned<RawStep>>,
+    expect: expect::RawExpect,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+enum RawStep {
+    /// `wait: 5s`
+    Wait(Spanned<String>),
+    /// `kill: firewall`
+    Kill(Spanned<String>),
+    /// `until_gone: { node: azure-gw, sa: ike, within: 20s }`
+    UntilGone(RawUntilGone),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUntilGone {
+    node: Spanned<String>,
+    /// `ike` or `child`.
+    sa: Spanned<String>,
+    within: Spanned<String>,
+}
+
+/// A scenario, validated, with its lab patched.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The file name without `.yaml`.
+    pub name: String,
+    pub title: String,
+    pub ticket: Option<String>,
+    pub brief_tickets: Vec<u32>,
+    pub lab: Lab,
+    /// The patched lab file's text, for artifacts.
+    pub lab_text: String,
+    pub steps: Vec<Step>,
+    pub expect: Expect,
+}
+
+/// RFC 7386: `patch` over `target`.
+pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    use serde_json::Value;
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = Value::Object(Default::default());
+            }
+            let t = target.as_object_mut().expect("made an object");
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else {
+                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+fn duration(errors: &mut Vec<LabError>, field: &str, v: &Spanned<String>) -> Duration {
+    match check_duration(&v.value) {
+        Ok(s) => Duration::from_secs(s),
+        Err(e) => {
+            errors.push(LabError::at(&v.referenced, field, e));
+            Duration::ZERO
+        }
+    }
+}
+
+/// Reads one scenario of the lab in `lab_dir`.
+pub fn load(lab_dir: &Path, file: &Path) -> Result<Scenario, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read scenario {}: {e}", file.display()))?;
+    let raw: RawScenario = serde_saphyr::from_str(&text).map_err(|e| LabErrors::from_parse(file, &text, &e).to_string())?;
+    let lab_file = lab_dir.join("lab.yaml");
+    let lab_source = std::fs::read_to_string(&lab_file).map_err(|e| format!("cannot read {}: {e}", lab_file.display()))?;
+    let mut tree: serde_json::Value = serde_saphyr::from_str(&lab_source).map_err(|e| LabErrors::from_parse(&lab_file, &lab_source, &e).to_string())?;
+    if let Some(p) = &raw.patch {
+        merge_patch(&mut tree, p);
+    }
+    if let Some(scale) = raw.time_scale {
+        merge_patch(&mut tree, &serde_json::json!({ "time_scale": scale }));
+    }
+    let mut errors = Vec::new();
+    let mut run = serde_json::Map::new();
+    if let Some(i) = &raw.initiator {
+        run.insert("initiator".into(), serde_json::Value::String(i.value.clone()));
+    }
+    let pings: Vec<serde_json::Value> = raw
+        .expect
+        .ping
+        .iter()
+        .map(|p| {
+            let mut m = serde_json::json!({ "from": p.value.from.value, "to": p.value.to.0.to_string() });
+            if let Some(s) = p.value.size {
+                m["size"] = s.into();
+            }
+            if p.value.df {
+                m["df"] = true.into();
+            }
+            serde_json::json!({ "ping": m })
+        })
+        .collect();
+    // A scenario probes exactly what it expects: a failing scenario without ping expectations
+    // reaches its verdict without waiting for pings that cannot answer.
+    run.insert("probes".into(), serde_json::Value::Array(pings));
+    if !run.is_empty() {
+        merge_patch(&mut tree, &serde_json::json!({ "run": run }));
+    }
+    let lab_text = serde_saphyr::to_string(&tree).map_err(|e| format!("cannot write the patched lab of {}: {e}", file.display()))?;
+    let lab = crate::model::parse(&lab_file, &lab_text)
+        .map_err(|e| format!("the lab as patched by {} is invalid:\n{e}", file.display()))?;
+
+    let mut steps = Vec::new();
+    for s in &raw.steps {
+        steps.push(match &s.value {
+            RawStep::Wait(d) => Step::Wait(duration(&mut errors, "steps.wait", d)),
+            RawStep::Kill(n) => {
+                if lab.node(&n.value).and_then(|x| x.ipsec()).is_none() {
+                    errors.push(LabError::at(&n.referenced, "steps.kill", format!("`{}` runs no IKE daemon", n.value)).hint("the dut or the azure-gateway node"));
+                }
+                Step::Kill(n.value.clone())
+            }
+            RawStep::UntilGone(u) => {
+                let ike = match u.sa.value.as_str() {
+                    "ike" => true,
+                    "child" => false,
+                    other => {
+                        errors.push(LabError::at(&u.sa.referenced, "steps.until_gone.sa", format!("`{other}` is not an SA kind")).hint("ike or child"));
+                        false
+                    }
+                };
+                if lab.node(&u.node.value).and_then(|x| x.ipsec()).is_none() {
+                    errors.push(LabError::at(&u.node.referenced, "steps.until_gone.node", format!("`{}` runs no IKE daemon", u.node.value)));
+                }
+                Step::UntilGone { node: u.node.value.clone(), ike, within: duration(&mut errors, "steps.until_gone.within", &u.within) }
+            }
+        });
+    }
+    let expect = expect::resolve(&raw.expect, &lab, &mut errors);
+    if !errors.is_empty() {
+        return Err(LabErrors::new(file, &text, errors).to_string());
+    }
+    let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok(Scenario { name, title: raw.title, ticket: raw.ticket, brief_tickets: raw.brief_tickets, lab, lab_text, steps, expect })
+}
+
+/// Every scenario file of a lab, in name order.
+pub fn files(lab_dir: &Path) -> Vec<PathBuf> {
+    let Ok(dir) = std::fs::read_dir(lab_dir.join("scenarios")) else { return Vec::new() };
+    let mut files: Vec<PathBuf> = dir.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml")).collect();
+    files.sort();
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_patch;
+    use serde_json::json;
+
+    #[test]
+    fn merge_patch_is_rfc_7386() {
+        let mut t = json!({"a": {"b": 1, "c": [1, 2]}, "d": "x"});
+        merge_patch(&mut t, &json!({"a": {"b": 2, "c": [3]}, "d": null, "e": {"f": true}}));
+        assert_eq!(t, json!({"a": {"b": 2, "c": [3]}, "e": {"f": true}}));
+    }
+}

@@ -1,0 +1,139 @@
+//! Runs scenarios, each as its own lab, in parallel (bounded by `jobs`), and collects one
+//! [`ScenarioResult`] per scenario: PASS, FAIL (the lab ran and an expectation did not hold) or
+//! INCONCLUSIVE (the lab never became testable).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+use tokio::sync::Semaphore;
+
+use super::expect;
+use super::Scenario;
+use crate::diagnose::{self, Diagnosis};
+use crate::report::{RunReport, RunResult};
+use crate::run::execute::{execute_with, AfterRun};
+use crate::run::verdict::Verdict;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioResult {
+    pub lab: String,
+    pub name: String,
+    pub title: String,
+    pub ticket: Option<String>,
+    pub brief_tickets: Vec<u32>,
+    pub result: RunResult,
+    pub duration_ms: f64,
+    /// What Phase 1 and Phase 2 did, in words, at the initiator.
+    pub phase1: Option<String>,
+    pub phase2: Option<String>,
+    pub verdicts: Vec<Verdict>,
+    pub diagnosis: Vec<Diagnosis>,
+    /// The Azure model's switches of each gateway, e.g. `narrowedTrafficSelectors reject`.
+    pub azure_model: std::collections::BTreeMap<String, Vec<String>>,
+    /// Why the run is inconclusive, if it is.
+    pub error: Option<String>,
+    /// The run itself: SAs, events, phases.
+    pub run: RunReport,
+}
+
+async fn run_one(s: Scenario, artifacts: Option<PathBuf>) -> ScenarioResult {
+    let start = Instant::now();
+    let expect = s.expect.clone();
+    let judge = move |lab: &crate::model::Lab, e: &crate::run::execute::Evidence| expect::judge(&expect, lab, e).0;
+    let dir = artifacts.map(|a| a.join(&s.lab.name).join(&s.name));
+    if let Some(d) = &dir {
+        let _ = std::fs::create_dir_all(d);
+        let _ = std::fs::write(d.join("lab.patched.yaml"), redact_keys(&s.lab_text, &s.lab));
+    }
+    let outcome = execute_with(s.lab.clone(), AfterRun::TearDown, &s.steps, &judge, dir.as_deref()).await;
+    let duration_ms = start.elapsed().as_secs_f64() * 1000.0;
+    match outcome {
+        Ok(o) => {
+            let init = s.lab.plan.initiator.clone();
+            let (phase1, phase2, diagnosis) = if o.report.error.is_none() {
+                (
+                    Some(expect::observe_phase1(&s.lab, &o.evidence, &init).detail),
+                    Some(expect::observe_phase2(&o.evidence, &init).detail),
+                    diagnose::diagnose(&s.lab, &o.evidence),
+                )
+            } else {
+                (None, None, Vec::new())
+            };
+            let result = o.report.result;
+            if let Some(d) = &dir {
+                let _ = std::fs::write(d.join("report.json"), o.report.to_json());
+            }
+            ScenarioResult {
+                lab: s.lab.name.clone(),
+                name: s.name,
+                title: s.title,
+                ticket: s.ticket,
+                brief_tickets: s.brief_tickets,
+                result,
+                duration_ms,
+                phase1,
+                phase2,
+                verdicts: o.report.verdicts.clone(),
+                diagnosis,
+                azure_model: o.report.azure_model.clone(),
+                error: o.report.error.clone(),
+                run: o.report,
+            }
+        }
+        Err(e) => ScenarioResult {
+            lab: s.lab.name.clone(),
+            name: s.name,
+            title: s.title,
+            ticket: s.ticket,
+            brief_tickets: s.brief_tickets,
+            result: RunResult::Inconclusive,
+            duration_ms,
+            phase1: None,
+            phase2: None,
+            verdicts: Vec::new(),
+            diagnosis: Vec::new(),
+            azure_model: Default::default(),
+            error: Some(format!("{e:#}")),
+            run: RunReport::empty(&s.lab.name),
+        },
+    }
+}
+
+/// The patched lab for artifacts, with every pre-shared key replaced.
+fn redact_keys(text: &str, lab: &crate::model::Lab) -> String {
+    let mut secrets: Vec<&str> = lab.ipsec_nodes().flat_map(|n| n.ipsec().expect("ipsec node").secrets.iter().map(|s| s.secret.as_str())).filter(|s| !s.trim().is_empty()).collect();
+    // Longest first, so that a key with a trailing space is not half-replaced by its prefix.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut out = text.to_string();
+    for s in secrets {
+        out = out.replace(s, "<redacted>");
+    }
+    out
+}
+
+/// Runs every scenario, at most `jobs` at a time; `on_done` sees each result as it finishes.
+pub async fn run_all(scenarios: Vec<Scenario>, jobs: usize, artifacts: Option<PathBuf>, on_done: impl Fn(&ScenarioResult, usize, usize)) -> Vec<ScenarioResult> {
+    let total = scenarios.len();
+    let gate = Arc::new(Semaphore::new(jobs.max(1)));
+    let mut tasks = Vec::new();
+    for (i, s) in scenarios.into_iter().enumerate() {
+        let gate = gate.clone();
+        let artifacts = artifacts.clone();
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire_owned().await;
+            (i, run_one(s, artifacts).await)
+        }));
+    }
+    let mut results: Vec<(usize, ScenarioResult)> = Vec::new();
+    let mut pending: futures::stream::FuturesUnordered<_> = tasks.into_iter().collect();
+    while let Some(finished) = futures::StreamExt::next(&mut pending).await {
+        if let Ok((i, r)) = finished {
+            on_done(&r, results.len() + 1, total);
+            results.push((i, r));
+        }
+    }
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
