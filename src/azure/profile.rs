@@ -260,34 +260,47 @@ impl AzureSite {
         self.profile = StrongswanProfile {
             connections: vec![connection],
             secrets: vec![Secret { ids: vec![public_ip, lng_ip], secret: c.shared_key.clone() }],
+            tunnel_rules: None,
             initiator_only: c.mode == ConnectionMode::InitiatorOnly,
         };
     }
 
-    /// The gateway's own packet filter: with `otherIkeVersion: ignore`, IKE_SA_INIT of the
-    /// version the connection does not run is dropped before charon sees it (charon would answer
-    /// NO_PROPOSAL_CHOSEN, lab notes §2). Matches the IKE header's version byte.
-    pub fn nft_ruleset(&self) -> Option<String> {
-        if self.switches.other_ike_version != OtherIkeVersion::Ignore {
-            return None;
-        }
-        let (other, name) = match self.connection.protocol {
-            IkeVersion::V1 => ("0x20", "IKEv2"),
-            _ => ("0x10", "IKEv1"),
-        };
+    /// The gateway's own packet filter, for what charon cannot be configured to do:
+    /// - it talks IKE and ESP only with its local network gateway's address (set `peers`, which
+    ///   the lab's supervisor updates when an FQDN re-resolves): from any other address the
+    ///   packets are dropped, so a peer whose address changed is not heard [S22];
+    /// - with `otherIkeVersion: ignore`, IKE_SA_INIT of the version the connection does not run
+    ///   is dropped before charon sees it (charon would answer NO_PROPOSAL_CHOSEN, lab notes §2),
+    ///   matched on the IKE header's version byte.
+    pub fn nft_ruleset(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "table inet vpnlab_azure {{");
+        let _ = writeln!(out, "table inet {AZURE_NFT_TABLE} {{");
+        let _ = writeln!(out, "\tset {AZURE_PEERS_SET} {{");
+        let _ = writeln!(out, "\t\ttype ipv4_addr;");
+        let _ = writeln!(out, "\t\telements = {{ {} }}", self.local_gateway.gateway_ip);
+        let _ = writeln!(out, "\t}}");
         let _ = writeln!(out, "\tchain input {{");
         let _ = writeln!(out, "\t\ttype filter hook input priority filter; policy accept;");
-        // UDP header (8) + SPIs (16) + next payload (1): the version byte is at bit 200.
-        let _ = writeln!(out, "\t\tudp dport 500 @th,200,8 {other} counter drop comment \"{name} ignored (otherIkeVersion: ignore)\"");
-        // On 4500 a zero non-ESP marker (4 bytes) precedes the IKE header.
-        let _ = writeln!(out, "\t\tudp dport 4500 @th,64,32 0 @th,232,8 {other} counter drop comment \"{name} ignored (otherIkeVersion: ignore)\"");
+        let _ = writeln!(out, "\t\tudp dport {{ 500, 4500 }} ip saddr != @{AZURE_PEERS_SET} counter drop comment \"not a local network gateway of this gateway\"");
+        if self.switches.other_ike_version == OtherIkeVersion::Ignore {
+            let (other, name) = match self.connection.protocol {
+                IkeVersion::V1 => ("0x20", "IKEv2"),
+                _ => ("0x10", "IKEv1"),
+            };
+            // UDP header (8) + SPIs (16) + next payload (1): the version byte is at bit 200.
+            let _ = writeln!(out, "\t\tudp dport 500 @th,200,8 {other} counter drop comment \"{name} ignored (otherIkeVersion: ignore)\"");
+            // On 4500 a zero non-ESP marker (4 bytes) precedes the IKE header.
+            let _ = writeln!(out, "\t\tudp dport 4500 @th,64,32 0 @th,232,8 {other} counter drop comment \"{name} ignored (otherIkeVersion: ignore)\"");
+        }
         let _ = writeln!(out, "\t}}");
         let _ = writeln!(out, "}}");
-        Some(out)
+        out
     }
 }
+
+/// The gateway's nft table and its set of peer addresses.
+pub const AZURE_NFT_TABLE: &str = "vpnlab_azure";
+pub const AZURE_PEERS_SET: &str = "peers";
 
 fn strings(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
@@ -398,7 +411,8 @@ mod tests {
         assert_eq!(conn.dpd_delay, None, "policy-based gateways do not run DPD");
         assert_eq!(conn.reauth_time.as_deref(), Some("0s"), "the supervisor renews IKEv1 SAs, not charon");
         assert_eq!(conn.rekey_time.as_deref(), Some("0s"));
-        assert!(s.nft_ruleset().unwrap().contains("@th,200,8 0x20"), "IKEv2 is ignored");
+        assert!(s.nft_ruleset().contains("@th,200,8 0x20"), "IKEv2 is ignored");
+        assert!(s.nft_ruleset().contains("elements = { 203.0.113.10 }"));
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub static CAUSES: &[Cause] = &[
     Cause { id: "esp-proposal-mismatch", title: "Phase 2 proposal mismatch" },
     Cause { id: "pfs-mismatch", title: "PFS on one side only" },
     Cause { id: "missing-route", title: "no route into the tunnel" },
+    Cause { id: "missing-firewall-rule", title: "no firewall rule for traffic from the tunnel" },
     Cause { id: "nat-t-blocked", title: "NAT-T (UDP 4500) blocked" },
     Cause { id: "nobody-can-initiate", title: "nobody is allowed to initiate" },
     Cause { id: "peer-dead", title: "peer dead, cleared by DPD" },
@@ -312,6 +313,21 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
                 continue;
             }
             let lan_side = lab.links.iter().any(|l| (l.a.node == p.from && l.b.node == dut_node.name) || (l.b.node == p.from && l.a.node == dut_node.name));
+            let source = lab.node(&p.from).and_then(|n| n.interfaces.first()).map(|i| i.address.addr());
+            if let (false, Some(rules), Some(src)) = (lan_side, &dut.tunnel_rules, source) {
+                if !rules.iter().any(|r| r.from.contains(&src) && r.to.contains(&to)) {
+                    let fw_in = e.after.get(&dut_node.name).and_then(|s| s.first()).and_then(|sa| sa.children.first()).map(|c| format!("; {} bytes in {}", dut_node.name, c.bytes_in)).unwrap_or_default();
+                    out.push(diag(
+                        "missing-firewall-rule",
+                        format!("both SAs are up and {src} -> {to} arrives through the tunnel, but the firewall has no rule passing it: everything from the tunnel is blocked until a rule allows it"),
+                        "pfSense: Firewall > Rules > IPsec: add a pass rule (source the VNet, destination the LAN); PAN-OS: Policies > Security: a rule from zone azure-vpn to trust.",
+                        "Nothing to change on Azure.",
+                        "firewall",
+                        format!("ping {} -> {} failed{fw_in}", p.from, p.to),
+                    ));
+                    continue;
+                }
+            }
             let (router, side) = if lan_side { (dut_node, "firewall") } else { (gw_node, "azure") };
             let has_route = router.routes.iter().any(|r| r.via == NextHop::Tunnel && r.to.contains(&to));
             if !has_route {

@@ -170,6 +170,9 @@ pub struct DropRule {
 pub struct StrongswanProfile {
     pub connections: Vec<Connection>,
     pub secrets: Vec<Secret>,
+    /// A stateful filter on what arrives from the tunnel (pfSense's IPsec tab): `None` passes
+    /// everything; `Some(rules)` passes replies and what the rules allow, and blocks the rest.
+    pub tunnel_rules: Option<Vec<TunnelRule>>,
     /// Global `charon.initiator_only` (Azure's InitiatorOnly connection mode).
     pub initiator_only: bool,
 }
@@ -235,6 +238,13 @@ pub struct Child {
     pub life_bytes: Option<u64>,
     pub dpd_action: Option<String>,
     pub start_action: Option<String>,
+}
+
+/// A pass rule of the DUT's filter on traffic from the tunnel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TunnelRule {
+    pub from: Ipv4Net,
+    pub to: Ipv4Net,
 }
 
 /// A pre-shared key. `Debug` never prints the key.

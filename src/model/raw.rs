@@ -128,9 +128,21 @@ pub struct RawNode {
     /// `dut` only: the device profile.
     #[serde(default)]
     pub strongswan: Option<RawStrongswan>,
+    /// `dut` only: a stateful filter on traffic arriving from the tunnel, like pfSense's
+    /// Firewall > Rules > IPsec tab (no rule: everything from the tunnel is blocked).
+    #[serde(default)]
+    pub tunnel_rules: Option<Vec<Spanned<RawTunnelRule>>>,
     /// `azure-gateway` only: the Azure resources, in ARM vocabulary.
     #[serde(default)]
     pub azure: Option<RawAzure>,
+}
+
+/// A pass rule for traffic from the tunnel: source and destination prefixes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTunnelRule {
+    pub from: Cidr,
+    pub to: Cidr,
 }
 
 /// `to` is a prefix; `via` is a next-hop address or the word `tunnel` (the node's IPsec

@@ -200,7 +200,11 @@ impl Resolver {
                 }
             },
             "dut" => match raw.strongswan {
-                Some(sw) => NodeKind::Dut(self.strongswan(&format!("{path}.strongswan"), &name.referenced, sw)),
+                Some(sw) => {
+                    let mut profile = self.strongswan(&format!("{path}.strongswan"), &name.referenced, sw);
+                    profile.tunnel_rules = raw.tunnel_rules.as_ref().map(|rules| rules.iter().map(|r| TunnelRule { from: r.value.from.0.trunc(), to: r.value.to.0.trunc() }).collect());
+                    NodeKind::Dut(profile)
+                }
                 None => {
                     self.err(&raw.kind.referenced, &path, "a dut needs a device profile", Some("a `strongswan:` section (connections and secrets, as in swanctl.conf)"));
                     return None;
@@ -366,7 +370,7 @@ impl Resolver {
             });
         }
         let secrets = raw.secrets.into_iter().map(|s| Secret { ids: s.value.ids, secret: s.value.secret }).collect();
-        StrongswanProfile { connections, secrets, initiator_only: false }
+        StrongswanProfile { connections, secrets, tunnel_rules: None, initiator_only: false }
     }
 
     /// Links join two declared interfaces on the same subnet; every interface is used once.

@@ -23,6 +23,12 @@ pub enum Step {
     Kill(String),
     /// Wait until a node has no CHILD SA (`child`) or no IKE SA at all, at most `within`.
     UntilGone { node: String, ike: bool, within: Duration },
+    /// Give an interface a new address (the home router's dynamic WAN address changes).
+    SetAddress { node: String, interface: String, address: ipnet::Ipv4Net },
+    /// Change a record of the lab's name server (the dynamic-DNS update).
+    Dns { name: String, address: std::net::Ipv4Addr },
+    /// Initiate from a node again and again (every second) until the tunnel is up, at most `within`.
+    InitiateUntilUp { node: String, within: Duration },
 }
 
 /// What a run observed, for judges and diagnoses.
@@ -66,6 +72,32 @@ pub struct Outcome {
 
 async fn run_step(run: &mut LabRun, step: &Step) -> Result<String> {
     match step {
+        Step::SetAddress { node, interface, address } => {
+            let old = run.replace_address(node, interface, *address).await?;
+            Ok(format!("{node}:{interface} changed from {old} to {address}"))
+        }
+        Step::Dns { name, address } => {
+            let file = super::supervisor::records_file(&run.run);
+            let mut records = super::supervisor::read_records(&file);
+            let old = records.insert(name.to_ascii_lowercase(), *address);
+            super::supervisor::write_records(&file, &records)?;
+            Ok(format!("dns {name}: {} -> {address}", old.map(|o| o.to_string()).unwrap_or_else(|| "(none)".into())))
+        }
+        Step::InitiateUntilUp { node, within } => {
+            let start = Instant::now();
+            let mut attempts = 0;
+            loop {
+                attempts += 1;
+                let o = run.initiate_from(node, Duration::from_secs(2)).await?;
+                if o.success {
+                    return Ok(format!("{node} brought the tunnel up after {:.1} s ({attempts} attempts)", start.elapsed().as_secs_f64()));
+                }
+                if start.elapsed() >= *within {
+                    return Ok(format!("{node} could not bring the tunnel up within {} s ({attempts} attempts): {}", within.as_secs(), o.error.unwrap_or_default()));
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
         Step::Wait(d) => {
             tokio::time::sleep(*d).await;
             Ok(format!("waited {} s", d.as_secs_f64()))
@@ -99,6 +131,7 @@ async fn drive(run: &mut LabRun, steps: &[Step], evidence: &mut Evidence) -> Res
     run.pause_point("daemons ready").await;
     run.load_configs().await?;
     run.pause_point("configs loaded").await;
+    run.start_supervisor();
     evidence.initiated = Some(run.initiate().await?);
     run.pause_point("tunnel up").await;
     if !steps.is_empty() {
@@ -136,6 +169,7 @@ fn keep_artifacts(run: &LabRun, dir: &std::path::Path) {
             }
         }
     }
+    let _ = std::fs::copy(run.run.path.join("supervisor.log"), dir.join("supervisor.log"));
     let _ = std::fs::write(dir.join("events.json"), serde_json::to_vec_pretty(&run.timeline.snapshot()).unwrap_or_default());
 }
 

@@ -150,7 +150,8 @@ impl LabRun {
         for node in &self.lab.nodes {
             let ruleset = match &node.kind {
                 NodeKind::NatRouter(nat) => Some(nft::render(nat)),
-                NodeKind::AzureGateway(site) => site.nft_ruleset(),
+                NodeKind::AzureGateway(site) => Some(site.nft_ruleset()),
+                NodeKind::Dut(p) => p.tunnel_rules.as_deref().map(nft::render_tunnel_rules),
                 _ => None,
             };
             if let Some(ruleset) = ruleset {
@@ -230,6 +231,38 @@ impl LabRun {
     /// Initiates the plan's first child on the initiator; waits for the result (bounded).
     pub async fn initiate(&mut self) -> Result<InitiateOutcome> {
         let node = self.lab.plan.initiator.clone();
+        let timeout = self.timeouts.initiate;
+        let outcome = self.initiate_from(&node, timeout).await?;
+        self.end_phase("tunnel up");
+        Ok(outcome)
+    }
+
+    /// The lab's clock-driven behaviours (`supervisor.rs`) for the length of this run, when the
+    /// lab has any; a lab kept by `up` gets its own supervisor process instead.
+    pub fn start_supervisor(&mut self) {
+        if self.state.mode == "run" && supervisor::needed(&self.lab) {
+            let (run, lab) = (self.run.clone(), self.lab.clone());
+            self.watchers.push(tokio::spawn(async move {
+                let _ = supervisor::supervise(run, lab).await;
+            }));
+        }
+    }
+
+    /// Gives `node`'s `interface` a new address; returns the old one.
+    pub async fn replace_address(&mut self, node: &str, interface: &str, new: ipnet::Ipv4Net) -> Result<ipnet::Ipv4Net> {
+        let old = self
+            .lab
+            .node(node)
+            .and_then(|n| n.interfaces.iter().find(|i| i.name == interface))
+            .map(|i| i.address)
+            .ok_or_else(|| anyhow!("no interface {node}:{interface}"))?;
+        self.backend.replace_address(node, interface, old, new).await?;
+        Ok(old)
+    }
+
+    /// Initiates `node`'s first connection's first child (bounded by `timeout`).
+    pub async fn initiate_from(&mut self, node: &str, timeout: Duration) -> Result<InitiateOutcome> {
+        let node = node.to_string();
         let lab_node = self.lab.node(&node).ok_or_else(|| anyhow!("no initiator node {node}"))?;
         let profile = lab_node.ipsec().ok_or_else(|| anyhow!("{node} runs no IKE daemon"))?;
         let conn = profile.connections.first().ok_or_else(|| anyhow!("{node} has no connection"))?;
@@ -239,13 +272,11 @@ impl LabRun {
         let timeline = self.timeline.clone();
         let started = Instant::now();
         let mut on_log = |line: String| timeline.push(&node, "vici", "control-log", line);
-        let result = control::initiate(&mut d.vici, &conn_name, &child_name, self.timeouts.initiate, &mut on_log)
+        let result = control::initiate(&mut d.vici, &conn_name, &child_name, timeout, &mut on_log)
             .await
             .with_context(|| format!("initiating {conn_name} on {node}"))?;
         let ms = started.elapsed().as_secs_f64() * 1000.0;
-        let outcome = InitiateOutcome { node, connection: conn_name, child: child_name, success: result.is_ok(), error: result.err(), ms };
-        self.end_phase("tunnel up");
-        Ok(outcome)
+        Ok(InitiateOutcome { node, connection: conn_name, child: child_name, success: result.is_ok(), error: result.err(), ms })
     }
 
     /// All SAs of one daemon.

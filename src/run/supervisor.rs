@@ -196,6 +196,13 @@ async fn re_resolve(run: RunDir, lab: Lab, node: String, server: Ipv4Addr) -> Re
         for (command, message) in config::messages(&profile) {
             within(VICI_ANSWER, || format!("charon of {node} to answer `{command}`"), client.call(command, message)).await?;
         }
+        // The gateway now hears the new address, and no longer the old one.
+        let update = format!(
+            "add element inet {t} {s} {{ {new} }}\ndelete element inet {t} {s} {{ {old} }}\n",
+            t = crate::azure::profile::AZURE_NFT_TABLE,
+            s = crate::azure::profile::AZURE_PEERS_SET
+        );
+        nft_in(&run, &node, &update).await?;
         log(&run, &format!("{node}: {fqdn} re-resolved while disconnected: {old} -> {new}"));
         current = resolved;
     }
@@ -225,27 +232,47 @@ pub fn spawn_detached(run: &RunDir) -> Result<u32> {
     Ok(child.id())
 }
 
-/// Runs until killed (its run's cleanup does that).
+/// Applies nft commands inside a node of the run.
+async fn nft_in(run: &RunDir, node: &str, commands: &str) -> Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let ns = crate::topology::netns::namespace::Namespace::open(&ns_name(&run.id, node))?;
+    let mut cmd = std::process::Command::new(crate::topology::nft::NFT);
+    crate::topology::netns::namespace::enter_in_child(&mut cmd, ns.fd());
+    let mut cmd = tokio::process::Command::from(cmd);
+    cmd.args(["-f", "-"]).env(crate::strongswan::daemon::RUN_LABEL, &run.id).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).kill_on_drop(true);
+    let mut child = cmd.spawn()?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(commands.as_bytes()).await?;
+    }
+    let out = within(Duration::from_secs(5), || format!("nft in {node}"), child.wait_with_output()).await?;
+    if !out.status.success() {
+        return Err(anyhow!("nft in {node}: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    Ok(())
+}
+
+/// Runs until killed (its run's cleanup does that), or until this future is dropped: the
+/// tasks live in a JoinSet, which aborts them all when dropped.
 pub async fn supervise(run: RunDir, lab: Lab) -> Result<()> {
-    let mut tasks = Vec::new();
+    let mut tasks = tokio::task::JoinSet::new();
     if let Some(server_node) = lab.dns.as_ref().and_then(|d| d.server.clone()) {
         let server_addr = lab
             .node(&server_node)
             .and_then(|n| n.interfaces.first())
             .map(|i| i.address.addr())
             .ok_or_else(|| anyhow!("the name server node {server_node} has no address"))?;
-        tasks.push(tokio::spawn(serve_dns(run.clone(), server_node)));
+        tasks.spawn(serve_dns(run.clone(), server_node));
         for n in &lab.nodes {
             if matches!(&n.kind, NodeKind::AzureGateway(site) if site.local_gateway.fqdn.is_some()) {
-                tasks.push(tokio::spawn(re_resolve(run.clone(), lab.clone(), n.name.clone(), server_addr)));
+                tasks.spawn(re_resolve(run.clone(), lab.clone(), n.name.clone(), server_addr));
             }
         }
     }
     for n in lab.nodes.iter().filter(|n| ikev1_gateway(&n.kind)) {
-        tasks.push(tokio::spawn(ikev1_main_mode_rekey(run.clone(), lab.clone(), n.name.clone())));
+        tasks.spawn(ikev1_main_mode_rekey(run.clone(), lab.clone(), n.name.clone()));
     }
-    for t in tasks {
-        match t.await {
+    while let Some(t) = tasks.join_next().await {
+        match t {
             Ok(Ok(())) => {}
             Ok(Err(e)) => log(&run, &format!("stopped: {e:#}")),
             Err(e) => log(&run, &format!("stopped: {e}")),

@@ -50,6 +50,34 @@ enum RawStep {
     Kill(Spanned<String>),
     /// `until_gone: { node: azure-gw, sa: ike, within: 20s }`
     UntilGone(RawUntilGone),
+    /// `set_address: { node: fritzbox, interface: wan, address: 203.0.113.60/24 }`
+    SetAddress(RawSetAddress),
+    /// `dns: { name: home.example.com, address: 203.0.113.60 }`
+    Dns(RawDnsStep),
+    /// `initiate_until_up: { node: pfsense, within: 30s }`
+    InitiateUntilUp(RawInitiateUntilUp),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSetAddress {
+    node: Spanned<String>,
+    interface: Spanned<String>,
+    address: crate::model::raw::Cidr,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDnsStep {
+    name: String,
+    address: crate::model::raw::Addr,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInitiateUntilUp {
+    node: Spanned<String>,
+    within: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -173,6 +201,24 @@ pub fn load(lab_dir: &Path, file: &Path) -> Result<Scenario, String> {
                     errors.push(LabError::at(&u.node.referenced, "steps.until_gone.node", format!("`{}` runs no IKE daemon", u.node.value)));
                 }
                 Step::UntilGone { node: u.node.value.clone(), ike, within: duration(&mut errors, "steps.until_gone.within", &u.within) }
+            }
+            RawStep::SetAddress(a) => {
+                if !lab.node(&a.node.value).is_some_and(|n| n.interfaces.iter().any(|i| i.name == a.interface.value)) {
+                    errors.push(LabError::at(&a.interface.referenced, "steps.set_address", format!("no interface {}:{}", a.node.value, a.interface.value)));
+                }
+                Step::SetAddress { node: a.node.value.clone(), interface: a.interface.value.clone(), address: a.address.0 }
+            }
+            RawStep::Dns(d) => {
+                if lab.dns.is_none() {
+                    errors.push(LabError::at(&s.referenced, "steps.dns", "the lab has no name server").hint("dns: { server: NODE, records: {...} } in the lab"));
+                }
+                Step::Dns { name: d.name.clone(), address: d.address.0 }
+            }
+            RawStep::InitiateUntilUp(i) => {
+                if lab.node(&i.node.value).and_then(|x| x.ipsec()).is_none() {
+                    errors.push(LabError::at(&i.node.referenced, "steps.initiate_until_up.node", format!("`{}` runs no IKE daemon", i.node.value)));
+                }
+                Step::InitiateUntilUp { node: i.node.value.clone(), within: duration(&mut errors, "steps.initiate_until_up.within", &i.within) }
             }
         });
     }

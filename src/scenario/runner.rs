@@ -28,6 +28,8 @@ pub struct ScenarioResult {
     /// What Phase 1 and Phase 2 did, in words, at the initiator.
     pub phase1: Option<String>,
     pub phase2: Option<String>,
+    /// What each step did and saw.
+    pub steps: Vec<String>,
     pub verdicts: Vec<Verdict>,
     pub diagnosis: Vec<Diagnosis>,
     /// The Azure model's switches of each gateway, e.g. `narrowedTrafficSelectors reject`.
@@ -75,6 +77,7 @@ async fn run_one(s: Scenario, artifacts: Option<PathBuf>) -> ScenarioResult {
                 duration_ms,
                 phase1,
                 phase2,
+                steps: o.evidence.steps.clone(),
                 verdicts: o.report.verdicts.clone(),
                 diagnosis,
                 azure_model: o.report.azure_model.clone(),
@@ -92,6 +95,7 @@ async fn run_one(s: Scenario, artifacts: Option<PathBuf>) -> ScenarioResult {
             duration_ms,
             phase1: None,
             phase2: None,
+            steps: Vec::new(),
             verdicts: Vec::new(),
             diagnosis: Vec::new(),
             azure_model: Default::default(),
@@ -116,9 +120,13 @@ fn redact_keys(text: &str, lab: &crate::model::Lab) -> String {
 /// Runs every scenario, at most `jobs` at a time; `on_done` sees each result as it finishes.
 pub async fn run_all(scenarios: Vec<Scenario>, jobs: usize, artifacts: Option<PathBuf>, on_done: impl Fn(&ScenarioResult, usize, usize)) -> Vec<ScenarioResult> {
     let total = scenarios.len();
+    // Scenarios with steps wait for lifetimes, DPD or DNS and take longest: start them first, so
+    // that the short ones fill the gaps instead of queueing behind them.
+    let mut scenarios: Vec<(usize, Scenario)> = scenarios.into_iter().enumerate().collect();
+    scenarios.sort_by_key(|(_, s)| s.steps.is_empty());
     let gate = Arc::new(Semaphore::new(jobs.max(1)));
     let mut tasks = Vec::new();
-    for (i, s) in scenarios.into_iter().enumerate() {
+    for (i, s) in scenarios {
         let gate = gate.clone();
         let artifacts = artifacts.clone();
         tasks.push(tokio::spawn(async move {

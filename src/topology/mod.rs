@@ -21,6 +21,8 @@ pub trait Backend {
     /// Routes `prefixes` into the node's tunnel interface `device` (route-based VPN), once the
     /// IKE daemon has created that interface.
     async fn add_tunnel_routes(&self, node: &str, device: &str, prefixes: &[Ipv4Net]) -> Result<()>;
+    /// Moves an interface from one address to another (a dynamic WAN address that changes).
+    async fn replace_address(&self, node: &str, interface: &str, old: Ipv4Net, new: Ipv4Net) -> Result<()>;
     /// A command that runs `program` inside `node`'s network.
     fn command(&self, node: &str, program: &Path) -> Result<Command>;
 }

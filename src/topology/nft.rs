@@ -58,6 +58,23 @@ pub fn render(nat: &Nat) -> String {
     s
 }
 
+/// The DUT's filter on traffic from the tunnel, like pfSense's IPsec tab: replies to
+/// connections from the LAN pass (state), so do the pass rules; the rest is blocked.
+pub fn render_tunnel_rules(rules: &[crate::model::TunnelRule]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "table inet vpnlab_dut {{");
+    let _ = writeln!(s, "\tchain forward {{");
+    let _ = writeln!(s, "\t\ttype filter hook forward priority filter; policy accept;");
+    let _ = writeln!(s, "\t\tiifname \"ipsec0\" ct state established,related accept");
+    for r in rules {
+        let _ = writeln!(s, "\t\tiifname \"ipsec0\" ip saddr {} ip daddr {} counter accept", r.from, r.to);
+    }
+    let _ = writeln!(s, "\t\tiifname \"ipsec0\" counter drop comment \"no pass rule for traffic from the tunnel\"");
+    let _ = writeln!(s, "\t}}");
+    let _ = writeln!(s, "}}");
+    s
+}
+
 /// Applies `ruleset` inside `node` in one nft transaction (bounded: nft answers in
 /// milliseconds; five seconds means something is wrong).
 pub async fn apply(backend: &impl Backend, node: &str, ruleset: &str) -> Result<()> {

@@ -156,6 +156,17 @@ impl Backend for NetnsBackend {
         Ok(())
     }
 
+    async fn replace_address(&self, node: &str, interface: &str, old: Ipv4Net, new: Ipv4Net) -> Result<()> {
+        let nl = &self.node(node)?.netlink;
+        let index = nl.link_index(interface).await?;
+        // Removing the address takes its subnet's route with it, and with that every route via
+        // a gateway on that subnet (the default route of a home router): keep and restore them.
+        let routes = nl.gateway_routes().await?;
+        nl.delete_address(index, old).await?;
+        nl.add_address(index, new).await?;
+        nl.restore_routes(routes).await
+    }
+
     fn command(&self, node: &str, program: &Path) -> Result<Command> {
         let fd = self.node(node)?.ns.fd();
         let mut cmd = Command::new(program);

@@ -70,6 +70,45 @@ impl Netlink {
             .map_err(|e| anyhow!("adding address {addr} in namespace {}: {e}", self.ns))
     }
 
+    /// The IPv4 routes of the main table that go via a gateway (they vanish with the address
+    /// that made their gateway reachable).
+    pub async fn gateway_routes(&self) -> Result<Vec<rtnetlink::packet_route::route::RouteMessage>> {
+        use rtnetlink::packet_route::route::{RouteAttribute, RouteHeader};
+        let all: Vec<_> = self
+            .handle
+            .route()
+            .get(RouteMessageBuilder::<Ipv4Addr>::new().build())
+            .execute()
+            .try_collect()
+            .await
+            .map_err(|e| anyhow!("listing routes in namespace {}: {e}", self.ns))?;
+        Ok(all
+            .into_iter()
+            .filter(|r| r.header.table == RouteHeader::RT_TABLE_MAIN && r.attributes.iter().any(|a| matches!(a, RouteAttribute::Gateway(_))))
+            .collect())
+    }
+
+    /// Installs routes again (after an address change), replacing any that still exist.
+    pub async fn restore_routes(&self, routes: Vec<rtnetlink::packet_route::route::RouteMessage>) -> Result<()> {
+        for r in routes {
+            self.handle.route().add(r).replace().execute().await.map_err(|e| anyhow!("restoring a route in namespace {}: {e}", self.ns))?;
+        }
+        Ok(())
+    }
+
+    /// Removes `addr` from the interface it is on.
+    pub async fn delete_address(&self, index: u32, addr: Ipv4Net) -> Result<()> {
+        let mut found = self.handle.address().get().set_link_index_filter(index).execute();
+        while let Some(msg) = found.try_next().await.map_err(|e| anyhow!("listing addresses in namespace {}: {e}", self.ns))? {
+            let matches = msg.header.prefix_len == addr.prefix_len()
+                && msg.attributes.iter().any(|a| matches!(a, rtnetlink::packet_route::address::AddressAttribute::Address(IpAddr::V4(x)) if *x == addr.addr()));
+            if matches {
+                return self.handle.address().del(msg).execute().await.map_err(|e| anyhow!("deleting address {addr} in namespace {}: {e}", self.ns));
+            }
+        }
+        Err(anyhow!("address {addr} is not on interface {index} in namespace {}", self.ns))
+    }
+
     pub async fn add_route_via(&self, to: Ipv4Net, gateway: Ipv4Addr) -> Result<()> {
         let msg = RouteMessageBuilder::<Ipv4Addr>::new().destination_prefix(to.addr(), to.prefix_len()).gateway(gateway).build();
         self.handle.route().add(msg).execute().await.map_err(|e| anyhow!("adding route {to} via {gateway} in namespace {}: {e}", self.ns))
