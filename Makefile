@@ -1,5 +1,5 @@
 # vpnlab: two commands on a fresh machine (as root):
-#   make demo   install what is missing, build, run the shipped lab's healthy scenario
+#   make demo   install what is missing, build, replay the seed tickets against the shipped labs
 #   make test   install what is missing, build, run every test
 # Both install missing Debian packages with apt-get (after apt-get update), never by hand.
 
@@ -30,6 +30,7 @@ build:
 
 demo: deps build
 	./$(BIN) run labs/azure-paloalto
+	./$(BIN) test labs/
 
 # Unit tests, then the integration tests (as root, in namespaces). Under CI=true a test that
 # needs root and cannot have it fails instead of skipping.
@@ -38,7 +39,7 @@ test: deps
 	$(CARGO) test --locked
 
 bench: deps build
-	./$(BIN) bench labs/azure-paloalto --runs 30
+	./$(BIN) bench labs/azure-paloalto --runs 30 --matrix labs/
 
 clean:
 	$(CARGO) clean

@@ -128,3 +128,67 @@ pub async fn bench(lab_path: &Path, runs: usize, format: Format) -> Result<Code>
     }
     Ok(Code::Ok)
 }
+
+/// The class of a scenario's outcome, for time-to-verdict figures.
+fn class(r: &crate::scenario::runner::ScenarioResult) -> &'static str {
+    let p1 = r.phase1.clone().unwrap_or_default();
+    let p2 = r.phase2.clone().unwrap_or_default();
+    if !r.steps.is_empty() {
+        "with steps (rekey, DPD, DNS)"
+    } else if p1.contains("PEER_NOT_RESPONDING") {
+        "silent peer"
+    } else if ["NO_PROPOSAL_CHOSEN", "AUTHENTICATION_FAILED", "TS_UNACCEPTABLE"].iter().any(|x| p1.contains(x) || p2.contains(x)) {
+        "definitive failure"
+    } else if r.verdicts.iter().all(|v| v.outcome == crate::run::verdict::Outcome::Pass) && r.verdicts.iter().all(|v| !v.evidence.contains("expected no reply")) {
+        "healthy"
+    } else {
+        "up, data path fails"
+    }
+}
+
+/// The whole scenario matrix of a folder of labs, three times: wall time, time to verdict per
+/// class, scenarios per hour.
+pub async fn matrix(dir: &Path, format: Format) -> Result<Code> {
+    let mut scenarios = Vec::new();
+    for lab in std::fs::read_dir(dir)?.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.join("lab.yaml").exists()) {
+        for f in crate::scenario::files(&lab) {
+            scenarios.push(crate::scenario::load(&lab, &f).map_err(|e| anyhow::anyhow!(e))?);
+        }
+    }
+    let jobs = 2 * std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let mut walls = Vec::new();
+    let mut per_class: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
+    let count = scenarios.len();
+    for _ in 0..3 {
+        let start = std::time::Instant::now();
+        let results = crate::scenario::runner::run_all(scenarios.clone(), jobs, None, |_, _, _| {}).await;
+        walls.push(start.elapsed().as_secs_f64() * 1000.0);
+        if let Some(bad) = results.iter().find(|r| r.result != RunResult::Pass) {
+            bail!("scenario {}/{} did not pass ({}) during the benchmark", bad.lab, bad.name, bad.result.word());
+        }
+        for r in &results {
+            per_class.entry(class(r)).or_default().push(r.duration_ms);
+        }
+    }
+    let wall = spread(walls);
+    let per_hour = count as f64 / (wall.median / 1000.0) * 3600.0;
+    match format {
+        Format::Json => {
+            let classes: Vec<_> = per_class.iter().map(|(c, v)| { let s = spread(v.clone()); serde_json::json!({"class": c, "scenarios": v.len() / 3, "median_ms": s.median, "max_ms": s.max}) }).collect();
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema": "vpnlab.bench-matrix/1", "scenarios": count, "jobs": jobs, "wall_median_ms": wall.median, "wall_min_ms": wall.min, "wall_max_ms": wall.max, "scenarios_per_hour": per_hour, "classes": classes}))?);
+        }
+        Format::Table => {
+            println!("\nscenario matrix of {}: {count} scenarios, {jobs} at a time, 3 runs", dir.display());
+            let mut b = Builder::default();
+            b.push_record(["class", "scenarios", "median ms to verdict", "max ms"]);
+            for (c, v) in &per_class {
+                let s = spread(v.clone());
+                b.push_record([c.to_string(), (v.len() / 3).to_string(), format!("{:.0}", s.median), format!("{:.0}", s.max)]);
+            }
+            println!("{}", b.build().with(Style::psql()));
+            println!("whole matrix: median {:.1} s (min {:.1}, max {:.1}); {per_hour:.0} scenarios per hour", wall.median / 1000.0, wall.min / 1000.0, wall.max / 1000.0);
+            println!("targets: matrix ≤ 10 s on 2 cores; definitive failure ≤ 150 ms; silent peer ≤ 2.5 s");
+        }
+    }
+    Ok(Code::Ok)
+}

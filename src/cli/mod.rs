@@ -4,6 +4,7 @@ mod azure;
 mod bench;
 mod down;
 mod exec;
+mod explain;
 mod lab_ops;
 mod run;
 mod status;
@@ -78,6 +79,11 @@ pub enum Command {
         #[arg(long)]
         artifacts: Option<PathBuf>,
     },
+    /// Run one scenario and tell its story: the ticket, what was observed, the cause, the fix.
+    Explain {
+        /// A scenario file, e.g. labs/azure-paloalto/scenarios/proxy-id-narrowed-teaching.yaml.
+        scenario: PathBuf,
+    },
     /// Build a lab, bring the tunnel up, print its status, and leave it running.
     #[command(after_help = EXIT_CODES_HELP)]
     Up {
@@ -140,6 +146,9 @@ pub enum Command {
         /// How many runs.
         #[arg(long, default_value_t = 20)]
         runs: usize,
+        /// Also time the whole scenario matrix of this folder of labs (three times).
+        #[arg(long)]
+        matrix: Option<PathBuf>,
     },
 }
 
@@ -162,6 +171,7 @@ pub async fn dispatch(cli: Cli) -> Result<Code> {
     match cli.command {
         Command::Run { lab } => run::run(&lab, cli.format).await,
         Command::Up { lab } => up::up(&lab, cli.format).await,
+        Command::Explain { scenario } => explain::explain(&scenario, cli.format).await,
         Command::Test { path, scenarios, jobs, junit, artifacts } => test::test(&path, &scenarios, jobs, junit.as_deref(), artifacts.as_deref(), cli.format).await,
         Command::Status { lab } => status::status(lab.as_deref(), cli.format).await,
         Command::Exec { lab, node, command } => exec::exec(&lab, &node, &command),
@@ -170,7 +180,13 @@ pub async fn dispatch(cli: Cli) -> Result<Code> {
         Command::Supervise { run } => lab_ops::supervise(&run).await,
         Command::Down { lab, all } => down::down(lab.as_deref(), all, cli.format),
         Command::Azure { command: AzureCommand::Explain { lab, all } } => azure::explain(lab.as_deref(), all, cli.format),
-        Command::Bench { lab, runs } => bench::bench(&lab, runs, cli.format).await,
+        Command::Bench { lab, runs, matrix } => {
+            let code = bench::bench(&lab, runs, cli.format).await?;
+            match matrix {
+                Some(dir) => bench::matrix(&dir, cli.format).await,
+                None => Ok(code),
+            }
+        }
     }
 }
 

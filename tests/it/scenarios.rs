@@ -92,3 +92,26 @@ fn bad_scenario_files_are_refused_with_their_line() {
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert!(text(&out.stderr).contains("`upp` is not an outcome"), "{}", describe(&out));
 }
+
+#[test]
+fn explain_tells_the_ticket_the_cause_and_the_fix() {
+    if !privileged("explain_tells_the_ticket_the_cause_and_the_fix") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = vpnlab(dir.path()).args(["explain", "labs/azure-paloalto/scenarios/psk-trailing-space.yaml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let stdout = text(&out.stdout);
+    for needle in [
+        "(brief ticket 6)",
+        "dragged a trailing space",
+        "phase 1: failed: AUTHENTICATION_FAILED",
+        "Cause: pre-shared key with trailing whitespace",
+        "Fix (firewall side)",
+        "Network → IKE Gateways → Authentication → Pre-shared Key",
+        "As the scenario expects: yes",
+    ] {
+        assert!(stdout.contains(needle), "`{needle}` missing from:\n{stdout}");
+    }
+    assert!(!stdout.contains("S2sVpnAzure"), "a key leaked");
+}
