@@ -155,7 +155,7 @@ pub async fn matrix(dir: &Path, format: Format) -> Result<Code> {
             scenarios.push(crate::scenario::load(&lab, &f).map_err(|e| anyhow::anyhow!(e))?);
         }
     }
-    let jobs = 2 * std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let jobs = super::test::default_jobs();
     let mut walls = Vec::new();
     let mut per_class: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
     let count = scenarios.len();

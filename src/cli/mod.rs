@@ -8,7 +8,7 @@ mod explain;
 mod lab_ops;
 mod run;
 mod status;
-mod test;
+pub(crate) mod test;
 mod up;
 
 use std::path::PathBuf;
@@ -69,7 +69,7 @@ pub enum Command {
         /// Only these scenarios (file names without .yaml); repeatable.
         #[arg(short = 's', long = "scenario")]
         scenarios: Vec<String>,
-        /// Scenarios at once (default: two per core).
+        /// Scenarios at once (default: four per core; scenarios mostly wait).
         #[arg(long)]
         jobs: Option<usize>,
         /// Also write JUnit XML here.
