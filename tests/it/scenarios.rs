@@ -75,6 +75,39 @@ fn a_wrong_expectation_fails_readably() {
     }
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(xml.contains("<failure") && xml.contains("diagnosis: the firewall offers aes256-sha256-modp2048"), "{xml}");
+    // Read back with a JUnit reader, as a CI system would: one suite, one failing case.
+    let parsed = quick_junit::Report::deserialize_from_str(&xml).unwrap_or_else(|e| panic!("not JUnit XML ({e}):\n{xml}"));
+    assert_eq!(parsed.test_suites.len(), 1);
+    let suite = &parsed.test_suites[0];
+    assert_eq!((suite.tests, suite.failures, suite.errors), (1, 1, 0));
+    assert_eq!(suite.test_cases[0].name.as_str(), "dh-mismatch");
+}
+
+/// The shape of a JSON value: keys and types, arrays as the shape of their first element.
+fn shape(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), shape(v))).collect()),
+        Value::Array(a) => Value::Array(a.first().map(shape).into_iter().collect()),
+        Value::String(_) => Value::String("string".into()),
+        Value::Number(_) => Value::String("number".into()),
+        Value::Bool(_) => Value::String("bool".into()),
+        Value::Null => Value::String("null".into()),
+    }
+}
+
+#[test]
+fn test_report_json_schema_is_stable() {
+    if !privileged("test_report_json_schema_is_stable") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = vpnlab(dir.path()).args(["test", LAB, "-s", "dh-mismatch", "-s", "healthy", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let report = json(&out);
+    assert_eq!(report["schema"], "vpnlab.test/1");
+    // A change of the schema is a change to review here (and a new schema version).
+    insta::assert_json_snapshot!(shape(&report));
 }
 
 #[test]
