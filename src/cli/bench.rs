@@ -161,7 +161,7 @@ pub async fn matrix(dir: &Path, format: Format) -> Result<Code> {
     let count = scenarios.len();
     for _ in 0..3 {
         let start = std::time::Instant::now();
-        let results = crate::scenario::runner::run_all(scenarios.clone(), jobs, None, |_, _, _| {}).await;
+        let results = crate::scenario::runner::run_all(scenarios.clone(), jobs, None, |_, _, _| {}, |_, _, _| {}).await;
         walls.push(start.elapsed().as_secs_f64() * 1000.0);
         if let Some(bad) = results.iter().find(|r| r.result != RunResult::Pass) {
             bail!("scenario {}/{} did not pass ({}) during the benchmark", bad.lab, bad.name, bad.result.word());

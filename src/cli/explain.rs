@@ -17,7 +17,7 @@ pub async fn explain(file: &Path, format: Format) -> Result<Code> {
     })?;
     let s = scenario::load(lab_dir, file).map_err(|e| fail(Code::BadInput, e))?;
     crate::preflight::check()?;
-    let mut results = runner::run_all(vec![s], 1, None, |_, _, _| {}).await;
+    let mut results = runner::run_all(vec![s], 1, None, |_, _, _| {}, |_, _, _| {}).await;
     let r = results.remove(0);
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema": "vpnlab.explain/1", "scenario": r}))?),

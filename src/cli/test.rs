@@ -62,13 +62,34 @@ pub async fn test(path: &Path, only: &[String], jobs: Option<usize>, junit: Opti
     crate::preflight::check()?;
     let jobs = jobs.unwrap_or_else(default_jobs);
     let quiet = format == Format::Json;
-    let results = runner::run_all(scenarios, jobs, artifacts.map(Path::to_path_buf), |r, done, total| {
-        if !quiet {
-            let word = r.result.word();
-            eprintln!("[{done}/{total}] {word:<12} {}/{} ({:.0} ms) {}", r.lab, r.name, r.duration_ms, r.title);
+    // On a terminal a status line shows what is running; elsewhere (CI logs) plain lines only.
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr()) && !quiet;
+    let clear = || {
+        if terminal {
+            eprint!("\r\x1b[2K");
         }
-    })
+    };
+    let results = runner::run_all(
+        scenarios,
+        jobs,
+        artifacts.map(Path::to_path_buf),
+        |r, done, total| {
+            if !quiet {
+                clear();
+                let word = r.result.word();
+                eprintln!("[{done}/{total}] {word:<12} {}/{} ({:.0} ms) {}", r.lab, r.name, r.duration_ms, r.title);
+            }
+        },
+        |running, done, total| {
+            if terminal && !running.is_empty() {
+                clear();
+                let line: String = format!("[{done}/{total}] running: {}", running.join(", ")).chars().take(150).collect();
+                eprint!("{line}");
+            }
+        },
+    )
     .await;
+    clear();
 
     if let Some(file) = junit {
         std::fs::write(file, crate::report::junit::render(&results)).map_err(|e| fail(Code::BadInput, format!("cannot write {}: {e}", file.display())))?;

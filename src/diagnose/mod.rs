@@ -27,6 +27,7 @@ pub static CAUSES: &[Cause] = &[
     Cause { id: "missing-firewall-rule", title: "no firewall rule for traffic from the tunnel" },
     Cause { id: "nat-t-blocked", title: "NAT-T (UDP 4500) blocked" },
     Cause { id: "nobody-can-initiate", title: "nobody is allowed to initiate" },
+    Cause { id: "peer-address-changed", title: "the branch's public address changed, Azure still uses the old one" },
     Cause { id: "peer-dead", title: "peer dead, cleared by DPD" },
     Cause { id: "mtu", title: "packet too large for the tunnel (MTU/MSS)" },
 ];
@@ -279,6 +280,24 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
                 "either",
                 child_npc.join(", "),
             ));
+        }
+    }
+
+    // --- The branch's public address changed under an FQDN that still names the old one
+    if let Some(fqdn) = &site.local_gateway.fqdn {
+        let up_now = e.after.get(&gw_node.name).is_some_and(|s| s.iter().any(|sa| sa.state == "ESTABLISHED"));
+        for (node, iface, old, new) in &e.address_changes {
+            let updated = e.dns_updates.iter().any(|(n, a)| n == &fqdn.to_ascii_lowercase() && *a == new.addr());
+            if !up_now && old.addr() == site.local_gateway.gateway_ip && !updated {
+                out.push(diag(
+                    "peer-address-changed",
+                    format!("{node}:{iface} now has {} (was {}), but {fqdn} still resolves to {}: Azure re-resolves disconnected tunnels every 5 minutes and keeps finding the old address, so it hears nothing from the new one", new.addr(), old.addr(), old.addr()),
+                    "Home router / firewall: make the dynamic-DNS client update the record (FRITZ!Box: Internet > Permit Access > DynDNS; pfSense: Services > Dynamic DNS).",
+                    "Portal: Local network gateway → Configuration: FQDN (re-resolved every 5 minutes while disconnected) or the new IP address; resetting the gateway also re-resolves.",
+                    "firewall",
+                    e.steps.join("; "),
+                ));
+            }
         }
     }
 

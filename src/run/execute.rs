@@ -41,6 +41,10 @@ pub struct Evidence {
     pub pings: Vec<PingResult>,
     /// One line per step: what it did and saw.
     pub steps: Vec<String>,
+    /// Address changes made by steps: (node, interface, old, new).
+    pub address_changes: Vec<(String, String, ipnet::Ipv4Net, ipnet::Ipv4Net)>,
+    /// Name records changed by steps.
+    pub dns_updates: Vec<(String, std::net::Ipv4Addr)>,
     pub events: Vec<super::events::Event>,
 }
 
@@ -70,13 +74,15 @@ pub struct Outcome {
     pub kept: Option<super::state::RunDir>,
 }
 
-async fn run_step(run: &mut LabRun, step: &Step) -> Result<String> {
+async fn run_step(run: &mut LabRun, step: &Step, evidence: &mut Evidence) -> Result<String> {
     match step {
         Step::SetAddress { node, interface, address } => {
             let old = run.replace_address(node, interface, *address).await?;
+            evidence.address_changes.push((node.clone(), interface.clone(), old, *address));
             Ok(format!("{node}:{interface} changed from {old} to {address}"))
         }
         Step::Dns { name, address } => {
+            evidence.dns_updates.push((name.to_ascii_lowercase(), *address));
             let file = super::supervisor::records_file(&run.run);
             let mut records = super::supervisor::read_records(&file);
             let old = records.insert(name.to_ascii_lowercase(), *address);
@@ -138,7 +144,7 @@ async fn drive(run: &mut LabRun, steps: &[Step], evidence: &mut Evidence) -> Res
     run.pause_point("tunnel up").await;
     if !steps.is_empty() {
         for step in steps {
-            let line = run_step(run, step).await?;
+            let line = run_step(run, step, evidence).await?;
             evidence.steps.push(line);
         }
         run.mark_phase("steps");

@@ -117,29 +117,54 @@ fn redact_keys(text: &str, lab: &crate::model::Lab) -> String {
     out
 }
 
-/// Runs every scenario, at most `jobs` at a time; `on_done` sees each result as it finishes.
-pub async fn run_all(scenarios: Vec<Scenario>, jobs: usize, artifacts: Option<PathBuf>, on_done: impl Fn(&ScenarioResult, usize, usize)) -> Vec<ScenarioResult> {
+/// Runs every scenario, at most `jobs` at a time; `on_done` sees each result as it finishes,
+/// `on_progress` the running scenarios four times a second.
+pub async fn run_all(
+    scenarios: Vec<Scenario>,
+    jobs: usize,
+    artifacts: Option<PathBuf>,
+    on_done: impl Fn(&ScenarioResult, usize, usize),
+    on_progress: impl Fn(&[String], usize, usize),
+) -> Vec<ScenarioResult> {
     let total = scenarios.len();
     // Scenarios with steps wait for lifetimes, DPD or DNS and take longest: start them first, so
     // that the short ones fill the gaps instead of queueing behind them.
     let mut scenarios: Vec<(usize, Scenario)> = scenarios.into_iter().enumerate().collect();
     scenarios.sort_by_key(|(_, s)| s.steps.is_empty());
     let gate = Arc::new(Semaphore::new(jobs.max(1)));
+    // Which scenarios have started, for a progress line on a terminal.
+    let started: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let mut ticker = tokio::time::interval(std::time::Duration::from_millis(250));
     let mut tasks = Vec::new();
     for (i, s) in scenarios {
         let gate = gate.clone();
         let artifacts = artifacts.clone();
+        let started = started.clone();
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire_owned().await;
+            if let Ok(mut running) = started.lock() {
+                running.push(format!("{}/{}", s.lab.name, s.name));
+            }
             (i, run_one(s, artifacts).await)
         }));
     }
     let mut results: Vec<(usize, ScenarioResult)> = Vec::new();
     let mut pending: futures::stream::FuturesUnordered<_> = tasks.into_iter().collect();
-    while let Some(finished) = futures::StreamExt::next(&mut pending).await {
-        if let Ok((i, r)) = finished {
-            on_done(&r, results.len() + 1, total);
-            results.push((i, r));
+    let mut finished_names: Vec<String> = Vec::new();
+    loop {
+        tokio::select! {
+            next = futures::StreamExt::next(&mut pending) => {
+                let Some(finished) = next else { break };
+                if let Ok((i, r)) = finished {
+                    finished_names.push(format!("{}/{}", r.lab, r.name));
+                    on_done(&r, results.len() + 1, total);
+                    results.push((i, r));
+                }
+            }
+            _ = ticker.tick() => {
+                let running: Vec<String> = started.lock().map(|s| s.iter().filter(|n| !finished_names.contains(n)).cloned().collect()).unwrap_or_default();
+                on_progress(&running, results.len(), total);
+            }
         }
     }
     results.sort_by_key(|(i, _)| *i);
