@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
-use crate::azure::{AzureSite, ConnectionMode, NarrowedSelectors, VpnType};
-use crate::model::{Connection, IkeVersion, Lab, NextHop, Node, NodeKind, StrongswanProfile};
+use crate::azure::{ConnectionMode, NarrowedSelectors, VpnType};
+use crate::model::{Connection, IkeVersion, Lab, NextHop, NodeKind, StrongswanProfile};
 use crate::run::execute::Evidence;
 
 /// A cause vpnlab can name.
@@ -55,20 +55,6 @@ pub struct Diagnosis {
 fn diag(id: &'static str, cause: String, firewall: &str, azure: &str, change: &'static str, evidence: String) -> Diagnosis {
     let title = self::cause(id).map(|c| c.title).unwrap_or(id);
     Diagnosis { id, title, cause, firewall: firewall.to_string(), azure: azure.to_string(), change, evidence }
-}
-
-fn dut(lab: &Lab) -> Option<(&Node, &StrongswanProfile)> {
-    lab.nodes.iter().find_map(|n| match &n.kind {
-        NodeKind::Dut(p) => Some((n, p)),
-        _ => None,
-    })
-}
-
-fn gateway(lab: &Lab) -> Option<(&Node, &AzureSite)> {
-    lab.nodes.iter().find_map(|n| match &n.kind {
-        NodeKind::AzureGateway(s) => Some((n, s.as_ref())),
-        _ => None,
-    })
 }
 
 fn alerts(e: &Evidence, kinds: &[&str]) -> Vec<String> {
@@ -122,7 +108,7 @@ fn version_name(v: IkeVersion) -> &'static str {
 /// Every cause the evidence supports, most specific first.
 pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
     let mut out = Vec::new();
-    let (Some((dut_node, dut)), Some((gw_node, site))) = (dut(lab), gateway(lab)) else { return out };
+    let (Some((dut_node, dut)), Some((gw_node, site))) = (lab.dut(), lab.azure_gateway()) else { return out };
     let Some(dc) = first_conn(dut) else { return out };
     let gc = &site.connection;
     let azure_version = gc.protocol;

@@ -39,6 +39,22 @@ impl Lab {
         self.nodes.iter().find(|n| n.name == name)
     }
 
+    /// The device under test and its profile (the first, if there are several).
+    pub fn dut(&self) -> Option<(&Node, &StrongswanProfile)> {
+        self.nodes.iter().find_map(|n| match &n.kind {
+            NodeKind::Dut(p) => Some((n, p)),
+            _ => None,
+        })
+    }
+
+    /// The simulated Azure gateway (the first, if there are several).
+    pub fn azure_gateway(&self) -> Option<(&Node, &AzureSite)> {
+        self.nodes.iter().find_map(|n| match &n.kind {
+            NodeKind::AzureGateway(s) => Some((n, s.as_ref())),
+            _ => None,
+        })
+    }
+
     /// Nodes that run an IKE daemon, in file order.
     pub fn ipsec_nodes(&self) -> impl Iterator<Item = &Node> {
         self.nodes.iter().filter(|n| n.ipsec().is_some())

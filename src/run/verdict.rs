@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::probe::PingResult;
 use super::InitiateOutcome;
 use crate::model::Lab;
-use crate::strongswan::sas::{ChildSa, IkeSa};
+use crate::strongswan::sas::{established, ChildSa, IkeSa};
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -35,10 +35,7 @@ fn verdict(check: &str, node: &str, pass: bool, evidence: String) -> Verdict {
 /// DUT, mirrored on the gateway (the gateway's 0.0.0.0/0 narrows to what the DUT proposes).
 fn expected_selectors(lab: &Lab) -> BTreeMap<String, (Vec<String>, Vec<String>)> {
     let mut out = BTreeMap::new();
-    let dut_child = lab.nodes.iter().find_map(|n| match &n.kind {
-        crate::model::NodeKind::Dut(p) => p.connections.first().and_then(|c| c.children.first()).map(|c| (n.name.clone(), c.clone())),
-        _ => None,
-    });
+    let dut_child = lab.dut().and_then(|(n, p)| p.connections.first().and_then(|c| c.children.first()).map(|c| (n.name.clone(), c.clone())));
     let Some((dut, child)) = dut_child else { return out };
     let show = |v: &[String]| if v.is_empty() { vec!["dynamic".to_string()] } else { v.to_vec() };
     let (local, remote) = (show(&child.local_ts), show(&child.remote_ts));
@@ -52,12 +49,14 @@ fn expected_selectors(lab: &Lab) -> BTreeMap<String, (Vec<String>, Vec<String>)>
     out
 }
 
+/// The established IKE SA, or else whatever SA there is (its state is then the evidence).
 fn first_established(sas: &[IkeSa]) -> Option<&IkeSa> {
-    sas.iter().find(|s| s.state == "ESTABLISHED").or_else(|| sas.first())
+    established(sas).or_else(|| sas.first())
 }
 
+/// The installed CHILD SA, or else whatever CHILD SA there is.
 fn installed_child(sa: &IkeSa) -> Option<&ChildSa> {
-    sa.children.iter().find(|c| c.state == "INSTALLED").or_else(|| sa.children.first())
+    sa.installed().or_else(|| sa.children.first())
 }
 
 /// Everything the healthy scenario asserts.

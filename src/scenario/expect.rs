@@ -12,7 +12,7 @@ use crate::model::raw::Addr;
 use crate::model::Lab;
 use crate::run::execute::Evidence;
 use crate::run::verdict::{Outcome, Verdict};
-use crate::strongswan::sas::{ChildSa, IkeSa};
+use crate::strongswan::sas::{established, ChildSa, IkeSa};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -275,14 +275,6 @@ fn alert_summary(alerts: &[&crate::run::events::Event]) -> String {
     seen.join(", ")
 }
 
-fn established(sas: &[IkeSa]) -> Option<&IkeSa> {
-    sas.iter().find(|s| s.state == "ESTABLISHED")
-}
-
-fn installed(sa: &IkeSa) -> Option<&ChildSa> {
-    sa.children.iter().find(|c| c.state == "INSTALLED")
-}
-
 fn initiator(lab: &Lab) -> &str {
     &lab.plan.initiator
 }
@@ -314,7 +306,7 @@ pub fn observe_phase1(lab: &Lab, e: &Evidence, node: &str) -> Observed {
 
 pub fn observe_phase2(e: &Evidence, node: &str) -> Observed {
     let sas = e.after.get(node).map(Vec::as_slice).unwrap_or(&[]);
-    if let Some(c) = established(sas).and_then(installed) {
+    if let Some(c) = established(sas).and_then(IkeSa::installed) {
         return Observed { up: true, reason: None, detail: format!("up: {} {} === {}", c.algorithms, c.local_ts.join(","), c.remote_ts.join(",")) };
     }
     let was_up = e.events.iter().any(|ev| ev.node == node && ev.kind == "child-updown" && ev.detail.contains(" up "));
@@ -359,7 +351,7 @@ fn judge_phase(which: &str, expect: &PhaseExpect, lab: &Lab, e: &Evidence) -> Ve
                         pass &= &sa.algorithms == a;
                         wanted.push(a.clone());
                     }
-                } else if let Some(c) = installed(sa) {
+                } else if let Some(c) = sa.installed() {
                     if let Some(a) = algorithms {
                         pass &= &c.algorithms == a;
                         wanted.push(a.clone());
@@ -410,7 +402,7 @@ pub fn judge(expect: &Expect, lab: &Lab, e: &Evidence) -> (Vec<Verdict>, Vec<Dia
     for s in &expect.sas {
         let sas = e.after.get(&s.node).map(Vec::as_slice).unwrap_or(&[]);
         let ike = established(sas).is_some();
-        let child = established(sas).and_then(installed).is_some();
+        let child = established(sas).and_then(IkeSa::installed).is_some();
         let mut pass = true;
         let mut wanted = Vec::new();
         if let Some(x) = s.ike {
@@ -426,7 +418,7 @@ pub fn judge(expect: &Expect, lab: &Lab, e: &Evidence) -> (Vec<Verdict>, Vec<Dia
         out.push(verdict("SAs after the steps".into(), &s.node, pass, format!("expected {}; observed {seen}{steps}", wanted.join(", "))));
     }
     for c in &expect.counters {
-        let child = |m: &std::collections::BTreeMap<String, Vec<IkeSa>>| m.get(&c.node).and_then(|s| established(s)).and_then(installed).cloned();
+        let child = |m: &std::collections::BTreeMap<String, Vec<IkeSa>>| m.get(&c.node).and_then(|s| established(s)).and_then(IkeSa::installed).cloned();
         let (b, a) = (child(&e.before), child(&e.after));
         let value = |x: &Option<ChildSa>| x.as_ref().map(|c2| if c.outbound { c2.bytes_out } else { c2.bytes_in }).unwrap_or(0);
         let (v0, v1) = (value(&b), value(&a));

@@ -53,6 +53,18 @@ pub struct ChildSa {
     pub packets_out: u64,
 }
 
+/// The established IKE SA among `sas`, if any.
+pub fn established(sas: &[IkeSa]) -> Option<&IkeSa> {
+    sas.iter().find(|s| s.state == "ESTABLISHED")
+}
+
+impl IkeSa {
+    /// Its installed CHILD SA, if any.
+    pub fn installed(&self) -> Option<&ChildSa> {
+        self.children.iter().find(|c| c.state == "INSTALLED")
+    }
+}
+
 fn flag(s: &Section, key: &str) -> bool {
     s.str(key).as_deref() == Some("yes")
 }
