@@ -21,15 +21,9 @@ pub const ROUTE_BASED_CHILD_SA_SECONDS: u64 = 27_000;
 pub const ROUTE_BASED_CHILD_SA_KILOBYTES: u64 = 102_400_000;
 pub const POLICY_BASED_CHILD_SA_SECONDS: u64 = 3_600;
 
-/// Four mutually non-contained ranges that together cover every address. A child with these
-/// scores below an exact 0.0.0.0/0 match but above any narrowed proposal in strongSwan's child
-/// selection (lab notes §5), which is how a narrowed proposal is steered to a child that can
-/// only answer NO_PROPOSAL_CHOSEN.
-const COVER_RANGES: [&str; 4] =
-    ["0.0.0.0-255.255.255.252", "0.0.0.1-255.255.255.253", "0.0.0.2-255.255.255.254", "0.0.0.3-255.255.255.255"];
-/// An ESP proposal no peer offers: Serpent is in IANA's private range (1026).
-const UNMATCHABLE_ESP: &str = "serpent256-sha256_96";
 pub const REJECT_NARROWED_CHILD: &str = "reject-narrowed";
+/// The child Azure falls back to when its 0/0 offer is refused (field report).
+pub const FALLBACK_SUFFIX: &str = "-fallback";
 
 /// Lab seconds to real seconds at `scale` (≥ 1 s: strongSwan counts whole seconds).
 pub fn scaled(seconds: u64, scale: f64) -> u64 {
@@ -202,25 +196,17 @@ impl AzureSite {
                 let name = if e.selectors_offered.len() == 1 { c.name.clone() } else { format!("{}-{}", c.name, i + 1) };
                 children.push(child(name, sel));
             }
+            if self.gateway.vpn_type == VpnType::RouteBased && !c.policy_based_selectors && !self.local_gateway.prefixes.is_empty() {
+                // Field report [S15]: when the peer refuses 0.0.0.0/0, Azure retries with the VNet
+                // × local network prefixes. The run initiates this child after a refused 0/0.
+                children.push(child(format!("{}{FALLBACK_SUFFIX}", c.name), &SelectorSet::new(&self.vnet_prefixes, &self.local_gateway.prefixes)));
+            }
         } else {
             // As responder a route-based gateway installs 0.0.0.0/0 and, per the documentation,
             // accepts whatever narrower selectors the peer proposes (strongSwan narrows to them).
             children.push(child(c.name.clone(), &SelectorSet::any()));
             if !c.policy_based_selectors && self.switches.narrowed_traffic_selectors == NarrowedSelectors::Reject {
-                let cover: Vec<String> = COVER_RANGES.iter().map(|r| r.to_string()).collect();
-                children.push(Child {
-                    name: REJECT_NARROWED_CHILD.to_string(),
-                    local_ts: cover.clone(),
-                    remote_ts: cover,
-                    esp_proposals: vec![UNMATCHABLE_ESP.to_string()],
-                    rekey_time: None,
-                    life_time: None,
-                    rand_time: None,
-                    rekey_bytes: None,
-                    life_bytes: None,
-                    dpd_action: None,
-                    start_action: Some("none".to_string()),
-                });
+                children.push(crate::strongswan::config::exact_match_only_child(REJECT_NARROWED_CHILD));
             }
         }
 
@@ -370,10 +356,13 @@ mod tests {
         let children = &s.profile.connections[0].children;
         assert_eq!(children.len(), 2);
         assert_eq!(children[1].name, REJECT_NARROWED_CHILD);
-        assert_eq!(children[1].esp_proposals, [UNMATCHABLE_ESP]);
+        assert_eq!(children[1].esp_proposals, ["serpent256-sha256_96"]);
         s.role = Role::Initiator;
         s.build_profile();
-        assert_eq!(s.profile.connections[0].children.len(), 1);
+        let children = &s.profile.connections[0].children;
+        assert_eq!(children.len(), 2, "0/0 and the VNet x LNG fallback");
+        assert_eq!(children[1].name, "cn-fallback");
+        assert_eq!(children[1].local_ts, ["10.20.0.0/16"]);
     }
 
     #[test]

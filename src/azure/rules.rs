@@ -659,9 +659,12 @@ pub static RULES: &[Rule] = &[
             prefixes.",
         evidence: Evidence::FieldReport,
         sources: &["S15"],
-        modelled: "Not modelled yet: the retry needs a second initiate by the run, with VNet × local prefix \
-            selectors, after the first fails; it comes with scenario replay. Today a refused 0/0 proposal from the \
-            gateway simply fails.",
+        modelled: "When the gateway initiates (route-based, without PBTS), its profile carries a second child with \
+            the VNet × local network prefixes; when the first CHILD SA (0.0.0.0/0) is refused and Phase 1 is \
+            up, the run initiates that child. Tested with a firewall that, like PAN-OS, accepts only an \
+            exact proxy-ID match (`exact_proxy_id: true` on the dut): the 0/0 offer gets NO_PROPOSAL_CHOSEN, \
+            the fallback comes up with the narrowed selectors (scenario proxy-id-narrowed-azure-initiates). \
+            The second fallback (hub VNet only) does not arise: a lab has one VNet.",
     },
     Rule {
         id: "pbts-initiator-narrow-first",

@@ -128,6 +128,10 @@ pub struct RawNode {
     /// `dut` only: the device profile.
     #[serde(default)]
     pub strongswan: Option<RawStrongswan>,
+    /// `dut` only: as responder, accept only proposals that match the proxy-IDs exactly, as
+    /// PAN-OS does (strongSwan would narrow a wider proposal and accept it).
+    #[serde(default)]
+    pub exact_proxy_id: Option<bool>,
     /// `dut` only: a stateful filter on traffic arriving from the tunnel, like pfSense's
     /// Firewall > Rules > IPsec tab (no rule: everything from the tunnel is blocked).
     #[serde(default)]

@@ -187,6 +187,8 @@ impl Resolver {
         };
         section(raw.nat.is_some(), "nat", "nat-router", self);
         section(raw.strongswan.is_some(), "strongswan", "dut", self);
+        section(raw.tunnel_rules.is_some(), "tunnel_rules", "dut", self);
+        section(raw.exact_proxy_id.is_some(), "exact_proxy_id", "dut", self);
         section(raw.azure.is_some(), "azure", "azure-gateway", self);
 
         let kind = match k {
@@ -202,6 +204,11 @@ impl Resolver {
             "dut" => match raw.strongswan {
                 Some(sw) => {
                     let mut profile = self.strongswan(&format!("{path}.strongswan"), &name.referenced, sw);
+                    if raw.exact_proxy_id == Some(true) {
+                        for c in &mut profile.connections {
+                            c.children.push(crate::strongswan::config::exact_match_only_child("exact-proxy-id-only"));
+                        }
+                    }
                     profile.tunnel_rules = raw.tunnel_rules.as_ref().map(|rules| rules.iter().map(|r| TunnelRule { from: r.value.from.0.trunc(), to: r.value.to.0.trunc() }).collect());
                     NodeKind::Dut(profile)
                 }

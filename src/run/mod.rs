@@ -232,7 +232,22 @@ impl LabRun {
     pub async fn initiate(&mut self) -> Result<InitiateOutcome> {
         let node = self.lab.plan.initiator.clone();
         let timeout = self.timeouts.initiate;
-        let outcome = self.initiate_from(&node, timeout).await?;
+        let mut outcome = self.initiate_from(&node, timeout).await?;
+        // An Azure gateway whose 0/0 offer was refused retries with the VNet x local network
+        // prefixes (field report [S15], rule initiator-selector-fallback); Phase 1 is kept.
+        let fallback = self.lab.node(&node).and_then(|n| match &n.kind {
+            NodeKind::AzureGateway(site) => site.profile.connections.first().and_then(|c| c.children.iter().find(|ch| ch.name.ends_with(crate::azure::profile::FALLBACK_SUFFIX))).map(|ch| ch.name.clone()),
+            _ => None,
+        });
+        if let (false, Some(child)) = (outcome.success, fallback) {
+            let ike_up = self.list_sas(&node).await?.iter().any(|s| s.state == "ESTABLISHED");
+            if ike_up {
+                self.timeline.push(&node, "vici", "fallback", format!("0.0.0.0/0 refused; retrying with {child} (VNet x local network prefixes)"));
+                let first_ms = outcome.ms;
+                outcome = self.initiate_child(&node, Some(&child), timeout).await?;
+                outcome.ms += first_ms;
+            }
+        }
         self.end_phase("tunnel up");
         Ok(outcome)
     }
@@ -262,11 +277,20 @@ impl LabRun {
 
     /// Initiates `node`'s first connection's first child (bounded by `timeout`).
     pub async fn initiate_from(&mut self, node: &str, timeout: Duration) -> Result<InitiateOutcome> {
+        self.initiate_child(node, None, timeout).await
+    }
+
+    /// Initiates `child` (default: the first) of `node`'s first connection.
+    pub async fn initiate_child(&mut self, node: &str, child: Option<&str>, timeout: Duration) -> Result<InitiateOutcome> {
         let node = node.to_string();
         let lab_node = self.lab.node(&node).ok_or_else(|| anyhow!("no initiator node {node}"))?;
         let profile = lab_node.ipsec().ok_or_else(|| anyhow!("{node} runs no IKE daemon"))?;
         let conn = profile.connections.first().ok_or_else(|| anyhow!("{node} has no connection"))?;
-        let child = conn.children.first().ok_or_else(|| anyhow!("{node}'s connection {} has no child", conn.name))?;
+        let child = match child {
+            Some(name) => conn.children.iter().find(|c| c.name == name),
+            None => conn.children.first(),
+        }
+        .ok_or_else(|| anyhow!("{node}'s connection {} has no such child", conn.name))?;
         let (conn_name, child_name) = (conn.name.clone(), child.name.clone());
         let d = self.daemons.get_mut(&node).ok_or_else(|| anyhow!("no daemon for {node}"))?;
         let timeline = self.timeline.clone();

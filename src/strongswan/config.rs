@@ -3,13 +3,40 @@
 //! `#` or a trailing space in a key reaches charon exactly as written in the lab).
 
 use super::vici::Section;
-use crate::model::{Connection, IkeVersion, Secret, StrongswanProfile};
+use crate::model::{Child, Connection, IkeVersion, Secret, StrongswanProfile};
 
 fn yes_no(b: bool) -> &'static str {
     if b {
         "yes"
     } else {
         "no"
+    }
+}
+
+/// Four mutually non-contained ranges that together cover every address. A child with these
+/// on both sides scores below an exact match of a proposal but above any inexact one in
+/// strongSwan's child selection (lab notes §5), so a proposal that is not matched exactly is
+/// steered to this child, whose ESP proposal no peer offers (Serpent, IANA's private range):
+/// the answer is NO_PROPOSAL_CHOSEN with Phase 1 kept. TS_UNACCEPTABLE cannot be produced by
+/// configuration.
+const COVER_RANGES: [&str; 4] = ["0.0.0.0-255.255.255.252", "0.0.0.1-255.255.255.253", "0.0.0.2-255.255.255.254", "0.0.0.3-255.255.255.255"];
+const UNMATCHABLE_ESP: &str = "serpent256-sha256_96";
+
+/// The child that makes a connection accept only exact selector matches (see COVER_RANGES).
+pub fn exact_match_only_child(name: &str) -> Child {
+    let cover: Vec<String> = COVER_RANGES.iter().map(|r| r.to_string()).collect();
+    Child {
+        name: name.to_string(),
+        local_ts: cover.clone(),
+        remote_ts: cover,
+        esp_proposals: vec![UNMATCHABLE_ESP.to_string()],
+        rekey_time: None,
+        life_time: None,
+        rand_time: None,
+        rekey_bytes: None,
+        life_bytes: None,
+        dpd_action: None,
+        start_action: Some("none".to_string()),
     }
 }
 
