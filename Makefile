@@ -6,7 +6,10 @@
 CARGO ?= cargo
 BIN := target/release/vpnlab
 # The runtime needs these; tests also need util-linux's setpriv (to run as a non-root user).
-DEBS := strongswan-charon libcharon-extra-plugins libstrongswan-extra-plugins nftables iproute2 iputils-ping util-linux
+# charon's plugins come from several packages: vici from strongswan-swanctl, openssl from
+# libstrongswan-standard-plugins (only recommended), kernel-libipsec and error-notify from
+# libcharon-extra-plugins; --no-install-recommends would miss them otherwise.
+DEBS := strongswan-charon strongswan-swanctl libstrongswan-standard-plugins libcharon-extra-plugins libstrongswan-extra-plugins nftables iproute2 iputils-ping util-linux
 
 .PHONY: all deps build demo test bench clean
 

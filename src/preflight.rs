@@ -27,16 +27,28 @@ pub fn check() -> anyhow::Result<()> {
         return Err(fail(
             Code::Environment,
             format!(
-                "strongSwan's charon daemon is missing (looked for {}). Install the Debian packages strongswan-charon, libcharon-extra-plugins and libstrongswan-extra-plugins (`make deps` does it), or point VPNLAB_CHARON at the daemon.",
+                "strongSwan's charon daemon is missing (looked for {}). Install the Debian packages strongswan-charon, strongswan-swanctl, libstrongswan-standard-plugins and libcharon-extra-plugins (`make deps` does it), or point VPNLAB_CHARON at the daemon.",
                 charon.display()
             ),
         ));
     }
-    if std::env::var_os("VPNLAB_CHARON").is_none() && !Path::new(PLUGIN_DIR).join("libstrongswan-kernel-libipsec.so").exists() {
-        return Err(fail(
-            Code::Environment,
-            format!("strongSwan's kernel-libipsec plugin (the userspace ESP data path) is missing from {PLUGIN_DIR}. Install the Debian package libcharon-extra-plugins (`make deps`)."),
-        ));
+    if std::env::var_os("VPNLAB_CHARON").is_none() {
+        // Every plugin the generated strongswan.conf loads, and the Debian package that has it.
+        for plugin in crate::strongswan::conf::PLUGINS.split_whitespace() {
+            if !Path::new(PLUGIN_DIR).join(format!("libstrongswan-{plugin}.so")).exists() {
+                let package = match plugin {
+                    "vici" => "strongswan-swanctl",
+                    "openssl" => "libstrongswan-standard-plugins",
+                    "kernel-libipsec" | "error-notify" => "libcharon-extra-plugins",
+                    "counters" | "socket-default" | "kernel-netlink" => "strongswan-libcharon",
+                    _ => "libstrongswan",
+                };
+                return Err(fail(
+                    Code::Environment,
+                    format!("strongSwan's {plugin} plugin is missing from {PLUGIN_DIR}; vpnlab's daemons load it. Install the Debian package {package} (`make deps` installs everything vpnlab needs)."),
+                ));
+            }
+        }
     }
     if !Path::new(NFT).exists() {
         return Err(fail(Code::Environment, format!("nftables is missing ({NFT}); the NAT router needs it. Install the Debian package nftables (`make deps`).")));
