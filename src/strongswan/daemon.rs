@@ -94,7 +94,14 @@ impl Charon {
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()
-            .with_context(|| format!("starting charon for {node}"))?;
+            .map_err(|e| {
+                if e.raw_os_error() == Some(libc::EINVAL) {
+                    // mount(MS_SLAVE) on "/" fails this way when "/" is not a mount point.
+                    anyhow!("starting charon for {node}: could not give it a private mount namespace ({e}); is / a mount point? (in a chroot, bind-mount the root onto itself first)")
+                } else {
+                    anyhow!("starting charon for {node}: {e}")
+                }
+            })?;
         Ok(Charon { node: node.to_string(), dir: dir.to_path_buf(), child })
     }
 
