@@ -25,6 +25,10 @@ namespace, with verdicts on Phase 1, Phase 2 and traffic.";
 
 const AFTER_HELP: &str = "\
 Examples:
+  vpnlab test labs/                            every scenario of every lab, in parallel
+  vpnlab test labs/ --junit out.xml            ... with a JUnit report for CI
+  vpnlab explain labs/azure-paloalto/scenarios/dh-mismatch.yaml
+                                               one ticket: what happened, the cause, the fix
   vpnlab run labs/azure-paloalto               build, check, report, tear down
   vpnlab up labs/azure-paloalto                build and leave it running
   vpnlab status                                every running lab
