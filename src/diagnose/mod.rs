@@ -57,17 +57,6 @@ fn diag(id: &'static str, cause: String, firewall: &str, azure: &str, change: &'
     Diagnosis { id, title, cause, firewall: firewall.to_string(), azure: azure.to_string(), change, evidence }
 }
 
-fn alerts(e: &Evidence, kinds: &[&str]) -> Vec<String> {
-    let mut v: Vec<String> = Vec::new();
-    for ev in e.events.iter().filter(|ev| ev.source == "error-notify" && kinds.contains(&ev.kind.as_str())) {
-        let s = format!("{} on {}", ev.kind, ev.node);
-        if !v.contains(&s) {
-            v.push(s);
-        }
-    }
-    v
-}
-
 /// The DH groups named in proposals, e.g. `modp2048` → "DH group 14".
 fn dh_groups(proposals: &[String]) -> Vec<&'static str> {
     let mut out = Vec::new();
@@ -116,7 +105,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
     let azure_initiates = initiator == gw_node.name;
 
     // --- Phase 1 never answered
-    let timeout = alerts(e, &["PEER_INIT_UNREACHABLE", "RETRANSMIT_SEND_TIMEOUT"]);
+    let timeout = e.alerts(&["PEER_INIT_UNREACHABLE", "RETRANSMIT_SEND_TIMEOUT"]);
     let ike_up = e.after.values().flatten().any(|s| s.state == "ESTABLISHED") || e.events.iter().any(|ev| ev.kind == "ike-updown" && ev.detail.contains(" up "));
     if !timeout.is_empty() && !ike_up {
         let versions_differ = dc.version != IkeVersion::Any && dc.version != azure_version;
@@ -175,7 +164,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
     }
 
     // --- Phase 1 refused
-    let ike_npc = alerts(e, &["PROPOSAL_MISMATCH_IKE"]);
+    let ike_npc = e.alerts(&["PROPOSAL_MISMATCH_IKE"]);
     if !ike_npc.is_empty() {
         if dc.version != IkeVersion::Any && dc.version != azure_version {
             out.push(diag(
@@ -203,7 +192,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
     }
 
     // --- Authentication
-    let auth = alerts(e, &["LOCAL_AUTH_FAILED", "PEER_AUTH_FAILED"]);
+    let auth = e.alerts(&["LOCAL_AUTH_FAILED", "PEER_AUTH_FAILED"]);
     if !auth.is_empty() {
         let fw_key = dut.secrets.first().map(|s| s.secret.as_str()).unwrap_or("");
         if fw_key != gc.shared_key && fw_key.trim() == gc.shared_key.trim() {
@@ -228,8 +217,8 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
     }
 
     // --- Phase 2
-    let child_npc = alerts(e, &["PROPOSAL_MISMATCH_CHILD"]);
-    let ts = alerts(e, &["TS_MISMATCH"]);
+    let child_npc = e.alerts(&["PROPOSAL_MISMATCH_CHILD"]);
+    let ts = e.alerts(&["TS_MISMATCH"]);
     let child_was_up = e.events.iter().any(|ev| ev.kind == "child-updown" && ev.detail.contains(" up "));
     let fw_child = dc.children.first();
     let fw_esp = fw_child.map(|c| c.esp_proposals.clone()).unwrap_or_default();

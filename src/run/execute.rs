@@ -48,6 +48,20 @@ pub struct Evidence {
     pub events: Vec<super::events::Event>,
 }
 
+impl Evidence {
+    /// The error-notify alerts of these kinds, as `KIND on node`, each once, in order.
+    pub fn alerts(&self, kinds: &[&str]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for ev in self.events.iter().filter(|ev| ev.source == "error-notify" && kinds.contains(&ev.kind.as_str())) {
+            let s = format!("{} on {}", ev.kind, ev.node);
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        out
+    }
+}
+
 /// Turns evidence into verdicts.
 pub type Judge<'a> = &'a (dyn Fn(&Lab, &Evidence) -> Vec<Verdict> + Sync);
 

@@ -234,21 +234,12 @@ pub fn spawn_detached(run: &RunDir) -> Result<u32> {
 
 /// Applies nft commands inside a node of the run.
 async fn nft_in(run: &RunDir, node: &str, commands: &str) -> Result<()> {
-    use tokio::io::AsyncWriteExt;
-    let ns = crate::topology::netns::namespace::Namespace::open(&ns_name(&run.id, node))?;
+    use crate::topology::netns::namespace::{enter_in_child, Namespace};
+    let ns = Namespace::open(&ns_name(&run.id, node))?;
     let mut cmd = std::process::Command::new(crate::topology::nft::NFT);
-    crate::topology::netns::namespace::enter_in_child(&mut cmd, ns.fd());
-    let mut cmd = tokio::process::Command::from(cmd);
-    cmd.args(["-f", "-"]).env(crate::strongswan::daemon::RUN_LABEL, &run.id).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).kill_on_drop(true);
-    let mut child = cmd.spawn()?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(commands.as_bytes()).await?;
-    }
-    let out = within(Duration::from_secs(5), || format!("nft in {node}"), child.wait_with_output()).await?;
-    if !out.status.success() {
-        return Err(anyhow!("nft in {node}: {}", String::from_utf8_lossy(&out.stderr).trim()));
-    }
-    Ok(())
+    enter_in_child(&mut cmd, ns.fd());
+    cmd.env(crate::strongswan::daemon::RUN_LABEL, &run.id);
+    crate::topology::nft::run(cmd, node, commands).await
 }
 
 /// Runs until killed (its run's cleanup does that), or until this future is dropped: the

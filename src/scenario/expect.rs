@@ -260,21 +260,6 @@ pub struct Observed {
     pub detail: String,
 }
 
-fn alerts_of<'a>(e: &'a Evidence, kinds: &[&str]) -> Vec<&'a crate::run::events::Event> {
-    e.events.iter().filter(|ev| ev.source == "error-notify" && kinds.contains(&ev.kind.as_str())).collect()
-}
-
-fn alert_summary(alerts: &[&crate::run::events::Event]) -> String {
-    let mut seen: Vec<String> = Vec::new();
-    for a in alerts {
-        let s = format!("{} on {}", a.kind, a.node);
-        if !seen.contains(&s) {
-            seen.push(s);
-        }
-    }
-    seen.join(", ")
-}
-
 fn initiator(lab: &Lab) -> &str {
     &lab.plan.initiator
 }
@@ -284,18 +269,18 @@ pub fn observe_phase1(lab: &Lab, e: &Evidence, node: &str) -> Observed {
     if let Some(sa) = established(sas) {
         return Observed { up: true, reason: None, detail: format!("up: IKEv{} {}", sa.version, sa.algorithms) };
     }
-    let npc = alerts_of(e, &["PROPOSAL_MISMATCH_IKE"]);
-    let auth = alerts_of(e, &["LOCAL_AUTH_FAILED", "PEER_AUTH_FAILED"]);
-    let timeout = alerts_of(e, &["PEER_INIT_UNREACHABLE", "RETRANSMIT_SEND_TIMEOUT"]);
+    let npc = e.alerts(&["PROPOSAL_MISMATCH_IKE"]);
+    let auth = e.alerts(&["LOCAL_AUTH_FAILED", "PEER_AUTH_FAILED"]);
+    let timeout = e.alerts(&["PEER_INIT_UNREACHABLE", "RETRANSMIT_SEND_TIMEOUT"]);
     let was_up = e.events.iter().any(|ev| ev.node == node && ev.kind == "ike-updown" && ev.detail.contains(" up "));
     let (reason, detail) = if !auth.is_empty() {
-        (Some(Reason::AuthenticationFailed), alert_summary(&auth))
+        (Some(Reason::AuthenticationFailed), auth.join(", "))
     } else if !npc.is_empty() {
-        (Some(Reason::NoProposalChosen), alert_summary(&npc))
+        (Some(Reason::NoProposalChosen), npc.join(", "))
     } else if was_up {
         (Some(Reason::Expired), "was up, then gone".to_string())
     } else if !timeout.is_empty() {
-        (Some(Reason::PeerNotResponding), alert_summary(&timeout))
+        (Some(Reason::PeerNotResponding), timeout.join(", "))
     } else {
         let msg = e.initiated.as_ref().and_then(|i| i.error.clone()).unwrap_or_else(|| "no IKE SA".into());
         (None, msg)
@@ -310,15 +295,15 @@ pub fn observe_phase2(e: &Evidence, node: &str) -> Observed {
         return Observed { up: true, reason: None, detail: format!("up: {} {} === {}", c.algorithms, c.local_ts.join(","), c.remote_ts.join(",")) };
     }
     let was_up = e.events.iter().any(|ev| ev.node == node && ev.kind == "child-updown" && ev.detail.contains(" up "));
-    let npc = alerts_of(e, &["PROPOSAL_MISMATCH_CHILD"]);
-    let ts = alerts_of(e, &["TS_MISMATCH"]);
+    let npc = e.alerts(&["PROPOSAL_MISMATCH_CHILD"]);
+    let ts = e.alerts(&["TS_MISMATCH"]);
     let (reason, detail) = if was_up {
-        let why = if npc.is_empty() { String::new() } else { format!("; {}", alert_summary(&npc)) };
+        let why = if npc.is_empty() { String::new() } else { format!("; {}", npc.join(", ")) };
         (Some(Reason::Expired), format!("was up, then gone{why}"))
     } else if !ts.is_empty() {
-        (Some(Reason::TsUnacceptable), alert_summary(&ts))
+        (Some(Reason::TsUnacceptable), ts.join(", "))
     } else if !npc.is_empty() {
-        (Some(Reason::NoProposalChosen), alert_summary(&npc))
+        (Some(Reason::NoProposalChosen), npc.join(", "))
     } else if established(sas).is_none() {
         (None, "no IKE SA, so no CHILD SA".to_string())
     } else {

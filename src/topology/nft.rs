@@ -75,14 +75,20 @@ pub fn render_tunnel_rules(rules: &[crate::model::TunnelRule]) -> String {
     s
 }
 
-/// Applies `ruleset` inside `node` in one nft transaction (bounded: nft answers in
-/// milliseconds; five seconds means something is wrong).
+/// Applies `ruleset` inside `node` in one nft transaction.
 pub async fn apply(backend: &impl Backend, node: &str, ruleset: &str) -> Result<()> {
-    let mut cmd = tokio::process::Command::from(backend.command(node, Path::new(NFT))?);
+    run(backend.command(node, Path::new(NFT))?, node, ruleset).await
+}
+
+/// Feeds `commands` to `nft -f -` started by `cmd` (an `nft` command that already enters
+/// `node`'s namespace). Bounded: nft answers in milliseconds; five seconds means something is
+/// wrong.
+pub async fn run(cmd: std::process::Command, node: &str, commands: &str) -> Result<()> {
+    let mut cmd = tokio::process::Command::from(cmd);
     cmd.args(["-f", "-"]).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).kill_on_drop(true);
     let mut child = cmd.spawn().with_context(|| format!("starting {NFT} in {node}"))?;
     let mut stdin = child.stdin.take().context("nft stdin")?;
-    stdin.write_all(ruleset.as_bytes()).await?;
+    stdin.write_all(commands.as_bytes()).await?;
     drop(stdin);
     let out = within(Duration::from_secs(5), || format!("nft to apply the ruleset of {node}"), child.wait_with_output()).await?;
     if !out.status.success() {

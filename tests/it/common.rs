@@ -172,6 +172,15 @@ pub struct Running {
     pub id: String,
 }
 
+impl Running {
+    /// `vpnlab down` of the lab, which must succeed and leave nothing behind.
+    pub fn remove(&self) {
+        let out = vpnlab(&self.state).args(["down", &self.id]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+        assert_nothing_left(&self.state, &self.id);
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = vpnlab(&self.state).args(["down", &self.id]).output();
