@@ -11,7 +11,7 @@ BIN := target/release/vpnlab
 # libcharon-extra-plugins; --no-install-recommends would miss them otherwise.
 DEBS := strongswan-charon strongswan-swanctl libstrongswan-standard-plugins libcharon-extra-plugins libstrongswan-extra-plugins nftables iproute2 iputils-ping util-linux
 
-.PHONY: all deps build demo test bench clean
+.PHONY: all deps build demo lint test bench fuzz clean
 
 all: build
 
@@ -35,9 +35,14 @@ demo: deps build
 	./$(BIN) run labs/azure-paloalto
 	./$(BIN) test labs/
 
-# Unit tests, then the integration tests (as root, in namespaces). Under CI=true a test that
-# needs root and cannot have it fails instead of skipping.
-test: deps
+# rustfmt and clippy, warnings as errors; part of `make test`.
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets --locked -- -D warnings
+
+# Lint, unit tests, then the integration tests (as root, in namespaces). Under CI=true a test
+# that needs root and cannot have it fails instead of skipping.
+test: deps lint
 	$(CARGO) build --locked
 	$(CARGO) test --locked
 

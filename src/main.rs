@@ -2,27 +2,13 @@
 //! `main` parses the command line, runs it, and turns the outcome into an exit code; a
 //! Ctrl-C or SIGTERM drops the work in progress and removes every run this process owns.
 
-mod azure;
-mod diagnose;
-mod cli;
-mod dns;
-mod exit;
-mod ike;
-mod model;
-mod preflight;
-mod report;
-mod run;
-mod scenario;
-mod strongswan;
-mod topology;
-mod wait;
-
 use std::process::ExitCode;
 
 use clap::Parser;
 use tokio::signal::unix::{signal, SignalKind};
 
-use crate::exit::{Code, Failure};
+use vpnlab::exit::{Code, Failure};
+use vpnlab::{cli, run};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

@@ -51,7 +51,10 @@ pub fn check() -> anyhow::Result<()> {
         }
     }
     if !Path::new(NFT).exists() {
-        return Err(fail(Code::Environment, format!("nftables is missing ({NFT}); the NAT router needs it. Install the Debian package nftables (`make deps`).")));
+        return Err(fail(
+            Code::Environment,
+            format!("nftables is missing ({NFT}); the NAT router needs it. Install the Debian package nftables (`make deps`)."),
+        ));
     }
     if !Path::new("/usr/bin/ping").exists() && !Path::new("/bin/ping").exists() {
         return Err(fail(Code::Environment, "ping is missing; probes need it. Install the Debian package iputils-ping (`make deps`)."));

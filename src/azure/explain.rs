@@ -91,12 +91,22 @@ pub fn explain(node: &str, site: &AzureSite) -> Explanation {
     let ts_rule = if site.gateway.vpn_type == VpnType::PolicyBased {
         "pbts-cross-product"
     } else if c.policy_based_selectors {
-        if c.selector_policies.is_empty() { "pbts-cross-product" } else { "traffic-selector-policies" }
+        if c.selector_policies.is_empty() {
+            "pbts-cross-product"
+        } else {
+            "traffic-selector-policies"
+        }
     } else {
         "route-based-any-to-any"
     };
     line("Traffic selectors", "proposed as initiator", offered.join("; "), ts_rule);
-    let accept_ts_rule = if c.policy_based_selectors { "responder-accepts-any-selectors" } else if site.gateway.vpn_type == VpnType::PolicyBased { "pbts-cross-product" } else { "narrowed-selectors" };
+    let accept_ts_rule = if c.policy_based_selectors {
+        "responder-accepts-any-selectors"
+    } else if site.gateway.vpn_type == VpnType::PolicyBased {
+        "pbts-cross-product"
+    } else {
+        "narrowed-selectors"
+    };
     line("Traffic selectors", "accepted as responder", e.selectors_accepted.clone(), accept_ts_rule);
     match e.dpd_timeout_s {
         Some(t) => line(
@@ -115,7 +125,12 @@ pub fn explain(node: &str, site: &AzureSite) -> Explanation {
     };
     let yes_no = |b: bool| if b { "yes" } else { "no" };
     line("Who initiates", "Azure may initiate", yes_no(e.azure_may_initiate).into(), mode_rule);
-    line("Who initiates", "the peer may initiate", format!("{}{}", yes_no(e.peer_may_initiate), if e.peer_may_initiate { "" } else { " (dropped silently)" }), mode_rule);
+    line(
+        "Who initiates",
+        "the peer may initiate",
+        format!("{}{}", yes_no(e.peer_may_initiate), if e.peer_may_initiate { "" } else { " (dropped silently)" }),
+        mode_rule,
+    );
     line("Who initiates", "in this lab", if site.role == Role::Initiator { "Azure initiates".into() } else { "the peer initiates".into() }, mode_rule);
     let other = match site.switches.other_ike_version {
         OtherIkeVersion::Ignore => "ignored: dropped before the daemon (otherIkeVersion: ignore)",

@@ -22,7 +22,6 @@
 // The lab loader is this module's caller and arrives with the `azure-rules` branch; until the
 // merge the binary has no call site. Remove this once `model::resolve` calls `import`.
 
-
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -164,14 +163,7 @@ pub fn import_str(file: &Path, text: &str, kind: ResourceKind, name: Option<&str
         }
     })?;
     let selected = select(file, &doc, kind, name)?;
-    let mut importer = Importer {
-        file,
-        template: selected.template,
-        params: selected.params,
-        notes: Vec::new(),
-        read_only: Vec::new(),
-        empty: Vec::new(),
-    };
+    let mut importer = Importer { file, template: selected.template, params: selected.params, notes: Vec::new(), read_only: Vec::new(), empty: Vec::new() };
     let entries = importer.resource_entries(selected.resource, &selected.base)?;
     let value = importer.object(kind.fields(), &entries, "", true)?;
     importer.kind_notes(kind, &entries, &value);
@@ -436,12 +428,7 @@ fn select<'v>(file: &Path, doc: &'v Value, kind: ResourceKind, name: Option<&str
                 }
                 if let Some(want) = name {
                     if !name_of(m).is_some_and(|n| n.eq_ignore_ascii_case(want)) {
-                        return Err(ImportError::NameNotFound {
-                            file: file.to_path_buf(),
-                            kind,
-                            name: want.to_string(),
-                            names: vec![shown(m)],
-                        });
+                        return Err(ImportError::NameNotFound { file: file.to_path_buf(), kind, name: want.to_string(), names: vec![shown(m)] });
                     }
                 }
                 return Ok(Selected { resource: m, base: String::new(), template: false, params: None });
@@ -476,8 +463,7 @@ fn select<'v>(file: &Path, doc: &'v Value, kind: ResourceKind, name: Option<&str
         }
         Some(want) => {
             // A literal name first; in a template also a `[parameters('x')]` name whose default is `want`.
-            let literal: Vec<_> =
-                candidates.iter().filter(|(_, m)| name_of(m).is_some_and(|n| n.eq_ignore_ascii_case(want))).collect();
+            let literal: Vec<_> = candidates.iter().filter(|(_, m)| name_of(m).is_some_and(|n| n.eq_ignore_ascii_case(want))).collect();
             let by_default: Vec<_> = candidates
                 .iter()
                 .filter(|(_, m)| {
@@ -665,11 +651,8 @@ impl<'a> Importer<'a> {
 
     /// The resource's keys, with `properties` flattened into the top level; `properties` wins.
     fn resource_entries<'v>(&mut self, resource: &'v Map<String, Value>, base: &str) -> Result<Vec<Entry<'v>>, ImportError> {
-        let mut entries: Vec<Entry<'v>> = resource
-            .iter()
-            .filter(|(k, _)| !k.eq_ignore_ascii_case("properties"))
-            .map(|(k, v)| Entry { key: k, value: v, fpath: join(base, k) })
-            .collect();
+        let mut entries: Vec<Entry<'v>> =
+            resource.iter().filter(|(k, _)| !k.eq_ignore_ascii_case("properties")).map(|(k, v)| Entry { key: k, value: v, fpath: join(base, k) }).collect();
         if let Some((pkey, properties)) = resource.iter().find(|(k, _)| k.eq_ignore_ascii_case("properties")) {
             let pbase = join(base, pkey);
             match properties {
@@ -711,9 +694,9 @@ impl<'a> Importer<'a> {
                 Shape::GatewayType => match e.value {
                     Value::Null => {}
                     Value::String(t) if t.eq_ignore_ascii_case("Vpn") => self.read_only.push(rp),
-                    Value::String(t) => self.notes.push(format!(
-                        "gatewayType is `{t}`: this is not a VPN gateway, and vpnlab simulates only VPN gateways (gatewayType `Vpn`)"
-                    )),
+                    Value::String(t) => {
+                        self.notes.push(format!("gatewayType is `{t}`: this is not a VPN gateway, and vpnlab simulates only VPN gateways (gatewayType `Vpn`)"))
+                    }
                     other => return Err(self.wrong(&e.fpath, other, "a string", false)),
                 },
                 shape => {
@@ -833,10 +816,8 @@ impl<'a> Importer<'a> {
             let name = resource_id_name(id, kind.arm_type());
             if name.is_none() {
                 let hint = self.hint(id, false);
-                self.notes.push(format!(
-                    "`{rpath}.id` is the template expression `{id}`{hint}, which names no {} literally: set {rpath} in the lab",
-                    kind.noun()
-                ));
+                self.notes
+                    .push(format!("`{rpath}.id` is the template expression `{id}`{hint}, which names no {} literally: set {rpath} in the lab", kind.noun()));
             }
             name
         } else {
@@ -889,12 +870,7 @@ impl<'a> Importer<'a> {
             .map(|a| a.iter().filter_map(Value::as_object).collect())
             .unwrap_or_default();
         let addresses = |key: &str| -> Vec<String> {
-            peering
-                .iter()
-                .filter_map(|p| get(p, key).and_then(Value::as_array))
-                .flatten()
-                .filter_map(|a| a.as_str().map(str::to_string))
-                .collect()
+            peering.iter().filter_map(|p| get(p, key).and_then(Value::as_array)).flatten().filter_map(|a| a.as_str().map(str::to_string)).collect()
         };
         let tunnel = !addresses("tunnelIpAddresses").is_empty();
         let custom = addresses("customBgpIpAddresses");
@@ -1209,7 +1185,10 @@ mod tests {
                        "properties": {"dpdTimeoutSeconds": 30, "sharedKey": "Abc123"}}"#;
         let imported = import_ok("mixed.json", text, ResourceKind::Connection, None);
         assert_eq!(imported.value, json!({"name": "cn", "dpdTimeoutSeconds": 30, "sharedKey": "Abc123"}));
-        assert_note(&imported.notes, "`dpdTimeoutSeconds` is given both at the top level and under `properties`, with different values; the one under `properties` is used");
+        assert_note(
+            &imported.notes,
+            "`dpdTimeoutSeconds` is given both at the top level and under `properties`, with different values; the one under `properties` is used",
+        );
     }
 
     #[test]
@@ -1317,10 +1296,7 @@ mod tests {
             "the Azure export template.json has 2 connections (`cn-hq`, `[parameters('branchConnectionName')]`), so the import needs the name of the one to use"
         );
         let e = import_err("template.json", TEMPLATE, ResourceKind::Connection, Some("cn-dr"));
-        assert_eq!(
-            e.to_string(),
-            "the Azure export template.json has no connection named `cn-dr`, only `cn-hq`, `[parameters('branchConnectionName')]`"
-        );
+        assert_eq!(e.to_string(), "the Azure export template.json has no connection named `cn-dr`, only `cn-hq`, `[parameters('branchConnectionName')]`");
     }
 
     #[test]
@@ -1366,10 +1342,7 @@ mod tests {
     fn wrong_json_type_in_a_template() {
         let text = TEMPLATE.replacen(r#""dpdTimeoutSeconds": 45"#, r#""dpdTimeoutSeconds": true"#, 1);
         let e = import_err("template.json", &text, ResourceKind::Connection, Some("cn-hq"));
-        assert_eq!(
-            e.to_string(),
-            "in the Azure export template.json, `resources[2].properties.dpdTimeoutSeconds` is `true` where a whole number is expected"
-        );
+        assert_eq!(e.to_string(), "in the Azure export template.json, `resources[2].properties.dpdTimeoutSeconds` is `true` where a whole number is expected");
     }
 
     #[test]
@@ -1398,15 +1371,16 @@ mod tests {
     fn template_id_and_escape_helpers() {
         let arm = "Microsoft.Network/localNetworkGateways";
         assert_eq!(resource_id_name("[resourceId('Microsoft.Network/localNetworkGateways', 'lng-hq')]", arm).as_deref(), Some("lng-hq"));
-        assert_eq!(
-            resource_id_name("[resourceId('rg-other', 'Microsoft.Network/localNetworkGateways', 'lng-o''brien')]", arm).as_deref(),
-            Some("lng-o'brien")
-        );
+        assert_eq!(resource_id_name("[resourceId('rg-other', 'Microsoft.Network/localNetworkGateways', 'lng-o''brien')]", arm).as_deref(), Some("lng-o'brien"));
         assert_eq!(resource_id_name("[resourceId('Microsoft.Network/localNetworkGateways', parameters('x'))]", arm), None);
         assert_eq!(resource_id_name("[concat(resourceId('Microsoft.Network/localNetworkGateways', 'a'), '/x')]", arm), None);
         assert_eq!(resource_id_name("[resourceId('Microsoft.Network/virtualNetworkGateways', 'a')]", arm), None);
         assert_eq!(
-            resource_path_name("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/localNetworkGateways/lng-1", arm).as_deref(),
+            resource_path_name(
+                "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/localNetworkGateways/lng-1",
+                arm
+            )
+            .as_deref(),
             Some("lng-1")
         );
         assert_eq!(resource_path_name("/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/virtualNetworkGateways/gw", arm), None);
@@ -1415,7 +1389,10 @@ mod tests {
                        "properties": {"addressSpace": {"addressPrefixes": ["[parameters('prefix')]"]}}}]}"#;
         let imported = import_ok("t.json", text, ResourceKind::VirtualNetwork, None);
         assert_eq!(imported.value, json!({"name": "[lab]vnet"}));
-        assert_note(&imported.notes, "`addressSpace.addressPrefixes[0]` is the template expression `[parameters('prefix')]`, not a value: set addressSpace.addressPrefixes in the lab");
+        assert_note(
+            &imported.notes,
+            "`addressSpace.addressPrefixes[0]` is the template expression `[parameters('prefix')]`, not a value: set addressSpace.addressPrefixes in the lab",
+        );
     }
 
     #[test]

@@ -284,10 +284,7 @@ pub fn check_shared_key(key: &str) -> Result<(), String> {
             '~' => "a tilde".to_string(),
             c => format!("the character U+{:04X}", c as u32),
         };
-        return Err(format!(
-            "contains {what} at position {}; Azure accepts printable ASCII except space, hyphen (-) and tilde (~)",
-            i + 1
-        ));
+        return Err(format!("contains {what} at position {}; Azure accepts printable ASCII except space, hyphen (-) and tilde (~)", i + 1));
     }
     Ok(())
 }

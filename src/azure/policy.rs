@@ -140,16 +140,24 @@ impl IpsecPolicy {
         }
         match (self.ipsec_encryption.gcm_integrity(), self.ipsec_integrity) {
             (Some(required), integrity) if integrity != required => {
-                return Err(("ipsecIntegrity", format!(
-                    "with ipsecEncryption {} the integrity must be the same GCM algorithm, {}",
-                    self.ipsec_encryption.azure_name(), required.azure_name()
-                )));
+                return Err((
+                    "ipsecIntegrity",
+                    format!(
+                        "with ipsecEncryption {} the integrity must be the same GCM algorithm, {}",
+                        self.ipsec_encryption.azure_name(),
+                        required.azure_name()
+                    ),
+                ));
             }
             (None, integrity) if integrity.keyword().is_none() => {
-                return Err(("ipsecIntegrity", format!(
-                    "{} needs a GCM ipsecEncryption of the same size; with {} use SHA256, SHA1 or MD5",
-                    integrity.azure_name(), self.ipsec_encryption.azure_name()
-                )));
+                return Err((
+                    "ipsecIntegrity",
+                    format!(
+                        "{} needs a GCM ipsecEncryption of the same size; with {} use SHA256, SHA1 or MD5",
+                        integrity.azure_name(),
+                        self.ipsec_encryption.azure_name()
+                    ),
+                ));
             }
             _ => {}
         }
@@ -185,33 +193,44 @@ impl IpsecPolicy {
 }
 
 /// Route-based Default policy, Phase 1, in Azure's order [S1]: DH group 2 only.
-pub const DEFAULT_IKE_PROPOSALS_ROUTE_BASED: &[&str] = &[
-    "aes256-sha1-modp1024",
-    "aes256-sha256-modp1024",
-    "aes128-sha1-modp1024",
-    "aes128-sha256-modp1024",
-    "3des-sha1-modp1024",
-    "3des-sha256-modp1024",
-];
+pub const DEFAULT_IKE_PROPOSALS_ROUTE_BASED: &[&str] =
+    &["aes256-sha1-modp1024", "aes256-sha256-modp1024", "aes128-sha1-modp1024", "aes128-sha256-modp1024", "3des-sha1-modp1024", "3des-sha256-modp1024"];
 
 /// Route-based Default policy, Phase 2 offers Azure accepts as responder, in order [S1].
 pub const DEFAULT_ESP_PROPOSALS_ROUTE_BASED_RESPONDER: &[&str] = &[
-    "aes256gcm16", "aes256-sha1", "3des-sha1", "aes256-sha256", "aes128-sha1", "3des-sha256",
-    "des-sha1", "aes256-sha1-modp768", "aes256-sha1-modp1024", "aes256-sha1-modp2048",
-    "aes128-sha1-modp768", "aes128-sha1-modp1024", "aes128-sha1-modp2048", "3des-sha1-modp768",
-    "3des-sha1-modp1024", "3des-sha256-modp1024", "aes256-sha256-modp768",
-    "aes256-sha256-modp1024", "aes256-sha256-modp2048", "aes256-sha1-modp2048s256",
-    "aes256-sha256-modp2048s256", "aes128-sha256", "aes128-sha256-modp768",
-    "aes128-sha256-modp1024", "aes128-sha256-modp2048", "3des-sha1-modp2048",
+    "aes256gcm16",
+    "aes256-sha1",
+    "3des-sha1",
+    "aes256-sha256",
+    "aes128-sha1",
+    "3des-sha256",
+    "des-sha1",
+    "aes256-sha1-modp768",
+    "aes256-sha1-modp1024",
+    "aes256-sha1-modp2048",
+    "aes128-sha1-modp768",
+    "aes128-sha1-modp1024",
+    "aes128-sha1-modp2048",
+    "3des-sha1-modp768",
+    "3des-sha1-modp1024",
+    "3des-sha256-modp1024",
+    "aes256-sha256-modp768",
+    "aes256-sha256-modp1024",
+    "aes256-sha256-modp2048",
+    "aes256-sha1-modp2048s256",
+    "aes256-sha256-modp2048s256",
+    "aes128-sha256",
+    "aes128-sha256-modp768",
+    "aes128-sha256-modp1024",
+    "aes128-sha256-modp2048",
+    "3des-sha1-modp2048",
 ];
 
 /// Route-based Default policy, Phase 2 offers when Azure initiates, in order: no PFS [S1].
-pub const DEFAULT_ESP_PROPOSALS_ROUTE_BASED_INITIATOR: &[&str] =
-    &["aes256gcm16", "aes256-sha1", "3des-sha1", "aes256-sha256", "aes128-sha1", "3des-sha256"];
+pub const DEFAULT_ESP_PROPOSALS_ROUTE_BASED_INITIATOR: &[&str] = &["aes256gcm16", "aes256-sha1", "3des-sha1", "aes256-sha256", "aes128-sha1", "3des-sha256"];
 
 /// Policy-based Default policy, Phase 1 (IKEv1 Main Mode), in order [S1].
-pub const DEFAULT_IKE_PROPOSALS_POLICY_BASED: &[&str] =
-    &["aes256-sha256-modp1024", "aes256-sha1-modp1024", "aes128-sha1-modp1024", "3des-sha1-modp1024"];
+pub const DEFAULT_IKE_PROPOSALS_POLICY_BASED: &[&str] = &["aes256-sha256-modp1024", "aes256-sha1-modp1024", "aes128-sha1-modp1024", "3des-sha1-modp1024"];
 
 /// Policy-based Default policy, Phase 2 (Quick Mode), in order, no PFS [S1].
 pub const DEFAULT_ESP_PROPOSALS_POLICY_BASED: &[&str] = &["aes256-sha256", "aes256-sha1", "aes128-sha1", "3des-sha1"];
@@ -267,9 +286,6 @@ mod tests {
     #[test]
     fn parse_lists_valid_names() {
         assert_eq!(DhGroup::parse("DHGroup14"), Ok(DhGroup::DhGroup14));
-        assert_eq!(
-            DhGroup::parse("DH14").unwrap_err(),
-            "DHGroup24, ECP384, ECP256, DHGroup14, DHGroup2048, DHGroup2, DHGroup1, None"
-        );
+        assert_eq!(DhGroup::parse("DH14").unwrap_err(), "DHGroup24, ECP384, ECP256, DHGroup14, DHGroup2048, DHGroup2, DHGroup1, None");
     }
 }

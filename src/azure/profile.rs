@@ -267,7 +267,8 @@ impl AzureSite {
         let _ = writeln!(out, "\t}}");
         let _ = writeln!(out, "\tchain input {{");
         let _ = writeln!(out, "\t\ttype filter hook input priority filter; policy accept;");
-        let _ = writeln!(out, "\t\tudp dport {{ 500, 4500 }} ip saddr != @{AZURE_PEERS_SET} counter drop comment \"not a local network gateway of this gateway\"");
+        let _ =
+            writeln!(out, "\t\tudp dport {{ 500, 4500 }} ip saddr != @{AZURE_PEERS_SET} counter drop comment \"not a local network gateway of this gateway\"");
         if self.switches.other_ike_version == OtherIkeVersion::Ignore {
             let (other, name) = match self.connection.protocol {
                 IkeVersion::V1 => ("0x20", "IKEv2"),

@@ -51,14 +51,8 @@ impl Evidence {
         }
     }
 
-    const ALL: [Evidence; 6] = [
-        Evidence::Documented,
-        Evidence::Conflicting,
-        Evidence::FieldReport,
-        Evidence::Teaching,
-        Evidence::Measured,
-        Evidence::Unconfirmed,
-    ];
+    const ALL: [Evidence; 6] =
+        [Evidence::Documented, Evidence::Conflicting, Evidence::FieldReport, Evidence::Teaching, Evidence::Measured, Evidence::Unconfirmed];
 }
 
 /// One source. `url` is empty where the reference sheet gives no address; `title` then says
@@ -1313,10 +1307,11 @@ mod tests {
         let rendered = render_markdown();
         let on_disk = std::fs::read_to_string(docs_path()).unwrap_or_default();
         if on_disk != rendered {
-            let line = on_disk.lines().zip(rendered.lines()).position(|(a, b)| a != b).map_or_else(
-                || on_disk.lines().count().min(rendered.lines().count()) + 1,
-                |i| i + 1,
-            );
+            let line = on_disk
+                .lines()
+                .zip(rendered.lines())
+                .position(|(a, b)| a != b)
+                .map_or_else(|| on_disk.lines().count().min(rendered.lines().count()) + 1, |i| i + 1);
             panic!(
                 "docs/azure-model.md is stale: run VPNLAB_WRITE_DOCS=1 cargo test --bin vpnlab azure::rules \
                  (first difference at line {line})"
@@ -1387,11 +1382,7 @@ mod tests {
             assert!(!r.statement.contains("  ") && !r.modelled.contains("  "), "rule {} has a double space", r.id);
             assert!(r.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "rule id {}", r.id);
             // "Not modelled" must lead, so the document lists the rule under "Not modelled, and why".
-            assert!(
-                r.modelled.starts_with("Not modelled") || !r.modelled.contains("Not modelled"),
-                "rule {}: 'Not modelled' must start `modelled`",
-                r.id
-            );
+            assert!(r.modelled.starts_with("Not modelled") || !r.modelled.contains("Not modelled"), "rule {}: 'Not modelled' must start `modelled`", r.id);
         }
         // Rules appear grouped by topic, in the topic order.
         let order: Vec<usize> = RULES.iter().map(|r| TOPICS.iter().position(|t| *t == r.topic).unwrap_or(usize::MAX)).collect();

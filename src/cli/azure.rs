@@ -40,7 +40,12 @@ pub fn explain(lab: Option<&Path>, all: bool, format: Format) -> Result<Code> {
         return Err(fail(Code::BadInput, format!("lab {} has no azure-gateway node", lab.name)));
     }
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema": "vpnlab.azure-explain/1", "lab": lab.name, "notes": lab.notes, "gateways": explanations}))?),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"schema": "vpnlab.azure-explain/1", "lab": lab.name, "notes": lab.notes, "gateways": explanations})
+            )?
+        ),
         Format::Table => {
             for e in &explanations {
                 println!("{}", e.to_table());

@@ -31,9 +31,8 @@ fn spread(mut v: Vec<f64>) -> Spread {
 
 /// Memory of one process, in KiB: (VmRSS, VmHWM, Pss).
 fn memory(pid: u32) -> (u64, u64, u64) {
-    let field = |text: &str, key: &str| {
-        text.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_whitespace().nth(1)).and_then(|n| n.parse().ok()).unwrap_or(0)
-    };
+    let field =
+        |text: &str, key: &str| text.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_whitespace().nth(1)).and_then(|n| n.parse().ok()).unwrap_or(0);
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
     (field(&status, "VmRSS:"), field(&status, "VmHWM:"), field(&rollup, "Pss:"))
@@ -51,7 +50,12 @@ pub async fn bench(lab_path: &Path, runs: usize, format: Format) -> Result<Code>
     for i in 0..runs {
         let out = execute(lab.clone(), AfterRun::TearDown).await?;
         if out.report.result != RunResult::Pass {
-            bail!("run {} of {runs} did not pass ({}): {}", i + 1, out.report.result.word(), out.report.error.clone().unwrap_or_else(|| "a verdict failed".into()));
+            bail!(
+                "run {} of {runs} did not pass ({}): {}",
+                i + 1,
+                out.report.result.word(),
+                out.report.error.clone().unwrap_or_else(|| "a verdict failed".into())
+            );
         }
         for p in &out.report.phases {
             if !order.contains(&p.phase) {
@@ -139,7 +143,8 @@ fn class(r: &crate::scenario::runner::ScenarioResult) -> &'static str {
         "silent peer"
     } else if ["NO_PROPOSAL_CHOSEN", "AUTHENTICATION_FAILED", "TS_UNACCEPTABLE"].iter().any(|x| p1.contains(x) || p2.contains(x)) {
         "definitive failure"
-    } else if r.verdicts.iter().all(|v| v.outcome == crate::run::verdict::Outcome::Pass) && r.verdicts.iter().all(|v| !v.evidence.contains("expected no reply")) {
+    } else if r.verdicts.iter().all(|v| v.outcome == crate::run::verdict::Outcome::Pass) && r.verdicts.iter().all(|v| !v.evidence.contains("expected no reply"))
+    {
         "healthy"
     } else {
         "up, data path fails"
@@ -174,8 +179,19 @@ pub async fn matrix(dir: &Path, format: Format) -> Result<Code> {
     let per_hour = count as f64 / (wall.median / 1000.0) * 3600.0;
     match format {
         Format::Json => {
-            let classes: Vec<_> = per_class.iter().map(|(c, v)| { let s = spread(v.clone()); serde_json::json!({"class": c, "scenarios": v.len() / 3, "median_ms": s.median, "max_ms": s.max}) }).collect();
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema": "vpnlab.bench-matrix/1", "scenarios": count, "jobs": jobs, "wall_median_ms": wall.median, "wall_min_ms": wall.min, "wall_max_ms": wall.max, "scenarios_per_hour": per_hour, "classes": classes}))?);
+            let classes: Vec<_> = per_class
+                .iter()
+                .map(|(c, v)| {
+                    let s = spread(v.clone());
+                    serde_json::json!({"class": c, "scenarios": v.len() / 3, "median_ms": s.median, "max_ms": s.max})
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"schema": "vpnlab.bench-matrix/1", "scenarios": count, "jobs": jobs, "wall_median_ms": wall.median, "wall_min_ms": wall.min, "wall_max_ms": wall.max, "scenarios_per_hour": per_hour, "classes": classes})
+                )?
+            );
         }
         Format::Table => {
             println!("\nscenario matrix of {}: {count} scenarios, {jobs} at a time, 3 runs", dir.display());
@@ -186,7 +202,12 @@ pub async fn matrix(dir: &Path, format: Format) -> Result<Code> {
                 b.push_record([c.to_string(), (v.len() / 3).to_string(), format!("{:.0}", s.median), format!("{:.0}", s.max)]);
             }
             println!("{}", b.build().with(Style::psql()));
-            println!("whole matrix: median {:.1} s (min {:.1}, max {:.1}); {per_hour:.0} scenarios per hour", wall.median / 1000.0, wall.min / 1000.0, wall.max / 1000.0);
+            println!(
+                "whole matrix: median {:.1} s (min {:.1}, max {:.1}); {per_hour:.0} scenarios per hour",
+                wall.median / 1000.0,
+                wall.min / 1000.0,
+                wall.max / 1000.0
+            );
             println!("targets: matrix ≤ 10 s on 2 cores; definitive failure ≤ 150 ms; silent peer ≤ 2.5 s");
         }
     }

@@ -12,9 +12,11 @@ use crate::run::verdict::Outcome;
 use crate::scenario::{self, runner};
 
 pub async fn explain(file: &Path, format: Format) -> Result<Code> {
-    let lab_dir = file.parent().and_then(Path::parent).filter(|d| d.join("lab.yaml").exists()).ok_or_else(|| {
-        fail(Code::BadInput, format!("{} is not a scenario of a lab (expected labs/<lab>/scenarios/<name>.yaml)", file.display()))
-    })?;
+    let lab_dir = file
+        .parent()
+        .and_then(Path::parent)
+        .filter(|d| d.join("lab.yaml").exists())
+        .ok_or_else(|| fail(Code::BadInput, format!("{} is not a scenario of a lab (expected labs/<lab>/scenarios/<name>.yaml)", file.display())))?;
     let s = scenario::load(lab_dir, file).map_err(|e| fail(Code::BadInput, e))?;
     crate::preflight::check()?;
     let mut results = runner::run_all(vec![s], 1, None, |_, _, _| {}, |_, _, _| {}).await;
@@ -57,8 +59,12 @@ pub async fn explain(file: &Path, format: Format) -> Result<Code> {
                 println!("  evidence: {}", d.evidence);
                 println!("Fix ({} side)\n  firewall: {}\n  Azure: {}", d.change, d.firewall, d.azure);
             }
-            let failed: Vec<String> = r.verdicts.iter().filter(|v| v.outcome == Outcome::Fail).map(|v| format!("{} ({}): {}", v.check, v.node, v.evidence)).collect();
-            println!("\nAs the scenario expects: {}", if failed.is_empty() && r.result == RunResult::Pass { "yes".to_string() } else { format!("no\n  {}", failed.join("\n  ")) });
+            let failed: Vec<String> =
+                r.verdicts.iter().filter(|v| v.outcome == Outcome::Fail).map(|v| format!("{} ({}): {}", v.check, v.node, v.evidence)).collect();
+            println!(
+                "\nAs the scenario expects: {}",
+                if failed.is_empty() && r.result == RunResult::Pass { "yes".to_string() } else { format!("no\n  {}", failed.join("\n  ")) }
+            );
         }
     }
     Ok(match r.result {

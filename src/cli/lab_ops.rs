@@ -37,7 +37,10 @@ pub async fn initiate(lab: &str, node: &str, format: Format) -> Result<Code> {
     let ms = start.elapsed().as_secs_f64() * 1000.0;
     let (ok, error) = (result.is_ok(), result.err());
     match format {
-        Format::Json => println!("{}", serde_json::json!({"node": node, "connection": conn.name, "child": child.name, "success": ok, "error": error, "ms": ms, "log": lines})),
+        Format::Json => println!(
+            "{}",
+            serde_json::json!({"node": node, "connection": conn.name, "child": child.name, "success": ok, "error": error, "ms": ms, "log": lines})
+        ),
         Format::Table => {
             for l in &lines {
                 println!("  {l}");

@@ -176,7 +176,9 @@ pub async fn dispatch(cli: Cli) -> Result<Code> {
         Command::Run { lab } => run::run(&lab, cli.format).await,
         Command::Up { lab } => up::up(&lab, cli.format).await,
         Command::Explain { scenario } => explain::explain(&scenario, cli.format).await,
-        Command::Test { path, scenarios, jobs, junit, artifacts } => test::test(&path, &scenarios, jobs, junit.as_deref(), artifacts.as_deref(), cli.format).await,
+        Command::Test { path, scenarios, jobs, junit, artifacts } => {
+            test::test(&path, &scenarios, jobs, junit.as_deref(), artifacts.as_deref(), cli.format).await
+        }
         Command::Status { lab } => status::status(lab.as_deref(), cli.format).await,
         Command::Exec { lab, node, command } => exec::exec(&lab, &node, &command),
         Command::Initiate { lab, node } => lab_ops::initiate(&lab, &node, cli.format).await,
@@ -205,11 +207,7 @@ fn find_runs(lab: &str) -> Vec<(RunDir, RunState)> {
     RunDir::all()
         .into_iter()
         .filter_map(|r| r.load().ok().map(|s| (r, s)))
-        .filter(|(r, s)| {
-            r.id == lab
-                || s.lab == lab
-                || wanted_path.is_some() && std::fs::canonicalize(&s.lab_path).ok() == wanted_path
-        })
+        .filter(|(r, s)| r.id == lab || s.lab == lab || wanted_path.is_some() && std::fs::canonicalize(&s.lab_path).ok() == wanted_path)
         .collect()
 }
 

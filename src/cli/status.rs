@@ -43,7 +43,9 @@ pub async fn status(lab: Option<&str>, format: Format) -> Result<Code> {
     match format {
         Format::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({"schema": "vpnlab.status/1", "run": state, "nodes": nodes, "sas": sas_by_node, "errors": errors}))?
+            serde_json::to_string_pretty(
+                &serde_json::json!({"schema": "vpnlab.status/1", "run": state, "nodes": nodes, "sas": sas_by_node, "errors": errors})
+            )?
         ),
         Format::Table => {
             println!("lab {} · run {} · {} mode\n", state.lab, run.id, state.mode);

@@ -26,9 +26,8 @@ fn labs_under(path: &Path) -> Vec<PathBuf> {
     if path.join("lab.yaml").exists() {
         return vec![path.to_path_buf()];
     }
-    let mut labs: Vec<PathBuf> = std::fs::read_dir(path)
-        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.join("lab.yaml").exists()).collect())
-        .unwrap_or_default();
+    let mut labs: Vec<PathBuf> =
+        std::fs::read_dir(path).map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.join("lab.yaml").exists()).collect()).unwrap_or_default();
     labs.sort();
     labs
 }

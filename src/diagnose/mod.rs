@@ -106,7 +106,8 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
 
     // --- Phase 1 never answered
     let timeout = e.alerts(&["PEER_INIT_UNREACHABLE", "RETRANSMIT_SEND_TIMEOUT"]);
-    let ike_up = e.after.values().flatten().any(|s| s.state == "ESTABLISHED") || e.events.iter().any(|ev| ev.kind == "ike-updown" && ev.detail.contains(" up "));
+    let ike_up =
+        e.after.values().flatten().any(|s| s.state == "ESTABLISHED") || e.events.iter().any(|ev| ev.kind == "ike-updown" && ev.detail.contains(" up "));
     if !timeout.is_empty() && !ike_up {
         let versions_differ = dc.version != IkeVersion::Any && dc.version != azure_version;
         let nat = lab.nodes.iter().find_map(|n| match &n.kind {
@@ -145,7 +146,8 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
         } else if azure_initiates && nat.is_some_and(|n| !n.port_forwards.iter().any(|pf| pf.port == 500)) {
             out.push(diag(
                 "nobody-can-initiate",
-                "Azure initiates towards the branch's public address, but the NAT router in front of the firewall has no port forward, so nothing answers".into(),
+                "Azure initiates towards the branch's public address, but the NAT router in front of the firewall has no port forward, so nothing answers"
+                    .into(),
                 "Forward UDP 500 and 4500 on the home/branch router to the firewall, or let the firewall initiate (it sits behind NAT).",
                 "Portal: Connection → Configuration → Connection mode: Default or ResponderOnly, so the firewall may initiate.",
                 "network",
@@ -179,7 +181,11 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
             let fw_dh = dh_groups(&dc.proposals);
             let az = site.effective();
             let az_dh = dh_groups(&az.ike_proposals);
-            let dh_note = if fw_dh.iter().all(|g| !az_dh.contains(g)) { format!(": the DH groups do not overlap ({} vs {})", fw_dh.join(", "), az_dh.join(", ")) } else { String::new() };
+            let dh_note = if fw_dh.iter().all(|g| !az_dh.contains(g)) {
+                format!(": the DH groups do not overlap ({} vs {})", fw_dh.join(", "), az_dh.join(", "))
+            } else {
+                String::new()
+            };
             out.push(diag(
                 "ike-proposal-mismatch",
                 format!("the firewall offers {} and Azure accepts {}{dh_note}", dc.proposals.join(", "), az.ike_proposals.join(", ")),
@@ -291,7 +297,8 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
     }
 
     // --- Data path
-    let child_up = |node: &str| e.after.get(node).is_some_and(|s| s.iter().any(|sa| sa.state == "ESTABLISHED" && sa.children.iter().any(|c| c.state == "INSTALLED")));
+    let child_up =
+        |node: &str| e.after.get(node).is_some_and(|s| s.iter().any(|sa| sa.state == "ESTABLISHED" && sa.children.iter().any(|c| c.state == "INSTALLED")));
     if child_up(&dut_node.name) && child_up(&gw_node.name) {
         for p in e.pings.iter().filter(|p| !p.success) {
             let Ok(to) = p.to.parse::<std::net::Ipv4Addr>() else { continue };
@@ -310,7 +317,13 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
             let source = lab.node(&p.from).and_then(|n| n.interfaces.first()).map(|i| i.address.addr());
             if let (false, Some(rules), Some(src)) = (lan_side, &dut.tunnel_rules, source) {
                 if !rules.iter().any(|r| r.from.contains(&src) && r.to.contains(&to)) {
-                    let fw_in = e.after.get(&dut_node.name).and_then(|s| s.first()).and_then(|sa| sa.children.first()).map(|c| format!("; {} bytes in {}", dut_node.name, c.bytes_in)).unwrap_or_default();
+                    let fw_in = e
+                        .after
+                        .get(&dut_node.name)
+                        .and_then(|s| s.first())
+                        .and_then(|sa| sa.children.first())
+                        .map(|c| format!("; {} bytes in {}", dut_node.name, c.bytes_in))
+                        .unwrap_or_default();
                     out.push(diag(
                         "missing-firewall-rule",
                         format!("both SAs are up and {src} -> {to} arrives through the tunnel, but the firewall has no rule passing it: everything from the tunnel is blocked until a rule allows it"),
@@ -325,7 +338,13 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
             let (router, side) = if lan_side { (dut_node, "firewall") } else { (gw_node, "azure") };
             let has_route = router.routes.iter().any(|r| r.via == NextHop::Tunnel && r.to.contains(&to));
             if !has_route {
-                let counters = e.after.get(&router.name).and_then(|s| s.first()).and_then(|sa| sa.children.first()).map(|c| format!("; {} bytes out {}", router.name, c.bytes_out)).unwrap_or_default();
+                let counters = e
+                    .after
+                    .get(&router.name)
+                    .and_then(|s| s.first())
+                    .and_then(|sa| sa.children.first())
+                    .map(|c| format!("; {} bytes out {}", router.name, c.bytes_out))
+                    .unwrap_or_default();
                 out.push(diag(
                     "missing-route",
                     format!("both SAs are up, but {} has no route for {to} into the tunnel, so the traffic never enters it", router.name),

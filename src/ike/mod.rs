@@ -4,10 +4,30 @@
 
 /// Encryption keywords strongSwan 5.9 accepts in proposals (the subset vpnlab supports).
 const ENCRYPTION: &[&str] = &[
-    "aes128", "aes192", "aes256", "aes128gcm8", "aes128gcm12", "aes128gcm16", "aes192gcm8",
-    "aes192gcm12", "aes192gcm16", "aes256gcm8", "aes256gcm12", "aes256gcm16", "aes128gcm64",
-    "aes128gcm96", "aes128gcm128", "aes256gcm64", "aes256gcm96", "aes256gcm128", "3des", "des",
-    "null", "chacha20poly1305", "aes128ctr", "aes256ctr",
+    "aes128",
+    "aes192",
+    "aes256",
+    "aes128gcm8",
+    "aes128gcm12",
+    "aes128gcm16",
+    "aes192gcm8",
+    "aes192gcm12",
+    "aes192gcm16",
+    "aes256gcm8",
+    "aes256gcm12",
+    "aes256gcm16",
+    "aes128gcm64",
+    "aes128gcm96",
+    "aes128gcm128",
+    "aes256gcm64",
+    "aes256gcm96",
+    "aes256gcm128",
+    "3des",
+    "des",
+    "null",
+    "chacha20poly1305",
+    "aes128ctr",
+    "aes256ctr",
 ];
 
 const INTEGRITY: &[&str] = &["md5", "sha1", "sha256", "sha384", "sha512", "sha256_96", "aesxcbc"];
@@ -15,9 +35,26 @@ const INTEGRITY: &[&str] = &["md5", "sha1", "sha256", "sha384", "sha512", "sha25
 const PRF: &[&str] = &["prfmd5", "prfsha1", "prfsha256", "prfsha384", "prfsha512", "prfaesxcbc"];
 
 const DH_GROUPS: &[&str] = &[
-    "modp768", "modp1024", "modp1536", "modp2048", "modp3072", "modp4096", "modp6144",
-    "modp8192", "modp2048s256", "modp2048s224", "modp1024s160", "ecp256", "ecp384", "ecp521",
-    "ecp224", "ecp192", "curve25519", "x25519", "curve448", "x448",
+    "modp768",
+    "modp1024",
+    "modp1536",
+    "modp2048",
+    "modp3072",
+    "modp4096",
+    "modp6144",
+    "modp8192",
+    "modp2048s256",
+    "modp2048s224",
+    "modp1024s160",
+    "ecp256",
+    "ecp384",
+    "ecp521",
+    "ecp224",
+    "ecp192",
+    "curve25519",
+    "x25519",
+    "curve448",
+    "x448",
 ];
 
 const ESN: &[&str] = &["esn", "noesn"];
@@ -55,10 +92,7 @@ pub fn check_proposal(proposal: &str, kind: ProposalKind) -> Result<(), String> 
                 ProposalKind::Ike => valid.push(format!("PRF {}", PRF.join(" "))),
                 ProposalKind::Esp => valid.push("esn noesn".to_string()),
             }
-            return Err(format!(
-                "unknown algorithm `{token}` in proposal `{proposal}` (valid: {})",
-                valid.join("; ")
-            ));
+            return Err(format!("unknown algorithm `{token}` in proposal `{proposal}` (valid: {})", valid.join("; ")));
         }
         has_encryption |= ENCRYPTION.contains(&token);
     }
@@ -74,19 +108,13 @@ pub fn check_duration(text: &str) -> Result<u64, String> {
         Some(i) => text.split_at(i),
         None => (text, "s"),
     };
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (valid: a number with s, m, h or d, e.g. 27000s or 8h)"))?;
+    let n: u64 = digits.parse().map_err(|_| format!("`{text}` is not a duration (valid: a number with s, m, h or d, e.g. 27000s or 8h)"))?;
     let factor = match unit {
         "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86400,
-        _ => {
-            return Err(format!(
-                "`{text}` has an unknown unit `{unit}` (valid: s, m, h or d, e.g. 27000s or 8h)"
-            ))
-        }
+        _ => return Err(format!("`{text}` has an unknown unit `{unit}` (valid: s, m, h or d, e.g. 27000s or 8h)")),
     };
     Ok(n * factor)
 }

@@ -22,14 +22,7 @@ pub struct LabError {
 
 impl LabError {
     pub fn at(loc: &Location, field: impl Into<String>, message: impl Into<String>) -> Self {
-        LabError {
-            line: loc.line(),
-            column: loc.column(),
-            field: field.into(),
-            message: message.into(),
-            hint: None,
-            file: None,
-        }
+        LabError { line: loc.line(), column: loc.column(), field: field.into(), message: message.into(), hint: None, file: None }
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {

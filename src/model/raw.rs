@@ -56,9 +56,7 @@ impl<'de> Deserialize<'de> for Cidr {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
         text.trim().parse::<Ipv4Net>().map(Cidr).map_err(|_| {
-            serde::de::Error::custom(format!(
-                "`{text}` is not an IPv4 prefix; write an address and its prefix length, e.g. 10.10.0.1/16 or 0.0.0.0/0"
-            ))
+            serde::de::Error::custom(format!("`{text}` is not an IPv4 prefix; write an address and its prefix length, e.g. 10.10.0.1/16 or 0.0.0.0/0"))
         })
     }
 }
@@ -70,9 +68,10 @@ pub struct Addr(pub Ipv4Addr);
 impl<'de> Deserialize<'de> for Addr {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        text.trim().parse::<Ipv4Addr>().map(Addr).map_err(|_| {
-            serde::de::Error::custom(format!("`{text}` is not an IPv4 address; write four numbers 0-255, e.g. 198.51.100.20"))
-        })
+        text.trim()
+            .parse::<Ipv4Addr>()
+            .map(Addr)
+            .map_err(|_| serde::de::Error::custom(format!("`{text}` is not an IPv4 address; write four numbers 0-255, e.g. 198.51.100.20")))
     }
 }
 

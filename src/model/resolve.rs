@@ -84,8 +84,12 @@ impl Resolver {
 
     fn lab(&mut self, file: &Path, raw: RawLab) -> Lab {
         if !valid_name(&raw.name.value, 32) {
-            self.err(&raw.name.referenced, "name", format!("`{}` is not a valid lab name", raw.name.value),
-                Some("1 to 32 characters: lowercase letters, digits and '-', starting with a letter"));
+            self.err(
+                &raw.name.referenced,
+                "name",
+                format!("`{}` is not a valid lab name", raw.name.value),
+                Some("1 to 32 characters: lowercase letters, digits and '-', starting with a letter"),
+            );
         }
         if raw.nodes.0.is_empty() {
             self.err(&raw.name.referenced, "nodes", "the lab has no nodes", Some("at least a dut and an azure-gateway"));
@@ -94,7 +98,12 @@ impl Resolver {
             None => 1.0,
             Some(t) if t.value >= 1.0 && t.value <= 1_000_000.0 => t.value,
             Some(t) => {
-                self.err(&t.referenced, "time_scale", format!("{} is not a usable time scale", t.value), Some("a factor from 1 (real time) to 1000000; 100 makes Azure's 27,000 s CHILD SA lifetime last 270 s"));
+                self.err(
+                    &t.referenced,
+                    "time_scale",
+                    format!("{} is not a usable time scale", t.value),
+                    Some("a factor from 1 (real time) to 1000000; 100 makes Azure's 27,000 s CHILD SA lifetime last 270 s"),
+                );
                 1.0
             }
         };
@@ -118,7 +127,9 @@ impl Resolver {
         let dns = raw.dns.map(|d| {
             let server = d.server.map(|s| {
                 match nodes.iter().find(|n| n.name == s.value) {
-                    None => self.err(&s.referenced, "dns.server", format!("no node `{}`", s.value), Some("the node that answers DNS, e.g. the internet router")),
+                    None => {
+                        self.err(&s.referenced, "dns.server", format!("no node `{}`", s.value), Some("the node that answers DNS, e.g. the internet router"))
+                    }
                     Some(n) if n.interfaces.is_empty() => self.err(&s.referenced, "dns.server", format!("`{}` has no address to answer on", s.value), None),
                     Some(_) => {}
                 }
@@ -136,29 +147,45 @@ impl Resolver {
     fn node(&mut self, name: &Spanned<String>, raw: RawNode) -> Option<Node> {
         let path = format!("nodes.{}", name.value);
         if !valid_name(&name.value, 24) {
-            self.err(&name.referenced, &path, format!("`{}` is not a valid node name", name.value),
-                Some("1 to 24 characters: lowercase letters, digits and '-', starting with a letter (it becomes part of a namespace name)"));
+            self.err(
+                &name.referenced,
+                &path,
+                format!("`{}` is not a valid node name", name.value),
+                Some("1 to 24 characters: lowercase letters, digits and '-', starting with a letter (it becomes part of a namespace name)"),
+            );
         }
         let mut interfaces = Vec::new();
         for (ifname, addr) in &raw.interfaces.0 {
             self.iface_locs.insert((name.value.clone(), ifname.value.clone()), addr.referenced);
             let field = format!("{path}.interfaces.{}", ifname.value);
             if !valid_ifname(&ifname.value) {
-                self.err(&ifname.referenced, &field, format!("`{}` is not a usable interface name", ifname.value),
-                    Some("1 to 15 characters of letters, digits, '_' or '-'; not `lo`, not starting with `ipsec` (reserved for the tunnel)"));
+                self.err(
+                    &ifname.referenced,
+                    &field,
+                    format!("`{}` is not a usable interface name", ifname.value),
+                    Some("1 to 15 characters of letters, digits, '_' or '-'; not `lo`, not starting with `ipsec` (reserved for the tunnel)"),
+                );
             }
             let a = addr.value.0;
             if a.prefix_len() < 31 && (a.addr() == a.network() || a.addr() == a.broadcast()) {
-                self.err(&addr.referenced, &field, format!("{a} is the network or broadcast address of its prefix, not a host address"),
-                    Some("a host address with its prefix length, e.g. 10.10.0.1/16"));
+                self.err(
+                    &addr.referenced,
+                    &field,
+                    format!("{a} is the network or broadcast address of its prefix, not a host address"),
+                    Some("a host address with its prefix length, e.g. 10.10.0.1/16"),
+                );
             }
             interfaces.push(Interface { name: ifname.value.clone(), address: a });
         }
         let gateway = raw.gateway.as_ref().map(|g| g.value.0);
         if let Some(g) = &raw.gateway {
             if !interfaces.iter().any(|i| i.address.contains(&g.value.0) && i.address.addr() != g.value.0) {
-                self.err(&g.referenced, format!("{path}.gateway"), format!("gateway {} is not on a subnet of any interface of `{}`", g.value.0, name.value),
-                    Some("an address in one of the node's interface subnets"));
+                self.err(
+                    &g.referenced,
+                    format!("{path}.gateway"),
+                    format!("gateway {} is not on a subnet of any interface of `{}`", g.value.0, name.value),
+                    Some("an address in one of the node's interface subnets"),
+                );
             }
         }
         let mut routes = Vec::new();
@@ -168,11 +195,21 @@ impl Resolver {
                 NextHop::Tunnel
             } else if let Ok(addr) = r.value.via.parse::<Ipv4Addr>() {
                 if !interfaces.iter().any(|i| i.address.contains(&addr)) {
-                    self.err(&r.referenced, &field, format!("next hop {addr} is not on a subnet of any interface of `{}`", name.value), Some("an address in one of the node's interface subnets, or `tunnel`"));
+                    self.err(
+                        &r.referenced,
+                        &field,
+                        format!("next hop {addr} is not on a subnet of any interface of `{}`", name.value),
+                        Some("an address in one of the node's interface subnets, or `tunnel`"),
+                    );
                 }
                 NextHop::Address(addr)
             } else {
-                self.err(&r.referenced, &field, format!("`via: {}` is neither an IPv4 address nor `tunnel`", r.value.via), Some("a next-hop address, or `tunnel` for the IPsec tunnel interface"));
+                self.err(
+                    &r.referenced,
+                    &field,
+                    format!("`via: {}` is neither an IPv4 address nor `tunnel`", r.value.via),
+                    Some("a next-hop address, or `tunnel` for the IPsec tunnel interface"),
+                );
                 continue;
             };
             routes.push(Route { to: r.value.to.0.trunc(), via });
@@ -182,7 +219,12 @@ impl Resolver {
         let k = raw.kind.value.as_str();
         let section = |present: bool, section: &str, owner: &str, this: &mut Resolver| {
             if present && k != owner {
-                this.err(kind_loc, format!("{path}.{section}"), format!("`{section}` belongs to kind {owner}, but `{}` is a {k}", name.value), Some(&format!("remove `{section}`, or set `kind: {owner}`")));
+                this.err(
+                    kind_loc,
+                    format!("{path}.{section}"),
+                    format!("`{section}` belongs to kind {owner}, but `{}` is a {k}", name.value),
+                    Some(&format!("remove `{section}`, or set `kind: {owner}`")),
+                );
             }
         };
         section(raw.nat.is_some(), "nat", "nat-router", self);
@@ -209,11 +251,19 @@ impl Resolver {
                             c.children.push(crate::strongswan::config::exact_match_only_child("exact-proxy-id-only"));
                         }
                     }
-                    profile.tunnel_rules = raw.tunnel_rules.as_ref().map(|rules| rules.iter().map(|r| TunnelRule { from: r.value.from.0.trunc(), to: r.value.to.0.trunc() }).collect());
+                    profile.tunnel_rules = raw
+                        .tunnel_rules
+                        .as_ref()
+                        .map(|rules| rules.iter().map(|r| TunnelRule { from: r.value.from.0.trunc(), to: r.value.to.0.trunc() }).collect());
                     NodeKind::Dut(profile)
                 }
                 None => {
-                    self.err(&raw.kind.referenced, &path, "a dut needs a device profile", Some("a `strongswan:` section (connections and secrets, as in swanctl.conf)"));
+                    self.err(
+                        &raw.kind.referenced,
+                        &path,
+                        "a dut needs a device profile",
+                        Some("a `strongswan:` section (connections and secrets, as in swanctl.conf)"),
+                    );
                     return None;
                 }
             },
@@ -228,7 +278,12 @@ impl Resolver {
                     NodeKind::AzureGateway(Box::new(site))
                 }
                 None => {
-                    self.err(&raw.kind.referenced, &path, "an azure-gateway needs an `azure:` section", Some("virtualNetworkGateway, virtualNetwork, localNetworkGateway and connection"));
+                    self.err(
+                        &raw.kind.referenced,
+                        &path,
+                        "an azure-gateway needs an `azure:` section",
+                        Some("virtualNetworkGateway, virtualNetwork, localNetworkGateway and connection"),
+                    );
                     return None;
                 }
             },
@@ -238,7 +293,12 @@ impl Resolver {
             }
         };
         if routes.iter().any(|r| r.via == NextHop::Tunnel) && !matches!(kind, NodeKind::Dut(_) | NodeKind::AzureGateway(_)) {
-            self.err(&name.referenced, format!("{path}.routes"), format!("`via: tunnel` needs an IPsec node, but `{}` is a {}", name.value, kind.name()), Some("use `via: tunnel` on a dut or azure-gateway"));
+            self.err(
+                &name.referenced,
+                format!("{path}.routes"),
+                format!("`via: tunnel` needs an IPsec node, but `{}` is a {}", name.value, kind.name()),
+                Some("use `via: tunnel` on a dut or azure-gateway"),
+            );
         }
         Some(Node { name: name.value.clone(), kind, interfaces, gateway, routes })
     }
@@ -257,14 +317,24 @@ impl Resolver {
     fn nat(&mut self, path: &str, raw: RawNat, interfaces: &[Interface]) -> Nat {
         if !interfaces.iter().any(|i| i.name == raw.masquerade.value) {
             let names: Vec<&str> = interfaces.iter().map(|i| i.name.as_str()).collect();
-            self.err(&raw.masquerade.referenced, format!("{path}.nat.masquerade"), format!("no interface `{}` on this node", raw.masquerade.value), Some(&format!("one of: {}", names.join(", "))));
+            self.err(
+                &raw.masquerade.referenced,
+                format!("{path}.nat.masquerade"),
+                format!("no interface `{}` on this node", raw.masquerade.value),
+                Some(&format!("one of: {}", names.join(", "))),
+            );
         }
         let mut port_forwards = Vec::new();
         for pf in &raw.port_forwards {
             let field = format!("{path}.nat.port_forwards");
             let protocol = self.protocol(&pf.referenced, &field, &pf.value.protocol);
             if !interfaces.iter().any(|i| i.address.contains(&pf.value.to.0)) {
-                self.err(&pf.referenced, &field, format!("forward target {} is not on a subnet of this router", pf.value.to.0), Some("an address on one of the router's LAN subnets"));
+                self.err(
+                    &pf.referenced,
+                    &field,
+                    format!("forward target {} is not on a subnet of this router", pf.value.to.0),
+                    Some("an address on one of the router's LAN subnets"),
+                );
             }
             port_forwards.push(PortForward { protocol, port: pf.value.port, to: pf.value.to.0, to_port: pf.value.to_port.unwrap_or(pf.value.port) });
         }
@@ -318,18 +388,33 @@ impl Resolver {
             };
             for a in [&c.local, &c.remote] {
                 if a.auth.value != "psk" {
-                    self.err(&a.auth.referenced, format!("{cpath}.auth"), format!("authentication `{}` is not supported", a.auth.value), Some("psk (Azure site-to-site uses pre-shared keys only)"));
+                    self.err(
+                        &a.auth.referenced,
+                        format!("{cpath}.auth"),
+                        format!("authentication `{}` is not supported", a.auth.value),
+                        Some("psk (Azure site-to-site uses pre-shared keys only)"),
+                    );
                 }
             }
             if c.remote_addrs.is_empty() {
-                self.err(&conn_loc, format!("{cpath}.remote_addrs"), "the connection has no remote address", Some("the Azure gateway's public IP, e.g. remote_addrs: [198.51.100.20]"));
+                self.err(
+                    &conn_loc,
+                    format!("{cpath}.remote_addrs"),
+                    "the connection has no remote address",
+                    Some("the Azure gateway's public IP, e.g. remote_addrs: [198.51.100.20]"),
+                );
             }
             let proposals = self.proposals(&format!("{cpath}.proposals"), &c.proposals, ProposalKind::Ike);
             let dpd_delay = self.duration(&format!("{cpath}.dpd_delay"), &c.dpd_delay);
             let rekey_time = self.duration(&format!("{cpath}.rekey_time"), &c.rekey_time);
             let mut children = Vec::new();
             if c.children.0.is_empty() {
-                self.err(&conn_loc, format!("{cpath}.children"), "the connection has no children (Phase 2 / proxy-IDs)", Some("children: { azure: { local_ts: [0.0.0.0/0], remote_ts: [0.0.0.0/0] } }"));
+                self.err(
+                    &conn_loc,
+                    format!("{cpath}.children"),
+                    "the connection has no children (Phase 2 / proxy-IDs)",
+                    Some("children: { azure: { local_ts: [0.0.0.0/0], remote_ts: [0.0.0.0/0] } }"),
+                );
             }
             for (child_name, ch) in c.children.0 {
                 let chpath = format!("{cpath}.children.{}", child_name.value);
@@ -339,7 +424,12 @@ impl Resolver {
                 let life = self.duration(&format!("{chpath}.life_time"), &ch.life_time);
                 if let Some(sa) = &ch.start_action {
                     if !matches!(sa.value.as_str(), "none" | "start") {
-                        self.err(&sa.referenced, format!("{chpath}.start_action"), format!("start_action `{}` is not supported", sa.value), Some("none (vpnlab initiates when the run says so) or start; `trap` does not work with the kernel-libipsec data path"));
+                        self.err(
+                            &sa.referenced,
+                            format!("{chpath}.start_action"),
+                            format!("start_action `{}` is not supported", sa.value),
+                            Some("none (vpnlab initiates when the run says so) or start; `trap` does not work with the kernel-libipsec data path"),
+                        );
                     }
                 }
                 children.push(Child {
@@ -389,7 +479,12 @@ impl Resolver {
         for (i, l) in raw.iter().enumerate() {
             let field = format!("links[{i}]");
             if l.value.endpoints.len() != 2 {
-                self.err(&l.referenced, &field, format!("a link has exactly two endpoints, this one has {}", l.value.endpoints.len()), Some("endpoints: [node-a:interface, node-b:interface]"));
+                self.err(
+                    &l.referenced,
+                    &field,
+                    format!("a link has exactly two endpoints, this one has {}", l.value.endpoints.len()),
+                    Some("endpoints: [node-a:interface, node-b:interface]"),
+                );
                 continue;
             }
             let mut ends = Vec::new();
@@ -405,16 +500,31 @@ impl Resolver {
                     }
                     let mut names: Vec<&str> = declared.iter().map(String::as_str).collect();
                     names.sort();
-                    self.err(&ep.referenced, &field, format!("link to a missing node `{node}`"), Some(&format!("one of the lab's nodes: {}", names.join(", "))));
+                    self.err(
+                        &ep.referenced,
+                        &field,
+                        format!("link to a missing node `{node}`"),
+                        Some(&format!("one of the lab's nodes: {}", names.join(", "))),
+                    );
                     continue;
                 };
                 let Some(ifc) = n.interfaces.iter().find(|x| x.name == iface) else {
                     let names: Vec<&str> = n.interfaces.iter().map(|x| x.name.as_str()).collect();
-                    self.err(&ep.referenced, &field, format!("node `{node}` has no interface `{iface}`"), Some(&format!("declare it under nodes.{node}.interfaces, or use one of: {}", names.join(", "))));
+                    self.err(
+                        &ep.referenced,
+                        &field,
+                        format!("node `{node}` has no interface `{iface}`"),
+                        Some(&format!("declare it under nodes.{node}.interfaces, or use one of: {}", names.join(", "))),
+                    );
                     continue;
                 };
                 if let Some(prev) = used.insert((node.to_string(), iface.to_string()), i) {
-                    self.err(&ep.referenced, &field, format!("{node}:{iface} is already used by links[{prev}]"), Some("each interface is one end of exactly one link"));
+                    self.err(
+                        &ep.referenced,
+                        &field,
+                        format!("{node}:{iface} is already used by links[{prev}]"),
+                        Some("each interface is one end of exactly one link"),
+                    );
                 }
                 ends.push((Endpoint { node: node.to_string(), interface: iface.to_string() }, ifc.address));
             }
@@ -422,7 +532,12 @@ impl Resolver {
                 if a.node == b.node {
                     self.err(&l.referenced, &field, format!("both ends are on node `{}`", a.node), Some("a link joins two different nodes"));
                 } else if aa.trunc() != ba.trunc() {
-                    self.err(&l.referenced, &field, format!("{}:{} ({aa}) and {}:{} ({ba}) are not on the same subnet", a.node, a.interface, b.node, b.interface), Some("give both ends addresses in one prefix, e.g. 172.16.0.1/30 and 172.16.0.2/30"));
+                    self.err(
+                        &l.referenced,
+                        &field,
+                        format!("{}:{} ({aa}) and {}:{} ({ba}) are not on the same subnet", a.node, a.interface, b.node, b.interface),
+                        Some("give both ends addresses in one prefix, e.g. 172.16.0.1/30 and 172.16.0.2/30"),
+                    );
                 }
                 links.push(Link { a: a.clone(), b: b.clone() });
             }
@@ -436,7 +551,12 @@ impl Resolver {
                 if !used.contains_key(&key) {
                     let loc = self.iface_locs.get(&key).copied().unwrap_or(Location::UNKNOWN);
                     let hint = format!("add `- endpoints: [{}:{}, other-node:interface]` under links", n.name, ifc.name);
-                    self.err(&loc, format!("nodes.{}.interfaces.{}", n.name, ifc.name), format!("interface {}:{} is not connected by any link", n.name, ifc.name), Some(&hint));
+                    self.err(
+                        &loc,
+                        format!("nodes.{}.interfaces.{}", n.name, ifc.name),
+                        format!("interface {}:{} is not connected by any link", n.name, ifc.name),
+                        Some(&hint),
+                    );
                 }
             }
         }
@@ -450,7 +570,13 @@ impl Resolver {
         for (loc, origin, field, addr) in std::mem::take(&mut self.deferred_addresses) {
             if !all.contains(&addr) {
                 let hint = "the on-premises public address in this lab (e.g. the NAT router's WAN address); set it next to import: to map an exported address into the lab";
-                self.err_from(&origin, &loc, field, format!("{addr} is not an address in this lab, so the gateway could never hear from that peer"), Some(hint));
+                self.err_from(
+                    &origin,
+                    &loc,
+                    field,
+                    format!("{addr} is not an address in this lab, so the gateway could never hear from that peer"),
+                    Some(hint),
+                );
             }
         }
     }
@@ -463,7 +589,12 @@ impl Resolver {
                 let here = format!("{}:{}", n.name, i.name);
                 if let Some(prev) = seen.insert(i.address.addr(), here.clone()) {
                     let loc = self.iface_locs.get(&(n.name.clone(), i.name.clone())).copied().unwrap_or(Location::UNKNOWN);
-                    self.err(&loc, format!("nodes.{}.interfaces.{}", n.name, i.name), format!("address {} is used by both {prev} and {here}", i.address.addr()), Some("every interface needs its own address"));
+                    self.err(
+                        &loc,
+                        format!("nodes.{}.interfaces.{}", n.name, i.name),
+                        format!("address {} is used by both {prev} and {here}", i.address.addr()),
+                        Some("every interface needs its own address"),
+                    );
                 }
             }
         }
@@ -481,10 +612,20 @@ impl Resolver {
             Some(n) => match &n.kind {
                 NodeKind::Dut(_) => {}
                 NodeKind::AzureGateway(site) if site.connection.mode == ConnectionMode::ResponderOnly => {
-                    self.err(&init.referenced, "run.initiator", format!("`{}` is an Azure connection in ResponderOnly mode, which never initiates", init.value), Some("the dut, or connectionMode Default / InitiatorOnly"));
+                    self.err(
+                        &init.referenced,
+                        "run.initiator",
+                        format!("`{}` is an Azure connection in ResponderOnly mode, which never initiates", init.value),
+                        Some("the dut, or connectionMode Default / InitiatorOnly"),
+                    );
                 }
                 NodeKind::AzureGateway(_) => {}
-                other => self.err(&init.referenced, "run.initiator", format!("`{}` is a {} and runs no IKE daemon", init.value, other.name()), Some("the dut or the azure-gateway node")),
+                other => self.err(
+                    &init.referenced,
+                    "run.initiator",
+                    format!("`{}` is a {} and runs no IKE daemon", init.value, other.name()),
+                    Some("the dut or the azure-gateway node"),
+                ),
             },
         }
         let mut probes = Vec::new();

@@ -44,7 +44,8 @@ pub fn render(results: &[ScenarioResult]) -> String {
                 RunResult::Pass => TestCaseStatus::success(),
                 RunResult::Fail => {
                     let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    let failed: Vec<String> = r.verdicts.iter().filter(|v| v.outcome == Outcome::Fail).map(|v| format!("{}: {}", v.check, v.evidence)).collect();
+                    let failed: Vec<String> =
+                        r.verdicts.iter().filter(|v| v.outcome == Outcome::Fail).map(|v| format!("{}: {}", v.check, v.evidence)).collect();
                     let message = match r.diagnosis.first() {
                         Some(d) => format!("{}; diagnosis: {} ({})", failed.join("; "), d.cause, d.id),
                         None => failed.join("; "),

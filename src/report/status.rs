@@ -14,7 +14,19 @@ use crate::topology::netns::ns_name;
 /// One IKE/CHILD SA pair per row.
 pub fn sa_table(sas: &BTreeMap<String, Vec<IkeSa>>) -> String {
     let mut b = Builder::default();
-    b.push_record(["node", "IKE SA", "state", "IKE", "algorithms (phase 1)", "CHILD SA", "state", "algorithms (phase 2)", "selectors (local === remote)", "in", "out"]);
+    b.push_record([
+        "node",
+        "IKE SA",
+        "state",
+        "IKE",
+        "algorithms (phase 1)",
+        "CHILD SA",
+        "state",
+        "algorithms (phase 2)",
+        "selectors (local === remote)",
+        "in",
+        "out",
+    ]);
     for (node, list) in sas {
         if list.is_empty() {
             b.push_record([node.as_str(), "-", "no SA", "", "", "", "", "", "", "", ""]);
@@ -50,12 +62,9 @@ pub struct NodeStatus {
 fn config_of(kind: &NodeKind) -> Vec<String> {
     match kind {
         NodeKind::Host | NodeKind::Router => Vec::new(),
-        NodeKind::NatRouter(nat) => vec![format!(
-            "masquerade out {}, {} port forwards, {} drop rules",
-            nat.masquerade,
-            nat.port_forwards.len(),
-            nat.drops.len()
-        )],
+        NodeKind::NatRouter(nat) => {
+            vec![format!("masquerade out {}, {} port forwards, {} drop rules", nat.masquerade, nat.port_forwards.len(), nat.drops.len())]
+        }
         NodeKind::AzureGateway(site) => site.summary(),
         NodeKind::Dut(p) => p
             .connections
@@ -64,9 +73,7 @@ fn config_of(kind: &NodeKind) -> Vec<String> {
                 let children: Vec<String> = c
                     .children
                     .iter()
-                    .map(|ch| {
-                        format!("{} {} === {} [{}]", ch.name, ch.local_ts.join(","), ch.remote_ts.join(","), ch.esp_proposals.join(","))
-                    })
+                    .map(|ch| format!("{} {} === {} [{}]", ch.name, ch.local_ts.join(","), ch.remote_ts.join(","), ch.esp_proposals.join(",")))
                     .collect();
                 format!("strongSwan {} IKEv{} -> {} [{}]; {}", c.name, c.version.number(), c.remote_addrs.join(","), c.proposals.join(","), children.join("; "))
             })
@@ -99,7 +106,14 @@ pub fn nodes(lab: &Lab, run_id: &str) -> Vec<NodeStatus> {
                 NextHop::Address(a) => format!("{} via {a}", r.to),
                 NextHop::Tunnel => format!("{} dev ipsec0 (tunnel)", r.to),
             }));
-            NodeStatus { name: n.name.clone(), kind: n.kind.name().to_string(), namespace: ns_name(run_id, &n.name), interfaces, routes, config: config_of(&n.kind) }
+            NodeStatus {
+                name: n.name.clone(),
+                kind: n.kind.name().to_string(),
+                namespace: ns_name(run_id, &n.name),
+                interfaces,
+                routes,
+                config: config_of(&n.kind),
+            }
         })
         .collect()
 }
@@ -120,7 +134,15 @@ pub fn runs_table(runs: &[RunState]) -> String {
         let alive = r.daemons.iter().filter(|(_, pid)| is_alive(*pid)).count();
         let owner = if is_alive(r.owner_pid) { format!("pid {} running", r.owner_pid) } else { "exited".to_string() };
         let age = crate::run::state::now_secs().saturating_sub(r.started);
-        b.push_record([r.run_id.clone(), r.lab.clone(), r.mode.clone(), r.nodes.len().to_string(), format!("{alive}/{} alive", r.daemons.len()), format!("{age} s ago"), owner]);
+        b.push_record([
+            r.run_id.clone(),
+            r.lab.clone(),
+            r.mode.clone(),
+            r.nodes.len().to_string(),
+            format!("{alive}/{} alive", r.daemons.len()),
+            format!("{age} s ago"),
+            owner,
+        ]);
     }
     b.build().with(Style::psql()).to_string()
 }

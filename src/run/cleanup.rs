@@ -26,11 +26,7 @@ pub fn labelled_processes(run_id: &str) -> Vec<u32> {
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
         .filter(|pid| *pid != me)
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/environ"))
-                .map(|env| env.split(|b| *b == 0).any(|var| var == needle.as_bytes()))
-                .unwrap_or(false)
-        })
+        .filter(|pid| std::fs::read(format!("/proc/{pid}/environ")).map(|env| env.split(|b| *b == 0).any(|var| var == needle.as_bytes())).unwrap_or(false))
         .collect()
 }
 

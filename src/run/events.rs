@@ -61,12 +61,14 @@ pub fn describe(name: &str, ev: &Section) -> String {
             if let Some(children) = sa.sub("child-sas") {
                 for (_, c) in children.entries() {
                     if let Value::Section(c) = c {
-                        let ts = format!(
-                            "{} === {}",
-                            c.list_of("local-ts").unwrap_or_default().join(","),
-                            c.list_of("remote-ts").unwrap_or_default().join(",")
-                        );
-                        parts.push(format!("{ike}/{} {} {ts} ({})", c.str("name").unwrap_or_default(), if up { "up" } else { "down" }, c.str("state").unwrap_or_default()));
+                        let ts =
+                            format!("{} === {}", c.list_of("local-ts").unwrap_or_default().join(","), c.list_of("remote-ts").unwrap_or_default().join(","));
+                        parts.push(format!(
+                            "{ike}/{} {} {ts} ({})",
+                            c.str("name").unwrap_or_default(),
+                            if up { "up" } else { "down" },
+                            c.str("state").unwrap_or_default()
+                        ));
                     }
                 }
             }

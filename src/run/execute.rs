@@ -115,7 +115,11 @@ async fn run_step(run: &mut LabRun, step: &Step, evidence: &mut Evidence) -> Res
                     return Ok(format!("{node} brought the tunnel up after {:.1} s ({attempts} attempts)", start.elapsed().as_secs_f64()));
                 }
                 if start.elapsed() >= *within {
-                    return Ok(format!("{node} could not bring the tunnel up within {} s ({attempts} attempts): {}", within.as_secs(), o.error.unwrap_or_default()));
+                    return Ok(format!(
+                        "{node} could not bring the tunnel up within {} s ({attempts} attempts): {}",
+                        within.as_secs(),
+                        o.error.unwrap_or_default()
+                    ));
                 }
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
@@ -221,14 +225,11 @@ pub async fn execute_with(lab: Lab, after: AfterRun, steps: &[Step], judge: Judg
         .nodes
         .iter()
         .filter_map(|n| match &n.kind {
-            crate::model::NodeKind::AzureGateway(site) => Some((
-                n.name.clone(),
-                {
-                    let mut v = site.switches.describe();
-                    v.push(format!("role {}", if site.role == crate::azure::Role::Initiator { "initiator" } else { "responder" }));
-                    v
-                },
-            )),
+            crate::model::NodeKind::AzureGateway(site) => Some((n.name.clone(), {
+                let mut v = site.switches.describe();
+                v.push(format!("role {}", if site.role == crate::azure::Role::Initiator { "initiator" } else { "responder" }));
+                v
+            })),
             _ => None,
         })
         .collect();

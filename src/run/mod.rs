@@ -24,10 +24,10 @@ use self::events::Timeline;
 use self::state::{RunDir, RunState};
 use crate::model::{Lab, NextHop, NodeKind};
 use crate::strongswan::conf::{self, CharonSettings};
+use crate::strongswan::config;
 use crate::strongswan::daemon::{charon_path, Charon};
 use crate::strongswan::sas::{self, IkeSa};
 use crate::strongswan::{control, vici};
-use crate::strongswan::config;
 use crate::topology::netns::NetnsBackend;
 use crate::topology::{nft, Backend};
 use crate::wait::{within, VICI_ANSWER};
@@ -51,7 +51,8 @@ const PAUSE: Duration = Duration::from_secs(60);
 
 /// The data path this build uses, and what that means for results (named in every report).
 pub const DATA_PATH: &str = "kernel-libipsec";
-pub const DATA_PATH_LIMITS: &str = "userspace ESP over the TUN device ipsec0: ESP is always UDP-encapsulated (port 4500), tunnel MTU fixed at 1400, no trap/acquire";
+pub const DATA_PATH_LIMITS: &str =
+    "userspace ESP over the TUN device ipsec0: ESP is always UDP-encapsulated (port 4500), tunnel MTU fixed at 1400, no trap/acquire";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PhaseTime {
@@ -236,7 +237,12 @@ impl LabRun {
         // An Azure gateway whose 0/0 offer was refused retries with the VNet x local network
         // prefixes (field report [S15], rule initiator-selector-fallback); Phase 1 is kept.
         let fallback = self.lab.node(&node).and_then(|n| match &n.kind {
-            NodeKind::AzureGateway(site) => site.profile.connections.first().and_then(|c| c.children.iter().find(|ch| ch.name.ends_with(crate::azure::profile::FALLBACK_SUFFIX))).map(|ch| ch.name.clone()),
+            NodeKind::AzureGateway(site) => site
+                .profile
+                .connections
+                .first()
+                .and_then(|c| c.children.iter().find(|ch| ch.name.ends_with(crate::azure::profile::FALLBACK_SUFFIX)))
+                .map(|ch| ch.name.clone()),
             _ => None,
         });
         if let (false, Some(child)) = (outcome.success, fallback) {
@@ -296,9 +302,8 @@ impl LabRun {
         let timeline = self.timeline.clone();
         let started = Instant::now();
         let mut on_log = |line: String| timeline.push(&node, "vici", "control-log", line);
-        let result = control::initiate(&mut d.vici, &conn_name, &child_name, timeout, &mut on_log)
-            .await
-            .with_context(|| format!("initiating {conn_name} on {node}"))?;
+        let result =
+            control::initiate(&mut d.vici, &conn_name, &child_name, timeout, &mut on_log).await.with_context(|| format!("initiating {conn_name} on {node}"))?;
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         Ok(InitiateOutcome { node, connection: conn_name, child: child_name, success: result.is_ok(), error: result.err(), ms })
     }

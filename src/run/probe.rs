@@ -24,7 +24,8 @@ pub struct PingResult {
 /// Each attempt sends one echo and waits up to one second for the reply.
 pub async fn ping(backend: &impl Backend, run_id: &str, p: &crate::model::Ping, attempts: u32) -> PingResult {
     let (from, to) = (p.from.as_str(), p.to.to_string());
-    let result = |success: bool, attempts: u32, output: String| PingResult { from: from.into(), to: to.clone(), size: p.size, df: p.df, success, attempts, output };
+    let result =
+        |success: bool, attempts: u32, output: String| PingResult { from: from.into(), to: to.clone(), size: p.size, df: p.df, success, attempts, output };
     let mut output = String::new();
     for attempt in 1..=attempts {
         let cmd = match backend.command(from, Path::new("ping")) {

@@ -72,12 +72,8 @@ impl RunDir {
     /// Every run folder under the state root.
     pub fn all() -> Vec<RunDir> {
         let Ok(dir) = std::fs::read_dir(state_root()) else { return Vec::new() };
-        let mut runs: Vec<RunDir> = dir
-            .filter_map(|e| e.ok())
-            .filter(|e| e.path().is_dir())
-            .filter_map(|e| e.file_name().into_string().ok())
-            .map(|id| RunDir::open(&id))
-            .collect();
+        let mut runs: Vec<RunDir> =
+            dir.filter_map(|e| e.ok()).filter(|e| e.path().is_dir()).filter_map(|e| e.file_name().into_string().ok()).map(|id| RunDir::open(&id)).collect();
         runs.sort_by(|a, b| a.id.cmp(&b.id));
         runs
     }

@@ -95,7 +95,15 @@ pub fn healthy(
             "IKE SA established",
             name,
             ike.state == "ESTABLISHED",
-            format!("{} IKEv{} {} {} <-> {} ({nat}, {})", ike.state, ike.version, ike.algorithms, ike.local_host, ike.remote_host, if ike.initiator { "initiator" } else { "responder" }),
+            format!(
+                "{} IKEv{} {} {} <-> {} ({nat}, {})",
+                ike.state,
+                ike.version,
+                ike.algorithms,
+                ike.local_host,
+                ike.remote_host,
+                if ike.initiator { "initiator" } else { "responder" }
+            ),
         ));
         match installed_child(ike) {
             None => out.push(verdict("CHILD SA installed", name, false, format!("IKE SA {} has no CHILD SA", ike.name))),

@@ -171,7 +171,9 @@ fn phase(raw: &Spanned<RawPhase>, field: &str, lab: &Lab, errors: &mut Vec<LabEr
     }
     let node = p.node.as_ref().map(|n| n.value.clone());
     match p.outcome.value.as_str() {
-        "up" => Some(PhaseExpect::Up { node, version: p.version, algorithms: p.algorithms.clone(), local_ts: p.local_ts.clone(), remote_ts: p.remote_ts.clone() }),
+        "up" => {
+            Some(PhaseExpect::Up { node, version: p.version, algorithms: p.algorithms.clone(), local_ts: p.local_ts.clone(), remote_ts: p.remote_ts.clone() })
+        }
         "failed" => {
             let reason = match &p.reason {
                 None => None,
@@ -179,7 +181,10 @@ fn phase(raw: &Spanned<RawPhase>, field: &str, lab: &Lab, errors: &mut Vec<LabEr
                     Some(x) => Some(x),
                     None => {
                         let valid: Vec<&str> = Reason::ALL.iter().map(|(_, n)| *n).collect();
-                        errors.push(LabError::at(&r.referenced, format!("{field}.reason"), format!("`{}` is not a failure reason vpnlab observes", r.value)).hint(valid.join(", ")));
+                        errors.push(
+                            LabError::at(&r.referenced, format!("{field}.reason"), format!("`{}` is not a failure reason vpnlab observes", r.value))
+                                .hint(valid.join(", ")),
+                        );
                         None
                     }
                 },
@@ -227,7 +232,8 @@ pub fn resolve(raw: &RawExpect, lab: &Lab, errors: &mut Vec<LabError>) -> Expect
             "out" => true,
             "in" => false,
             other => {
-                errors.push(LabError::at(&c.value.direction.referenced, "expect.counters.direction", format!("`{other}` is not a direction")).hint("in or out"));
+                errors
+                    .push(LabError::at(&c.value.direction.referenced, "expect.counters.direction", format!("`{other}` is not a direction")).hint("in or out"));
                 true
             }
         };
@@ -235,7 +241,9 @@ pub fn resolve(raw: &RawExpect, lab: &Lab, errors: &mut Vec<LabError>) -> Expect
             "rises" => true,
             "zero" => false,
             other => {
-                errors.push(LabError::at(&c.value.bytes.referenced, "expect.counters.bytes", format!("`{other}` is not a counter expectation")).hint("zero or rises"));
+                errors.push(
+                    LabError::at(&c.value.bytes.referenced, "expect.counters.bytes", format!("`{other}` is not a counter expectation")).hint("zero or rises"),
+                );
                 true
             }
         };
@@ -420,7 +428,12 @@ pub fn judge(expect: &Expect, lab: &Lab, e: &Evidence) -> (Vec<Verdict>, Vec<Dia
     for id in &expect.diagnosis {
         let found = diagnosis.iter().any(|d| d.id == *id);
         let named: Vec<&str> = diagnosis.iter().map(|d| d.id).collect();
-        out.push(verdict(format!("diagnosis names {id}"), initiator(lab), found, format!("diagnosed: {}", if named.is_empty() { "nothing".into() } else { named.join(", ") })));
+        out.push(verdict(
+            format!("diagnosis names {id}"),
+            initiator(lab),
+            found,
+            format!("diagnosed: {}", if named.is_empty() { "nothing".into() } else { named.join(", ") }),
+        ));
     }
     (out, diagnosis)
 }

@@ -175,8 +175,7 @@ pub fn load(lab_dir: &Path, file: &Path) -> Result<Scenario, String> {
         merge_patch(&mut tree, &serde_json::json!({ "run": run }));
     }
     let lab_text = serde_saphyr::to_string(&tree).map_err(|e| format!("cannot write the patched lab of {}: {e}", file.display()))?;
-    let lab = crate::model::parse(&lab_file, &lab_text)
-        .map_err(|e| format!("the lab as patched by {} is invalid:\n{e}", file.display()))?;
+    let lab = crate::model::parse(&lab_file, &lab_text).map_err(|e| format!("the lab as patched by {} is invalid:\n{e}", file.display()))?;
 
     let mut steps = Vec::new();
     for s in &raw.steps {
@@ -184,7 +183,8 @@ pub fn load(lab_dir: &Path, file: &Path) -> Result<Scenario, String> {
             RawStep::Wait(d) => Step::Wait(duration(&mut errors, "steps.wait", d)),
             RawStep::Kill(n) => {
                 if lab.node(&n.value).and_then(|x| x.ipsec()).is_none() {
-                    errors.push(LabError::at(&n.referenced, "steps.kill", format!("`{}` runs no IKE daemon", n.value)).hint("the dut or the azure-gateway node"));
+                    errors
+                        .push(LabError::at(&n.referenced, "steps.kill", format!("`{}` runs no IKE daemon", n.value)).hint("the dut or the azure-gateway node"));
                 }
                 Step::Kill(n.value.clone())
             }
@@ -210,7 +210,8 @@ pub fn load(lab_dir: &Path, file: &Path) -> Result<Scenario, String> {
             }
             RawStep::Dns(d) => {
                 if lab.dns.is_none() {
-                    errors.push(LabError::at(&s.referenced, "steps.dns", "the lab has no name server").hint("dns: { server: NODE, records: {...} } in the lab"));
+                    errors
+                        .push(LabError::at(&s.referenced, "steps.dns", "the lab has no name server").hint("dns: { server: NODE, records: {...} } in the lab"));
                 }
                 Step::Dns { name: d.name.clone(), address: d.address.0 }
             }

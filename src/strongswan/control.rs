@@ -24,7 +24,9 @@ pub async fn initiate(client: &mut Client, ike: &str, child: &str, timeout: Dura
         .kv("loglevel", "1");
     let mut forward = |ev: Section| on_log(ev.str("msg").unwrap_or_default());
     let call = client.streamed("initiate", "control-log", msg, &mut forward);
-    match within(timeout + Duration::from_secs(2), || format!("charon to answer the initiate of {ike}/{child}"), async { Ok::<_, ViciError>(call.await) }).await? {
+    match within(timeout + Duration::from_secs(2), || format!("charon to answer the initiate of {ike}/{child}"), async { Ok::<_, ViciError>(call.await) })
+        .await?
+    {
         Ok(_) => Ok(Ok(())),
         Err(ViciError::CommandFailed { errmsg, .. }) => Ok(Err(errmsg)),
         Err(e) => Err(e.into()),
@@ -34,6 +36,7 @@ pub async fn initiate(client: &mut Client, ike: &str, child: &str, timeout: Dura
 /// Deletes the IKE SA with this unique id (and its CHILD SAs).
 pub async fn terminate_ike(client: &mut Client, uniqueid: &str, timeout: Duration) -> Result<()> {
     let msg = Section::new().kv("ike-id", uniqueid).kv("timeout", timeout.as_millis().to_string());
-    within(timeout + Duration::from_secs(2), || format!("charon to delete IKE SA {uniqueid}"), client.streamed("terminate", "control-log", msg, &mut |_| {})).await?;
+    within(timeout + Duration::from_secs(2), || format!("charon to delete IKE SA {uniqueid}"), client.streamed("terminate", "control-log", msg, &mut |_| {}))
+        .await?;
     Ok(())
 }

@@ -119,13 +119,7 @@ impl Charon {
                 return Ok(client);
             }
             if start.elapsed() >= timeout {
-                bail!(
-                    "charon of {} did not answer on {} within {} ms: {}",
-                    self.node,
-                    path.display(),
-                    timeout.as_millis(),
-                    self.last_words()
-                );
+                bail!("charon of {} did not answer on {} within {} ms: {}", self.node, path.display(), timeout.as_millis(), self.last_words());
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(8));

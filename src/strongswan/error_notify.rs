@@ -114,29 +114,13 @@ const KINDS: [(u32, AlertKind, &str); 32] = [
     (3, AlertKind::PeerAuthFailed, "PEER_AUTH_FAILED"),
     (4, AlertKind::ParseErrorHeader, "PARSE_ERROR_HEADER"),
     (5, AlertKind::ParseErrorBody, "PARSE_ERROR_BODY"),
-    (
-        6,
-        AlertKind::RetransmitSendTimeout,
-        "RETRANSMIT_SEND_TIMEOUT",
-    ),
+    (6, AlertKind::RetransmitSendTimeout, "RETRANSMIT_SEND_TIMEOUT"),
     (7, AlertKind::HalfOpenTimeout, "HALF_OPEN_TIMEOUT"),
     (8, AlertKind::ProposalMismatchIke, "PROPOSAL_MISMATCH_IKE"),
-    (
-        9,
-        AlertKind::ProposalMismatchChild,
-        "PROPOSAL_MISMATCH_CHILD",
-    ),
+    (9, AlertKind::ProposalMismatchChild, "PROPOSAL_MISMATCH_CHILD"),
     (10, AlertKind::TsMismatch, "TS_MISMATCH"),
-    (
-        11,
-        AlertKind::InstallChildSaFailed,
-        "INSTALL_CHILD_SA_FAILED",
-    ),
-    (
-        12,
-        AlertKind::InstallChildPolicyFailed,
-        "INSTALL_CHILD_POLICY_FAILED",
-    ),
+    (11, AlertKind::InstallChildSaFailed, "INSTALL_CHILD_SA_FAILED"),
+    (12, AlertKind::InstallChildPolicyFailed, "INSTALL_CHILD_POLICY_FAILED"),
     (13, AlertKind::UniqueReplace, "UNIQUE_REPLACE"),
     (14, AlertKind::UniqueKeep, "UNIQUE_KEEP"),
     (15, AlertKind::VipFailure, "VIP_FAILURE"),
@@ -151,17 +135,9 @@ const KINDS: [(u32, AlertKind, &str); 32] = [
     (24, AlertKind::PeerInitUnreachable, "PEER_INIT_UNREACHABLE"),
     (25, AlertKind::InvalidIkeSpi, "INVALID_IKE_SPI"),
     (26, AlertKind::TsNarrowed, "TS_NARROWED"),
-    (
-        27,
-        AlertKind::KeepOnChildSaFailure,
-        "KEEP_ON_CHILD_SA_FAILURE",
-    ),
+    (27, AlertKind::KeepOnChildSaFailure, "KEEP_ON_CHILD_SA_FAILURE"),
     (28, AlertKind::IkeSaExpired, "IKE_SA_EXPIRED"),
-    (
-        29,
-        AlertKind::CertValidationFailed,
-        "CERT_VALIDATION_FAILED",
-    ),
+    (29, AlertKind::CertValidationFailed, "CERT_VALIDATION_FAILED"),
     (30, AlertKind::UntrustedRootCert, "UNTRUSTED_ROOT_CERT"),
     (31, AlertKind::CertExceededPathLen, "CERT_EXCEEDED_PATH_LEN"),
     (32, AlertKind::CertPolicyViolation, "CERT_POLICY_VIOLATION"),
@@ -169,11 +145,7 @@ const KINDS: [(u32, AlertKind, &str); 32] = [
 
 impl AlertKind {
     pub fn from_code(code: u32) -> Self {
-        KINDS
-            .iter()
-            .find(|(c, _, _)| *c == code)
-            .map(|(_, k, _)| *k)
-            .unwrap_or(AlertKind::Unknown(code))
+        KINDS.iter().find(|(c, _, _)| *c == code).map(|(_, k, _)| *k).unwrap_or(AlertKind::Unknown(code))
     }
 
     /// The wire code (`ERROR_NOTIFY_*` value).
@@ -181,22 +153,14 @@ impl AlertKind {
     pub fn code(&self) -> u32 {
         match self {
             AlertKind::Unknown(c) => *c,
-            known => KINDS
-                .iter()
-                .find(|(_, k, _)| k == known)
-                .map(|(c, _, _)| *c)
-                .unwrap_or(0),
+            known => KINDS.iter().find(|(_, k, _)| k == known).map(|(c, _, _)| *c).unwrap_or(0),
         }
     }
 
     /// strongSwan's name without the `ERROR_NOTIFY_` prefix, e.g.
     /// `"PROPOSAL_MISMATCH_IKE"`; `"UNKNOWN"` for unknown codes.
     pub fn name(&self) -> &'static str {
-        KINDS
-            .iter()
-            .find(|(_, k, _)| k == self)
-            .map(|(_, _, n)| *n)
-            .unwrap_or("UNKNOWN")
+        KINDS.iter().find(|(_, k, _)| k == self).map(|(_, _, n)| *n).unwrap_or("UNKNOWN")
     }
 }
 
@@ -257,17 +221,9 @@ impl AlertReader {
     /// Connect to the error-notify socket. Nothing needs to be sent: charon
     /// starts writing alerts to the connection right away.
     pub async fn connect(path: &Path) -> std::io::Result<Self> {
-        let stream = UnixStream::connect(path).await.map_err(|e| {
-            std::io::Error::new(
-                e.kind(),
-                format!("connecting to error-notify socket {}: {e}", path.display()),
-            )
-        })?;
-        Ok(AlertReader {
-            stream,
-            buf: Box::new([0u8; RECORD_LEN]),
-            filled: 0,
-        })
+        let stream =
+            UnixStream::connect(path).await.map_err(|e| std::io::Error::new(e.kind(), format!("connecting to error-notify socket {}: {e}", path.display())))?;
+        Ok(AlertReader { stream, buf: Box::new([0u8; RECORD_LEN]), filled: 0 })
     }
 
     /// The next alert; `None` when charon closed the socket between records.
@@ -281,10 +237,7 @@ impl AlertReader {
                 }
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::UnexpectedEof,
-                    format!(
-                        "charon closed the error-notify socket in the middle of an alert ({} of {RECORD_LEN} bytes)",
-                        self.filled
-                    ),
+                    format!("charon closed the error-notify socket in the middle of an alert ({} of {RECORD_LEN} bytes)", self.filled),
                 ));
             }
             self.filled += n;
@@ -409,23 +362,9 @@ mod tests {
         let listener = UnixListener::bind(sock.path()).unwrap();
         let server = tokio::spawn(async move {
             let (mut s, _) = listener.accept().await.unwrap();
-            s.write_all(&record(
-                20,
-                b"IKE message retransmission number 1",
-                b"probe",
-                b"",
-                b"10.99.0.2[500]",
-            ))
-            .await
-            .unwrap();
+            s.write_all(&record(20, b"IKE message retransmission number 1", b"probe", b"", b"10.99.0.2[500]")).await.unwrap();
             // The second record split across two writes.
-            let r2 = record(
-                6,
-                b"IKE message retransmission timed out",
-                b"probe",
-                b"",
-                b"10.99.0.2[500]",
-            );
+            let r2 = record(6, b"IKE message retransmission timed out", b"probe", b"", b"10.99.0.2[500]");
             s.write_all(&r2[..100]).await.unwrap();
             s.flush().await.unwrap();
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;

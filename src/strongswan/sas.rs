@@ -160,9 +160,7 @@ fn parse_child(s: &Section) -> ChildSa {
 /// Lists every SA of a daemon.
 pub async fn list(client: &mut super::vici::Client) -> anyhow::Result<Vec<IkeSa>> {
     let mut sas = Vec::new();
-    client
-        .streamed("list-sas", "list-sa", Section::new(), &mut |ev| sas.extend(parse_list_sa(&ev)))
-        .await?;
+    client.streamed("list-sas", "list-sa", Section::new(), &mut |ev| sas.extend(parse_list_sa(&ev))).await?;
     Ok(sas)
 }
 

@@ -79,10 +79,7 @@ pub enum ViciError {
 }
 
 fn malformed(offset: usize, what: impl Into<String>) -> ViciError {
-    ViciError::Malformed {
-        offset,
-        what: what.into(),
-    }
+    ViciError::Malformed { offset, what: what.into() }
 }
 
 /// A value in a VICI message.
@@ -153,12 +150,7 @@ impl Section {
     /// The items of list `key` as text (lossy UTF-8), if it is a list.
     pub fn list_of(&self, key: &str) -> Option<Vec<String>> {
         match self.get(key)? {
-            Value::List(items) => Some(
-                items
-                    .iter()
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
-                    .collect(),
-            ),
+            Value::List(items) => Some(items.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect()),
             _ => None,
         }
     }
@@ -236,11 +228,7 @@ fn json_string(s: &str, out: &mut String) {
 
 fn put_name(out: &mut Vec<u8>, name: &str, what: &str) -> Result<(), ViciError> {
     let len = u8::try_from(name.len()).map_err(|_| ViciError::TooLarge {
-        what: format!(
-            "{what} '{}…' is {} bytes long, VICI allows at most 255",
-            truncate_for_display(name),
-            name.len()
-        ),
+        what: format!("{what} '{}…' is {} bytes long, VICI allows at most 255", truncate_for_display(name), name.len()),
     })?;
     out.push(len);
     out.extend_from_slice(name.as_bytes());
@@ -249,11 +237,7 @@ fn put_name(out: &mut Vec<u8>, name: &str, what: &str) -> Result<(), ViciError> 
 
 fn put_data16(out: &mut Vec<u8>, data: &[u8], owner: &str) -> Result<(), ViciError> {
     let len = u16::try_from(data.len()).map_err(|_| ViciError::TooLarge {
-        what: format!(
-            "value of '{}' is {} bytes long, VICI allows at most 65535",
-            truncate_for_display(owner),
-            data.len()
-        ),
+        what: format!("value of '{}' is {} bytes long, VICI allows at most 65535", truncate_for_display(owner), data.len()),
     })?;
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(data);
@@ -338,12 +322,7 @@ pub fn encode_packet(p: &Packet) -> Result<Vec<u8>, ViciError> {
     // charon disconnects a client that sends more than this, so refuse here
     // with an explanation instead.
     if body_len > MAX_PACKET_LEN {
-        return Err(ViciError::TooLarge {
-            what: format!(
-                "{} packet is {body_len} bytes, charon accepts at most {MAX_PACKET_LEN}",
-                p.kind()
-            ),
-        });
+        return Err(ViciError::TooLarge { what: format!("{} packet is {body_len} bytes, charon accepts at most {MAX_PACKET_LEN}", p.kind()) });
     }
     // Cannot fail: body_len <= 512 KiB.
     let len = u32::try_from(body_len).unwrap_or(u32::MAX);
@@ -372,13 +351,7 @@ impl<'a> Reader<'a> {
 
     fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], ViciError> {
         if self.remaining() < n {
-            return Err(malformed(
-                self.offset(),
-                format!(
-                    "truncated {what}: need {n} bytes, only {} left",
-                    self.remaining()
-                ),
-            ));
+            return Err(malformed(self.offset(), format!("truncated {what}: need {n} bytes, only {} left", self.remaining())));
         }
         let s = &self.bytes[self.pos..self.pos + n];
         self.pos += n;
@@ -393,8 +366,7 @@ impl<'a> Reader<'a> {
         let at = self.offset();
         let len = self.u8(&format!("{what} length"))? as usize;
         let raw = self.take(len, what)?;
-        String::from_utf8(raw.to_vec())
-            .map_err(|_| malformed(at, format!("{what} is not valid UTF-8")))
+        String::from_utf8(raw.to_vec()).map_err(|_| malformed(at, format!("{what} is not valid UTF-8")))
     }
 
     fn data16(&mut self, what: &str) -> Result<Vec<u8>, ViciError> {
@@ -407,11 +379,7 @@ impl<'a> Reader<'a> {
 /// Decode a VICI message. `base` is the offset of `bytes` within whatever the
 /// caller reports offsets against (the packet body).
 fn decode_message_at(bytes: &[u8], base: usize) -> Result<Section, ViciError> {
-    let mut r = Reader {
-        bytes,
-        pos: 0,
-        base,
-    };
+    let mut r = Reader { bytes, pos: 0, base };
     // Enclosing sections: (name, section being filled, offset of its start).
     let mut stack: Vec<(String, Section, usize)> = Vec::new();
     let mut current = Section::new();
@@ -425,22 +393,14 @@ fn decode_message_at(bytes: &[u8], base: usize) -> Result<Section, ViciError> {
         // vici_verify_type()).
         if let Some((name, _, _)) = &list {
             if t != EL_LIST_ITEM && t != EL_LIST_END && (1..=6).contains(&t) {
-                return Err(malformed(
-                    at,
-                    format!(
-                        "element type {t} inside list '{name}'; only list items may appear there"
-                    ),
-                ));
+                return Err(malformed(at, format!("element type {t} inside list '{name}'; only list items may appear there")));
             }
         }
         match t {
             EL_SECTION_START => {
                 let name = r.name("section name")?;
                 if stack.len() >= MAX_DEPTH {
-                    return Err(malformed(
-                        at,
-                        format!("sections nested deeper than {MAX_DEPTH} levels"),
-                    ));
+                    return Err(malformed(at, format!("sections nested deeper than {MAX_DEPTH} levels")));
                 }
                 stack.push((name, std::mem::take(&mut current), at));
             }
@@ -479,19 +439,10 @@ fn decode_message_at(bytes: &[u8], base: usize) -> Result<Section, ViciError> {
     }
     let end = r.offset();
     if let Some((name, _, start)) = list {
-        return Err(malformed(
-            end,
-            format!("message ends inside list '{name}' opened at byte {start}"),
-        ));
+        return Err(malformed(end, format!("message ends inside list '{name}' opened at byte {start}")));
     }
     if let Some((name, _, start)) = stack.last() {
-        return Err(malformed(
-            end,
-            format!(
-                "message ends inside section '{name}' opened at byte {start} ({} section(s) unclosed)",
-                stack.len()
-            ),
-        ));
+        return Err(malformed(end, format!("message ends inside section '{name}' opened at byte {start} ({} section(s) unclosed)", stack.len())));
     }
     Ok(current)
 }
@@ -544,18 +495,9 @@ impl Packet {
 /// Decode a packet body (the bytes after the 4-byte length prefix).
 pub fn decode_packet(body: &[u8]) -> Result<Packet, ViciError> {
     if body.len() > MAX_PACKET_LEN {
-        return Err(ViciError::TooLarge {
-            what: format!(
-                "packet is {} bytes, charon's limit is {MAX_PACKET_LEN}",
-                body.len()
-            ),
-        });
+        return Err(ViciError::TooLarge { what: format!("packet is {} bytes, charon's limit is {MAX_PACKET_LEN}", body.len()) });
     }
-    let mut r = Reader {
-        bytes: body,
-        pos: 0,
-        base: 0,
-    };
+    let mut r = Reader { bytes: body, pos: 0, base: 0 };
     let t = r.u8("packet type")?;
     let packet = match t {
         PK_CMD_REQUEST => {
@@ -580,14 +522,7 @@ pub fn decode_packet(body: &[u8]) -> Result<Packet, ViciError> {
     };
     // The remaining packet types carry no message.
     if r.remaining() > 0 {
-        return Err(malformed(
-            r.offset(),
-            format!(
-                "{} trailing byte(s) after a {} packet, which carries no message",
-                r.remaining(),
-                packet.kind()
-            ),
-        ));
+        return Err(malformed(r.offset(), format!("{} trailing byte(s) after a {} packet, which carries no message", r.remaining(), packet.kind())));
     }
     Ok(packet)
 }
@@ -648,12 +583,8 @@ enum Incoming {
 impl Client {
     /// Connect to charon's VICI socket (usually `/run/charon.vici`).
     pub async fn connect(path: &Path) -> Result<Client, ViciError> {
-        let stream = UnixStream::connect(path).await.map_err(|e| {
-            std::io::Error::new(
-                e.kind(),
-                format!("connecting to VICI socket {}: {e}", path.display()),
-            )
-        })?;
+        let stream =
+            UnixStream::connect(path).await.map_err(|e| std::io::Error::new(e.kind(), format!("connecting to VICI socket {}: {e}", path.display())))?;
         Ok(Client {
             stream,
             rbuf: Vec::new(),
@@ -668,16 +599,10 @@ impl Client {
 
     fn check_usable(&mut self) -> Result<(), ViciError> {
         if self.writing {
-            self.broken = Some(
-                "an earlier call was interrupted while sending, the VICI stream is out of sync; reconnect"
-                    .into(),
-            );
+            self.broken = Some("an earlier call was interrupted while sending, the VICI stream is out of sync; reconnect".into());
         }
         match &self.broken {
-            Some(reason) => Err(ViciError::Io(std::io::Error::new(
-                std::io::ErrorKind::BrokenPipe,
-                reason.clone(),
-            ))),
+            Some(reason) => Err(ViciError::Io(std::io::Error::new(std::io::ErrorKind::BrokenPipe, reason.clone()))),
             None => Ok(()),
         }
     }
@@ -698,13 +623,9 @@ impl Client {
     async fn read_packet(&mut self) -> Result<Packet, ViciError> {
         loop {
             if self.rbuf.len() >= 4 {
-                let len =
-                    u32::from_be_bytes([self.rbuf[0], self.rbuf[1], self.rbuf[2], self.rbuf[3]])
-                        as usize;
+                let len = u32::from_be_bytes([self.rbuf[0], self.rbuf[1], self.rbuf[2], self.rbuf[3]]) as usize;
                 if len > MAX_PACKET_LEN {
-                    let what = format!(
-                        "charon announced a {len} byte packet, more than the {MAX_PACKET_LEN} byte limit"
-                    );
+                    let what = format!("charon announced a {len} byte packet, more than the {MAX_PACKET_LEN} byte limit");
                     // We will not read the body, so the framing is lost.
                     self.broken = Some(format!("VICI stream out of sync: {what}"));
                     return Err(ViciError::TooLarge { what });
@@ -741,10 +662,7 @@ impl Client {
                 let what = if self.rbuf.is_empty() {
                     "charon closed the VICI connection".to_string()
                 } else {
-                    format!(
-                        "charon closed the VICI connection in the middle of a packet ({} bytes pending)",
-                        self.rbuf.len()
-                    )
+                    format!("charon closed the VICI connection in the middle of a packet ({} bytes pending)", self.rbuf.len())
                 };
                 self.broken = Some(what.clone());
                 return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, what).into());
@@ -760,22 +678,13 @@ impl Client {
         match p {
             Packet::CmdResponse(_) | Packet::CmdUnknown => {
                 if self.pending_responses.pop_front().is_none() {
-                    return Err(ViciError::UnexpectedPacket {
-                        expected,
-                        got: format!("{} while no command was outstanding", p.describe()),
-                    });
+                    return Err(ViciError::UnexpectedPacket { expected, got: format!("{} while no command was outstanding", p.describe()) });
                 }
-                Ok(Incoming::Response {
-                    packet: p,
-                    remaining: self.pending_responses.len(),
-                })
+                Ok(Incoming::Response { packet: p, remaining: self.pending_responses.len() })
             }
             Packet::EventConfirm | Packet::EventUnknown => {
                 let Some(op) = self.pending_confirms.pop_front() else {
-                    return Err(ViciError::UnexpectedPacket {
-                        expected,
-                        got: format!("{} while no (un)registration was outstanding", p.describe()),
-                    });
+                    return Err(ViciError::UnexpectedPacket { expected, got: format!("{} while no (un)registration was outstanding", p.describe()) });
                 };
                 if p == Packet::EventConfirm {
                     match op {
@@ -787,17 +696,11 @@ impl Client {
                         PendingOp::Unregister(n) => self.registered.retain(|r| *r != n),
                     }
                 }
-                Ok(Incoming::Confirm {
-                    packet: p,
-                    remaining: self.pending_confirms.len(),
-                })
+                Ok(Incoming::Confirm { packet: p, remaining: self.pending_confirms.len() })
             }
             Packet::Event { name, message } => Ok(Incoming::Event(name, message)),
             Packet::CmdRequest { .. } | Packet::EventRegister(_) | Packet::EventUnregister(_) => {
-                Err(ViciError::UnexpectedPacket {
-                    expected,
-                    got: p.describe(),
-                })
+                Err(ViciError::UnexpectedPacket { expected, got: p.describe() })
             }
         }
     }
@@ -816,18 +719,11 @@ impl Client {
         on_event: &mut (dyn FnMut(Section) + Send),
     ) -> Result<Section, ViciError> {
         self.check_usable()?;
-        self.send(&Packet::CmdRequest {
-            command: command.to_string(),
-            message,
-        })
-        .await?;
+        self.send(&Packet::CmdRequest { command: command.to_string(), message }).await?;
         self.pending_responses.push_back(command.to_string());
         loop {
             match self.next_incoming("a command response").await? {
-                Incoming::Response {
-                    packet,
-                    remaining: 0,
-                } => {
+                Incoming::Response { packet, remaining: 0 } => {
                     return match packet {
                         Packet::CmdResponse(s) => Ok(s),
                         _ => Err(ViciError::UnknownCommand(command.to_string())),
@@ -861,20 +757,12 @@ impl Client {
     /// If `event` was already registered on this connection (via
     /// [`Client::register`]), the registration is left in place afterwards
     /// (registering twice would make charon deliver every event twice).
-    pub async fn streamed(
-        &mut self,
-        command: &str,
-        event: &str,
-        message: Section,
-        on_event: &mut (dyn FnMut(Section) + Send),
-    ) -> Result<Section, ViciError> {
+    pub async fn streamed(&mut self, command: &str, event: &str, message: Section, on_event: &mut (dyn FnMut(Section) + Send)) -> Result<Section, ViciError> {
         let was_registered = self.registered.iter().any(|r| r == event);
         if !was_registered {
             self.register(event).await?;
         }
-        let result = self
-            .request_with(command, message, Some(event), on_event)
-            .await;
+        let result = self.request_with(command, message, Some(event), on_event).await;
         // Unregister even after a failed command, unless the connection is
         // unusable; the command's own error is the more useful one to report.
         if !was_registered && self.broken.is_none() {
@@ -897,31 +785,22 @@ impl Client {
             return Ok(());
         }
         self.send(&Packet::EventRegister(event.to_string())).await?;
-        self.pending_confirms
-            .push_back(PendingOp::Register(event.to_string()));
+        self.pending_confirms.push_back(PendingOp::Register(event.to_string()));
         self.await_confirm(event).await
     }
 
     /// Unregister `event` and wait for charon's confirmation.
     pub async fn unregister(&mut self, event: &str) -> Result<(), ViciError> {
         self.check_usable()?;
-        self.send(&Packet::EventUnregister(event.to_string()))
-            .await?;
-        self.pending_confirms
-            .push_back(PendingOp::Unregister(event.to_string()));
+        self.send(&Packet::EventUnregister(event.to_string())).await?;
+        self.pending_confirms.push_back(PendingOp::Unregister(event.to_string()));
         self.await_confirm(event).await
     }
 
     async fn await_confirm(&mut self, event: &str) -> Result<(), ViciError> {
         loop {
-            match self
-                .next_incoming("an event (un)registration confirmation")
-                .await?
-            {
-                Incoming::Confirm {
-                    packet,
-                    remaining: 0,
-                } => {
+            match self.next_incoming("an event (un)registration confirmation").await? {
+                Incoming::Confirm { packet, remaining: 0 } => {
                     return match packet {
                         Packet::EventConfirm => Ok(()),
                         _ => Err(ViciError::UnknownEvent(event.to_string())),
@@ -963,12 +842,9 @@ impl Client {
 
 fn check_success(command: &str, resp: Section) -> Result<Section, ViciError> {
     match resp.get("success") {
-        Some(Value::Str(v)) if v.as_slice() == b"no" => Err(ViciError::CommandFailed {
-            command: command.to_string(),
-            errmsg: resp
-                .str("errmsg")
-                .unwrap_or_else(|| "(charon gave no errmsg)".to_string()),
-        }),
+        Some(Value::Str(v)) if v.as_slice() == b"no" => {
+            Err(ViciError::CommandFailed { command: command.to_string(), errmsg: resp.str("errmsg").unwrap_or_else(|| "(charon gave no errmsg)".to_string()) })
+        }
         _ => Ok(resp),
     }
 }
@@ -980,10 +856,7 @@ mod tests {
     use tokio::net::UnixListener;
 
     fn sample() -> Section {
-        Section::new()
-            .kv("a", "1")
-            .section("s", Section::new().kv("k", "v").list("l", ["x", "yz"]))
-            .list("top", Vec::<&str>::new())
+        Section::new().kv("a", "1").section("s", Section::new().kv("k", "v").list("l", ["x", "yz"])).list("top", Vec::<&str>::new())
     }
 
     #[rustfmt::skip]
@@ -1040,29 +913,21 @@ mod tests {
 
     #[test]
     fn binary_values_round_trip() {
-        let s = Section::new()
-            .kv("bin", [0u8, 255, 10])
-            .list("l", [[0u8, 1]]);
+        let s = Section::new().kv("bin", [0u8, 255, 10]).list("l", [[0u8, 1]]);
         assert_eq!(decode_message(&encode_message(&s).unwrap()).unwrap(), s);
         assert_eq!(s.str("bin").as_deref(), Some("\u{0}\u{fffd}\n"));
     }
 
     fn all_packets() -> Vec<Packet> {
         vec![
-            Packet::CmdRequest {
-                command: "load-conn".into(),
-                message: sample(),
-            },
+            Packet::CmdRequest { command: "load-conn".into(), message: sample() },
             Packet::CmdResponse(Section::new().kv("success", "yes")),
             Packet::CmdUnknown,
             Packet::EventRegister("ike-updown".into()),
             Packet::EventUnregister("ike-updown".into()),
             Packet::EventConfirm,
             Packet::EventUnknown,
-            Packet::Event {
-                name: "list-sa".into(),
-                message: sample(),
-            },
+            Packet::Event { name: "list-sa".into(), message: sample() },
         ]
     }
 
@@ -1078,43 +943,15 @@ mod tests {
 
     #[test]
     fn packet_bytes_match_wire_format() {
-        let req = Packet::CmdRequest {
-            command: "version".into(),
-            message: Section::new(),
-        };
-        assert_eq!(
-            encode_packet(&req).unwrap(),
-            [&[0, 0, 0, 9, 0, 7][..], b"version"].concat()
-        );
-        assert_eq!(
-            encode_packet(&Packet::EventRegister("log".into())).unwrap(),
-            [0, 0, 0, 5, 3, 3, b'l', b'o', b'g']
-        );
+        let req = Packet::CmdRequest { command: "version".into(), message: Section::new() };
+        assert_eq!(encode_packet(&req).unwrap(), [&[0, 0, 0, 9, 0, 7][..], b"version"].concat());
+        assert_eq!(encode_packet(&Packet::EventRegister("log".into())).unwrap(), [0, 0, 0, 5, 3, 3, b'l', b'o', b'g']);
         assert_eq!(encode_packet(&Packet::CmdUnknown).unwrap(), [0, 0, 0, 1, 2]);
-        assert_eq!(
-            encode_packet(&Packet::EventConfirm).unwrap(),
-            [0, 0, 0, 1, 5]
-        );
-        assert_eq!(
-            encode_packet(&Packet::EventUnknown).unwrap(),
-            [0, 0, 0, 1, 6]
-        );
-        assert_eq!(
-            encode_packet(&Packet::CmdResponse(Section::new().kv("a", "b"))).unwrap(),
-            [0, 0, 0, 7, 1, 3, 1, b'a', 0, 1, b'b']
-        );
-        assert_eq!(
-            encode_packet(&Packet::Event {
-                name: "e".into(),
-                message: Section::new()
-            })
-            .unwrap(),
-            [0, 0, 0, 3, 7, 1, b'e']
-        );
-        assert_eq!(
-            encode_packet(&Packet::EventUnregister("e".into())).unwrap(),
-            [0, 0, 0, 3, 4, 1, b'e']
-        );
+        assert_eq!(encode_packet(&Packet::EventConfirm).unwrap(), [0, 0, 0, 1, 5]);
+        assert_eq!(encode_packet(&Packet::EventUnknown).unwrap(), [0, 0, 0, 1, 6]);
+        assert_eq!(encode_packet(&Packet::CmdResponse(Section::new().kv("a", "b"))).unwrap(), [0, 0, 0, 7, 1, 3, 1, b'a', 0, 1, b'b']);
+        assert_eq!(encode_packet(&Packet::Event { name: "e".into(), message: Section::new() }).unwrap(), [0, 0, 0, 3, 7, 1, b'e']);
+        assert_eq!(encode_packet(&Packet::EventUnregister("e".into())).unwrap(), [0, 0, 0, 3, 4, 1, b'e']);
     }
 
     fn malformed_at(res: Result<impl std::fmt::Debug, ViciError>) -> (usize, String) {
@@ -1146,11 +983,7 @@ mod tests {
         // Every strict prefix of the sample is an error, never a panic,
         // those ending right after a complete top-level element.
         for n in 1..SAMPLE_BYTES.len() {
-            assert_eq!(
-                decode_message(&SAMPLE_BYTES[..n]).is_ok(),
-                n == 6 || n == 29,
-                "prefix {n}"
-            );
+            assert_eq!(decode_message(&SAMPLE_BYTES[..n]).is_ok(), n == 6 || n == 29, "prefix {n}");
         }
     }
 
@@ -1216,28 +1049,13 @@ mod tests {
     #[test]
     fn oversize_names_values_and_packets_are_refused() {
         let long = "n".repeat(256);
-        assert!(matches!(
-            encode_message(&Section::new().kv(&long, "v")),
-            Err(ViciError::TooLarge { .. })
-        ));
-        assert!(matches!(
-            encode_message(&Section::new().section(&long, Section::new())),
-            Err(ViciError::TooLarge { .. })
-        ));
+        assert!(matches!(encode_message(&Section::new().kv(&long, "v")), Err(ViciError::TooLarge { .. })));
+        assert!(matches!(encode_message(&Section::new().section(&long, Section::new())), Err(ViciError::TooLarge { .. })));
         assert!(encode_message(&Section::new().kv(&"n".repeat(255), "v")).is_ok());
         let big = vec![0u8; 65536];
-        assert!(matches!(
-            encode_message(&Section::new().kv("k", &big)),
-            Err(ViciError::TooLarge { .. })
-        ));
-        assert!(matches!(
-            encode_message(&Section::new().list("l", [&big])),
-            Err(ViciError::TooLarge { .. })
-        ));
-        assert!(matches!(
-            encode_packet(&Packet::EventRegister(long.clone())),
-            Err(ViciError::TooLarge { .. })
-        ));
+        assert!(matches!(encode_message(&Section::new().kv("k", &big)), Err(ViciError::TooLarge { .. })));
+        assert!(matches!(encode_message(&Section::new().list("l", [&big])), Err(ViciError::TooLarge { .. })));
+        assert!(matches!(encode_packet(&Packet::EventRegister(long.clone())), Err(ViciError::TooLarge { .. })));
         // Nine 60000-byte values exceed the 512 KiB packet limit.
         let mut s = Section::new();
         for i in 0..9 {
@@ -1246,10 +1064,7 @@ mod tests {
         let err = encode_packet(&Packet::CmdResponse(s)).unwrap_err();
         assert!(matches!(err, ViciError::TooLarge { .. }));
         assert!(err.to_string().contains("524288"), "{err}");
-        assert!(matches!(
-            decode_packet(&vec![1u8; MAX_PACKET_LEN + 1]),
-            Err(ViciError::TooLarge { .. })
-        ));
+        assert!(matches!(decode_packet(&vec![1u8; MAX_PACKET_LEN + 1]), Err(ViciError::TooLarge { .. })));
     }
 
     #[test]
@@ -1282,31 +1097,16 @@ mod tests {
             .section("s", Section::new().kv("z", ""))
             .list("e", Vec::<&str>::new())
             .kv("bin", [0xffu8]);
-        assert_eq!(
-            s.to_json(),
-            r#"{"q\"k":"a\\b\n\t\r\u0001\u007fé/","l":["x","y"],"s":{"z":""},"e":[],"bin":"�"}"#
-        );
+        assert_eq!(s.to_json(), r#"{"q\"k":"a\\b\n\t\r\u0001\u007fé/","l":["x","y"],"s":{"z":""},"e":[],"bin":"�"}"#);
         assert_eq!(Section::new().to_json(), "{}");
     }
 
     #[test]
     fn error_texts_read_as_sentences() {
-        let e = ViciError::CommandFailed {
-            command: "initiate".into(),
-            errmsg: "establishing CHILD_SA 'net' failed".into(),
-        };
-        assert_eq!(
-            e.to_string(),
-            "charon reported that VICI command 'initiate' failed: establishing CHILD_SA 'net' failed"
-        );
-        let e = ViciError::Malformed {
-            offset: 12,
-            what: "unknown element type 9".into(),
-        };
-        assert_eq!(
-            e.to_string(),
-            "malformed VICI data at byte 12: unknown element type 9"
-        );
+        let e = ViciError::CommandFailed { command: "initiate".into(), errmsg: "establishing CHILD_SA 'net' failed".into() };
+        assert_eq!(e.to_string(), "charon reported that VICI command 'initiate' failed: establishing CHILD_SA 'net' failed");
+        let e = ViciError::Malformed { offset: 12, what: "unknown element type 9".into() };
+        assert_eq!(e.to_string(), "malformed VICI data at byte 12: unknown element type 9");
     }
 
     // ---- Client against a fake charon --------------------------------------
@@ -1343,16 +1143,11 @@ mod tests {
     }
 
     async fn send(s: &mut UnixStream, p: Packet) {
-        s.write_all(&encode_packet(&p).expect("encode"))
-            .await
-            .expect("write");
+        s.write_all(&encode_packet(&p).expect("encode")).await.expect("write");
     }
 
     fn event(name: &str, msg: Section) -> Packet {
-        Packet::Event {
-            name: name.into(),
-            message: msg,
-        }
+        Packet::Event { name: name.into(), message: msg }
     }
 
     /// Start a fake charon running `script` on the first connection.
@@ -1372,18 +1167,8 @@ mod tests {
     async fn request_returns_response() {
         let sock = TempSock::new("req");
         let server = fake_charon(&sock, |mut s| async move {
-            assert_eq!(
-                read_frame(&mut s).await,
-                Packet::CmdRequest {
-                    command: "version".into(),
-                    message: Section::new()
-                }
-            );
-            send(
-                &mut s,
-                Packet::CmdResponse(Section::new().kv("daemon", "charon").kv("version", "5.9.8")),
-            )
-            .await;
+            assert_eq!(read_frame(&mut s).await, Packet::CmdRequest { command: "version".into(), message: Section::new() });
+            send(&mut s, Packet::CmdResponse(Section::new().kv("daemon", "charon").kv("version", "5.9.8"))).await;
         })
         .await;
         let mut c = Client::connect(&sock.path()).await.unwrap();
@@ -1397,33 +1182,13 @@ mod tests {
         let sock = TempSock::new("call");
         let server = fake_charon(&sock, |mut s| async move {
             read_frame(&mut s).await;
-            send(
-                &mut s,
-                Packet::CmdResponse(
-                    Section::new()
-                        .kv("success", "no")
-                        .kv("errmsg", "no config named 'x'"),
-                ),
-            )
-            .await;
+            send(&mut s, Packet::CmdResponse(Section::new().kv("success", "no").kv("errmsg", "no config named 'x'"))).await;
             read_frame(&mut s).await;
-            send(
-                &mut s,
-                Packet::CmdResponse(Section::new().kv("success", "yes")),
-            )
-            .await;
+            send(&mut s, Packet::CmdResponse(Section::new().kv("success", "yes"))).await;
             read_frame(&mut s).await;
-            send(
-                &mut s,
-                Packet::CmdResponse(Section::new().list("conns", ["a"])),
-            )
-            .await;
+            send(&mut s, Packet::CmdResponse(Section::new().list("conns", ["a"]))).await;
             read_frame(&mut s).await;
-            send(
-                &mut s,
-                Packet::CmdResponse(Section::new().kv("success", "no")),
-            )
-            .await;
+            send(&mut s, Packet::CmdResponse(Section::new().kv("success", "no"))).await;
         })
         .await;
         let mut c = Client::connect(&sock.path()).await.unwrap();
@@ -1437,10 +1202,7 @@ mod tests {
         assert!(c.call("load-conn", Section::new()).await.is_ok());
         let r = c.call("get-conns", Section::new()).await.unwrap();
         assert_eq!(r.list_of("conns").unwrap(), vec!["a"]);
-        assert!(matches!(
-            c.call("x", Section::new()).await,
-            Err(ViciError::CommandFailed { .. })
-        ));
+        assert!(matches!(c.call("x", Section::new()).await, Err(ViciError::CommandFailed { .. })));
         server.await.unwrap();
     }
 
@@ -1448,10 +1210,7 @@ mod tests {
     async fn streamed_collects_events_until_response() {
         let sock = TempSock::new("streamed");
         let server = fake_charon(&sock, |mut s| async move {
-            assert_eq!(
-                read_frame(&mut s).await,
-                Packet::EventRegister("list-sa".into())
-            );
+            assert_eq!(read_frame(&mut s).await, Packet::EventRegister("list-sa".into()));
             send(&mut s, Packet::EventConfirm).await;
             match read_frame(&mut s).await {
                 Packet::CmdRequest { command, message } => {
@@ -1461,33 +1220,18 @@ mod tests {
                 other => panic!("unexpected {other:?}"),
             }
             for i in 0..3 {
-                send(
-                    &mut s,
-                    event("list-sa", Section::new().kv("n", i.to_string())),
-                )
-                .await;
+                send(&mut s, event("list-sa", Section::new().kv("n", i.to_string()))).await;
                 // An event of another kind is not handed to the callback.
                 send(&mut s, event("ike-updown", Section::new())).await;
             }
             send(&mut s, Packet::CmdResponse(Section::new())).await;
-            assert_eq!(
-                read_frame(&mut s).await,
-                Packet::EventUnregister("list-sa".into())
-            );
+            assert_eq!(read_frame(&mut s).await, Packet::EventUnregister("list-sa".into()));
             send(&mut s, Packet::EventConfirm).await;
         })
         .await;
         let mut c = Client::connect(&sock.path()).await.unwrap();
         let mut got = Vec::new();
-        let resp = c
-            .streamed(
-                "list-sas",
-                "list-sa",
-                Section::new().kv("noblock", "yes"),
-                &mut |s| got.push(s.str("n").unwrap_or_default()),
-            )
-            .await
-            .unwrap();
+        let resp = c.streamed("list-sas", "list-sa", Section::new().kv("noblock", "yes"), &mut |s| got.push(s.str("n").unwrap_or_default())).await.unwrap();
         assert_eq!(resp, Section::new());
         assert_eq!(got, ["0", "1", "2"]);
         server.await.unwrap();
@@ -1500,38 +1244,16 @@ mod tests {
             read_frame(&mut s).await;
             send(&mut s, Packet::EventConfirm).await;
             read_frame(&mut s).await;
-            send(
-                &mut s,
-                event("control-log", Section::new().kv("msg", "sending packet")),
-            )
-            .await;
-            send(
-                &mut s,
-                Packet::CmdResponse(
-                    Section::new()
-                        .kv("success", "no")
-                        .kv("errmsg", "establishing CHILD_SA 'net' failed"),
-                ),
-            )
-            .await;
-            assert_eq!(
-                read_frame(&mut s).await,
-                Packet::EventUnregister("control-log".into())
-            );
+            send(&mut s, event("control-log", Section::new().kv("msg", "sending packet"))).await;
+            send(&mut s, Packet::CmdResponse(Section::new().kv("success", "no").kv("errmsg", "establishing CHILD_SA 'net' failed"))).await;
+            assert_eq!(read_frame(&mut s).await, Packet::EventUnregister("control-log".into()));
             send(&mut s, Packet::EventConfirm).await;
         })
         .await;
         let mut c = Client::connect(&sock.path()).await.unwrap();
         let mut logs = Vec::new();
-        let err = c
-            .streamed(
-                "initiate",
-                "control-log",
-                Section::new().kv("child", "net"),
-                &mut |s| logs.push(s.str("msg").unwrap_or_default()),
-            )
-            .await
-            .unwrap_err();
+        let err =
+            c.streamed("initiate", "control-log", Section::new().kv("child", "net"), &mut |s| logs.push(s.str("msg").unwrap_or_default())).await.unwrap_err();
         assert!(matches!(err, ViciError::CommandFailed { .. }), "{err}");
         assert_eq!(logs, ["sending packet"]);
         server.await.unwrap();
@@ -1541,10 +1263,7 @@ mod tests {
     async fn request_skips_interleaved_events() {
         let sock = TempSock::new("interleave");
         let server = fake_charon(&sock, |mut s| async move {
-            assert_eq!(
-                read_frame(&mut s).await,
-                Packet::EventRegister("ike-updown".into())
-            );
+            assert_eq!(read_frame(&mut s).await, Packet::EventRegister("ike-updown".into()));
             // An event racing the confirmation is kept for next_event().
             send(&mut s, event("ike-updown", Section::new().kv("early", "1"))).await;
             send(&mut s, Packet::EventConfirm).await;
@@ -1599,21 +1318,13 @@ mod tests {
         let sock = TempSock::new("oversize");
         let server = fake_charon(&sock, |mut s| async move {
             read_frame(&mut s).await;
-            s.write_all(&((MAX_PACKET_LEN as u32) + 1).to_be_bytes())
-                .await
-                .unwrap();
+            s.write_all(&((MAX_PACKET_LEN as u32) + 1).to_be_bytes()).await.unwrap();
         })
         .await;
         let mut c = Client::connect(&sock.path()).await.unwrap();
-        assert!(matches!(
-            c.request("version", Section::new()).await,
-            Err(ViciError::TooLarge { .. })
-        ));
+        assert!(matches!(c.request("version", Section::new()).await, Err(ViciError::TooLarge { .. })));
         // Framing is lost: later calls refuse instead of misreading.
-        assert!(matches!(
-            c.request("version", Section::new()).await,
-            Err(ViciError::Io(_))
-        ));
+        assert!(matches!(c.request("version", Section::new()).await, Err(ViciError::Io(_))));
         server.await.unwrap();
     }
 
@@ -1623,24 +1334,12 @@ mod tests {
         let server = fake_charon(&sock, |mut s| async move {
             read_frame(&mut s).await; // "slow", answered only later
             read_frame(&mut s).await; // "fast"
-            send(
-                &mut s,
-                Packet::CmdResponse(Section::new().kv("for", "slow")),
-            )
-            .await;
-            send(
-                &mut s,
-                Packet::CmdResponse(Section::new().kv("for", "fast")),
-            )
-            .await;
+            send(&mut s, Packet::CmdResponse(Section::new().kv("for", "slow"))).await;
+            send(&mut s, Packet::CmdResponse(Section::new().kv("for", "fast"))).await;
         })
         .await;
         let mut c = Client::connect(&sock.path()).await.unwrap();
-        let slow = tokio::time::timeout(
-            std::time::Duration::from_millis(100),
-            c.request("slow", Section::new()),
-        )
-        .await;
+        let slow = tokio::time::timeout(std::time::Duration::from_millis(100), c.request("slow", Section::new())).await;
         assert!(slow.is_err(), "slow request should time out");
         let r = c.request("fast", Section::new()).await.unwrap();
         assert_eq!(r.str("for").as_deref(), Some("fast"));

@@ -25,14 +25,7 @@ pub fn render(nat: &Nat) -> String {
     let _ = writeln!(s, "\tchain prerouting {{");
     let _ = writeln!(s, "\t\ttype nat hook prerouting priority dstnat; policy accept;");
     for pf in &nat.port_forwards {
-        let _ = writeln!(
-            s,
-            "\t\tiifname \"{wan}\" {} dport {} counter dnat to {}:{}",
-            pf.protocol.name(),
-            pf.port,
-            pf.to,
-            pf.to_port
-        );
+        let _ = writeln!(s, "\t\tiifname \"{wan}\" {} dport {} counter dnat to {}:{}", pf.protocol.name(), pf.port, pf.to, pf.to_port);
     }
     let _ = writeln!(s, "\t}}");
     let _ = writeln!(s, "\tchain postrouting {{");
@@ -116,7 +109,10 @@ mod tests {
                 PortForward { protocol: Protocol::Udp, port: 500, to: "192.168.178.10".parse().unwrap(), to_port: 500 },
                 PortForward { protocol: Protocol::Udp, port: 4500, to: "192.168.178.10".parse().unwrap(), to_port: 4500 },
             ],
-            drops: vec![DropRule { protocol: Protocol::Udp, dport: Some(4500), sport: None }, DropRule { protocol: Protocol::Udp, dport: None, sport: Some(4500) }],
+            drops: vec![
+                DropRule { protocol: Protocol::Udp, dport: Some(4500), sport: None },
+                DropRule { protocol: Protocol::Udp, dport: None, sport: Some(4500) },
+            ],
         };
         insta::assert_snapshot!(render(&nat));
     }

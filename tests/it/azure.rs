@@ -105,7 +105,8 @@ fn default_policy_accepts_a_dh2_dut() {
     if !privileged("default_policy_accepts_a_dh2_dut") {
         return;
     }
-    let (code, report) = run_with(&[(CUSTOM_POLICY, DEFAULT_POLICY), (DUT_PROPOSALS, "proposals: [aes256-sha1-modp1024]"), (DUT_ESP, "esp_proposals: [aes256-sha1]")]);
+    let (code, report) =
+        run_with(&[(CUSTOM_POLICY, DEFAULT_POLICY), (DUT_PROPOSALS, "proposals: [aes256-sha1-modp1024]"), (DUT_ESP, "esp_proposals: [aes256-sha1]")]);
     assert_pass(code, &report);
     assert_eq!(report["sas"]["azure-gw"][0]["algorithms"], "AES_CBC-256/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_1024");
     assert_eq!(report["sas"]["azure-gw"][0]["children"][0]["algorithms"], "AES_CBC-256/HMAC_SHA1_96");
@@ -336,7 +337,8 @@ fn dpd_clears_the_sas_of_a_dead_peer() {
     }
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
-    let lab = lab_with_edits(dir.path(), &[("dpdTimeoutSeconds: 45", "dpdTimeoutSeconds: 9"), ("name: azure-paloalto\n", "name: azure-paloalto\ntime_scale: 3\n")]);
+    let lab =
+        lab_with_edits(dir.path(), &[("dpdTimeoutSeconds: 45", "dpdTimeoutSeconds: 9"), ("name: azure-paloalto\n", "name: azure-paloalto\ntime_scale: 3\n")]);
     let (code, output, guard) = up(&state, &lab);
     assert_eq!(code, Some(0), "{output}");
     let id = guard.id.clone();
@@ -364,7 +366,16 @@ fn explain_shows_behaviour_with_evidence() {
     let out = vpnlab(&std::env::temp_dir()).args(["azure", "explain", LAB]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let stdout = text(&out.stdout);
-    for needle in ["offers as initiator", "aes256-sha256-modp2048", "28,800 s", "27,000 s / 102400000 KB", "custom-policy-exact", "documented (Microsoft)", "narrowed-selectors", "sources conflict"] {
+    for needle in [
+        "offers as initiator",
+        "aes256-sha256-modp2048",
+        "28,800 s",
+        "27,000 s / 102400000 KB",
+        "custom-policy-exact",
+        "documented (Microsoft)",
+        "narrowed-selectors",
+        "sources conflict",
+    ] {
         assert!(stdout.contains(needle), "`{needle}` missing from:\n{stdout}");
     }
     let out = vpnlab(&std::env::temp_dir()).args(["azure", "explain", LAB, "--format", "json"]).output().unwrap();
@@ -373,7 +384,11 @@ fn explain_shows_behaviour_with_evidence() {
     assert_eq!(v["gateways"][0]["role"], "responder");
     let all = vpnlab(&std::env::temp_dir()).args(["azure", "explain", "--all"]).output().unwrap();
     assert_eq!(all.status.code(), Some(0));
-    assert_eq!(text(&all.stdout), std::fs::read_to_string(repo().join("docs/azure-model.md")).unwrap(), "docs/azure-model.md is the output of `vpnlab azure explain --all`");
+    assert_eq!(
+        text(&all.stdout),
+        std::fs::read_to_string(repo().join("docs/azure-model.md")).unwrap(),
+        "docs/azure-model.md is the output of `vpnlab azure explain --all`"
+    );
 }
 
 #[test]

@@ -29,7 +29,9 @@ fn table_report_names_checks_and_result() {
     let out = vpnlab(state.path()).args(["run", LAB]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let stdout = text(&out.stdout);
-    for needle in ["IKE SA established", "CHILD SA installed", "ping lan-pc -> 10.20.0.4", "SA counters rise", "kernel-libipsec", "PASS: 11 of 11 checks passed"] {
+    for needle in
+        ["IKE SA established", "CHILD SA installed", "ping lan-pc -> 10.20.0.4", "SA counters rise", "kernel-libipsec", "PASS: 11 of 11 checks passed"]
+    {
         assert!(stdout.contains(needle), "`{needle}` missing from:\n{stdout}");
     }
 }
@@ -116,7 +118,8 @@ fn sigint_during_bring_up_leaves_nothing() {
         return;
     }
     let state = tempfile::tempdir().unwrap();
-    let mut child = vpnlab(state.path()).args(["run", LAB]).env("VPNLAB_PAUSE_AFTER", "daemons ready").stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child =
+        vpnlab(state.path()).args(["run", LAB]).env("VPNLAB_PAUSE_AFTER", "daemons ready").stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let mut id = String::new();
     wait_for("the run's daemons to start", Duration::from_secs(20), || {
         if let Some(i) = run_ids(state.path()).first() {
@@ -141,7 +144,8 @@ fn sigterm_during_bring_up_leaves_nothing() {
         return;
     }
     let state = tempfile::tempdir().unwrap();
-    let mut child = vpnlab(state.path()).args(["run", LAB]).env("VPNLAB_PAUSE_AFTER", "namespaces and links").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child =
+        vpnlab(state.path()).args(["run", LAB]).env("VPNLAB_PAUSE_AFTER", "namespaces and links").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let mut id = String::new();
     wait_for("the run's namespaces", Duration::from_secs(20), || {
         run_ids(state.path()).first().map(|i| id = i.clone()).is_some() && namespaces_of(&id).len() == 6
@@ -158,7 +162,8 @@ fn down_all_after_kill_9_of_up() {
         return;
     }
     let state = tempfile::tempdir().unwrap();
-    let mut child = vpnlab(state.path()).args(["up", LAB]).env("VPNLAB_PAUSE_AFTER", "configs loaded").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child =
+        vpnlab(state.path()).args(["up", LAB]).env("VPNLAB_PAUSE_AFTER", "configs loaded").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let mut id = String::new();
     wait_for("vpnlab up to load the daemons' configs", Duration::from_secs(20), || {
         run_ids(state.path()).first().map(|i| id = i.clone()).is_some()

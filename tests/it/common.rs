@@ -88,7 +88,9 @@ pub fn processes_of(run_id: &str) -> Vec<u32> {
             d.filter_map(|e| e.ok())
                 .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
                 .filter(|pid| {
-                    let alive = std::fs::read_to_string(format!("/proc/{pid}/stat")).map(|s| !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z')).unwrap_or(false);
+                    let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                        .map(|s| !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+                        .unwrap_or(false);
                     alive && std::fs::read(format!("/proc/{pid}/environ")).map(|env| env.split(|b| *b == 0).any(|v| v == needle.as_bytes())).unwrap_or(false)
                 })
                 .collect()
@@ -97,7 +99,12 @@ pub fn processes_of(run_id: &str) -> Vec<u32> {
 }
 
 pub fn mounts_of(run_id: &str) -> Vec<String> {
-    std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default().lines().filter(|l| l.contains(&format!("vpnlab-{run_id}-")) || l.contains(&format!("/{run_id}/"))).map(str::to_string).collect()
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(&format!("vpnlab-{run_id}-")) || l.contains(&format!("/{run_id}/")))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Nothing of the run may remain: namespace, process, mount or folder.
@@ -164,7 +171,6 @@ pub fn lab_with(dir: &Path, from: &str, to: &str) -> PathBuf {
     lab
 }
 
-
 /// Removes a lab left running by `up` when the test ends, pass or fail: a failed assertion
 /// must not leave daemons and namespaces behind.
 pub struct Running {
@@ -191,8 +197,13 @@ impl Drop for Running {
 pub fn up(state: &Path, lab: &Path) -> (Option<i32>, String, Running) {
     let out = vpnlab(state).arg("up").arg(lab).output().unwrap();
     let ids = run_ids(state);
-    assert_eq!(ids.len(), 1, "one run after up: {ids:?}
-{}", describe(&out));
+    assert_eq!(
+        ids.len(),
+        1,
+        "one run after up: {ids:?}
+{}",
+        describe(&out)
+    );
     (out.status.code(), describe(&out), Running { state: state.to_path_buf(), id: ids[0].clone() })
 }
 

@@ -21,11 +21,8 @@ fn shipped_scenarios_match_their_expectations() {
         .unwrap();
     let report = json(&out);
     let scenarios = report["scenarios"].as_array().expect("scenarios");
-    let failed: Vec<String> = scenarios
-        .iter()
-        .filter(|s| s["result"] != "pass")
-        .map(|s| format!("{}: {} {:#}", s["name"], s["error"], s["verdicts"]))
-        .collect();
+    let failed: Vec<String> =
+        scenarios.iter().filter(|s| s["result"] != "pass").map(|s| format!("{}: {} {:#}", s["name"], s["error"], s["verdicts"])).collect();
     assert!(failed.is_empty(), "scenarios not matching their expectations:\n{}", failed.join("\n"));
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     assert!(scenarios.len() >= 16, "every seed ticket is shipped: {}", scenarios.len());

@@ -12,8 +12,8 @@ use serde_saphyr::{Location, Spanned};
 use super::Resolver;
 use crate::azure::import::{self, ResourceKind};
 use crate::azure::{
-    self, asn_problem, AzureConnection, AzureSite, Bgp, ConnectionMode, IpsecPolicy, LocalNetworkGateway, NarrowedSelectors,
-    OtherIkeVersion, PbtsWithDefaultPolicy, Role, SelectorPolicy, Sku, Switches, VirtualNetworkGateway, VpnType,
+    self, asn_problem, AzureConnection, AzureSite, Bgp, ConnectionMode, IpsecPolicy, LocalNetworkGateway, NarrowedSelectors, OtherIkeVersion,
+    PbtsWithDefaultPolicy, Role, SelectorPolicy, Sku, Switches, VirtualNetworkGateway, VpnType,
 };
 use crate::model::lab::{IkeVersion, Interface, StrongswanProfile};
 use crate::model::raw::*;
@@ -30,7 +30,14 @@ impl Resolver {
     }
 
     /// Reads `import:` of one resource and merges the lab's keys over it.
-    fn merge_import<T>(&mut self, path: &str, kind: ResourceKind, inline: Spanned<T>, import_of: impl Fn(&T) -> (Option<Spanned<String>>, Option<String>), notes: &mut Vec<String>) -> (T, Option<PathBuf>, Location)
+    fn merge_import<T>(
+        &mut self,
+        path: &str,
+        kind: ResourceKind,
+        inline: Spanned<T>,
+        import_of: impl Fn(&T) -> (Option<Spanned<String>>, Option<String>),
+        notes: &mut Vec<String>,
+    ) -> (T, Option<PathBuf>, Location)
     where
         T: Merge + Default + serde::de::DeserializeOwned,
     {
@@ -79,22 +86,38 @@ impl Resolver {
         let asn = raw.value.asn.as_ref();
         if let Some(a) = asn.filter(|_| on_premises) {
             if let Some(problem) = asn_problem(a.value) {
-                self.err_from(origin, &a.referenced, format!("{path}.bgpSettings.asn"), format!("ASN {} is {problem}", a.value), Some("a private ASN in 64512-65514 or 65521-65534, or your public ASN"));
+                self.err_from(
+                    origin,
+                    &a.referenced,
+                    format!("{path}.bgpSettings.asn"),
+                    format!("ASN {} is {problem}", a.value),
+                    Some("a private ASN in 64512-65514 or 65521-65534, or your public ASN"),
+                );
             }
         }
         Some(Bgp { asn: asn.map(|a| a.value).unwrap_or(0), peering_address: raw.value.bgp_peering_address.as_ref().map(|a| a.value.0) })
     }
 
-    pub(super) fn azure(&mut self, path: &str, node_loc: &Location, raw: RawAzure, interfaces: &[Interface], gateway_route: Option<Ipv4Addr>) -> Option<AzureSite> {
+    pub(super) fn azure(
+        &mut self,
+        path: &str,
+        node_loc: &Location,
+        raw: RawAzure,
+        interfaces: &[Interface],
+        gateway_route: Option<Ipv4Addr>,
+    ) -> Option<AzureSite> {
         let mut notes = Vec::new();
         let gpath = format!("{path}.virtualNetworkGateway");
         let vpath = format!("{path}.virtualNetwork");
         let lpath = format!("{path}.localNetworkGateway");
         let cpath = format!("{path}.connection");
-        let (g, g_origin, g_loc) = self.merge_import(&gpath, ResourceKind::VirtualNetworkGateway, raw.gateway, |g| (g.import.clone(), g.import_name.clone()), &mut notes);
+        let (g, g_origin, g_loc) =
+            self.merge_import(&gpath, ResourceKind::VirtualNetworkGateway, raw.gateway, |g| (g.import.clone(), g.import_name.clone()), &mut notes);
         let (v, v_origin, v_loc) = self.merge_import(&vpath, ResourceKind::VirtualNetwork, raw.vnet, |v| (v.import.clone(), v.import_name.clone()), &mut notes);
-        let (l, l_origin, l_loc) = self.merge_import(&lpath, ResourceKind::LocalNetworkGateway, raw.local_gateway, |l| (l.import.clone(), l.import_name.clone()), &mut notes);
-        let (c, c_origin, c_loc) = self.merge_import(&cpath, ResourceKind::Connection, raw.connection, |c| (c.import.clone(), c.import_name.clone()), &mut notes);
+        let (l, l_origin, l_loc) =
+            self.merge_import(&lpath, ResourceKind::LocalNetworkGateway, raw.local_gateway, |l| (l.import.clone(), l.import_name.clone()), &mut notes);
+        let (c, c_origin, c_loc) =
+            self.merge_import(&cpath, ResourceKind::Connection, raw.connection, |c| (c.import.clone(), c.import_name.clone()), &mut notes);
 
         // --- switches
         let model = raw.model.unwrap_or_default();
@@ -113,7 +136,13 @@ impl Resolver {
         let vpn_type = match &g.vpn_type {
             Some(t) => self.azure_enum(&format!("{gpath}.vpnType"), t, VpnType::parse),
             None => {
-                self.err_from(&g_origin, &g_loc, format!("{gpath}.vpnType"), "the virtual network gateway has no vpnType".into(), Some("RouteBased or PolicyBased"));
+                self.err_from(
+                    &g_origin,
+                    &g_loc,
+                    format!("{gpath}.vpnType"),
+                    "the virtual network gateway has no vpnType".into(),
+                    Some("RouteBased or PolicyBased"),
+                );
                 None
             }
         };
@@ -128,14 +157,26 @@ impl Resolver {
         if let (Some(VpnType::PolicyBased), Some(s)) = (vpn_type, sku) {
             if !s.is_basic() {
                 let loc = g.sku.as_ref().map(|s| s.referenced).unwrap_or(g_loc);
-                self.err_from(&g_origin, &loc, format!("{gpath}.sku"), format!("a PolicyBased gateway exists only on the Basic SKU, not {} (rule policy-based-basic-only)", s.azure_name()), Some("sku: Basic, or vpnType: RouteBased"));
+                self.err_from(
+                    &g_origin,
+                    &loc,
+                    format!("{gpath}.sku"),
+                    format!("a PolicyBased gateway exists only on the Basic SKU, not {} (rule policy-based-basic-only)", s.azure_name()),
+                    Some("sku: Basic, or vpnType: RouteBased"),
+                );
             }
         }
         let active_active = g.active_active.as_ref().map(|a| a.value).unwrap_or(false);
         if active_active {
             let loc = g.active_active.as_ref().map(|a| a.referenced).unwrap_or(g_loc);
             if policy_based || sku.is_some_and(Sku::is_basic) {
-                self.err_from(&g_origin, &loc, format!("{gpath}.activeActive"), "active-active needs a route-based gateway on a VpnGw SKU (rule sku-active-active)".into(), None);
+                self.err_from(
+                    &g_origin,
+                    &loc,
+                    format!("{gpath}.activeActive"),
+                    "active-active needs a route-based gateway on a VpnGw SKU (rule sku-active-active)".into(),
+                    None,
+                );
             } else {
                 notes.push("virtualNetworkGateway: activeActive: vpnlab runs one gateway instance; the second tunnel is not modelled".into());
             }
@@ -143,14 +184,32 @@ impl Resolver {
         let gw_bgp_on = g.enable_bgp.as_ref().map(|b| b.value).unwrap_or(false);
         if gw_bgp_on && (policy_based || sku.is_some_and(Sku::is_basic)) {
             let loc = g.enable_bgp.as_ref().map(|b| b.referenced).unwrap_or(g_loc);
-            let why = if policy_based { "policy-based gateways route statically (rule policy-based-static-routing)" } else { "the Basic SKU has no BGP (rule sku-bgp)" };
-            self.err_from(&g_origin, &loc, format!("{gpath}.enableBgp"), format!("BGP is not available: {why}"), Some("enableBgp: false, or a route-based VpnGw SKU"));
+            let why = if policy_based {
+                "policy-based gateways route statically (rule policy-based-static-routing)"
+            } else {
+                "the Basic SKU has no BGP (rule sku-bgp)"
+            };
+            self.err_from(
+                &g_origin,
+                &loc,
+                format!("{gpath}.enableBgp"),
+                format!("BGP is not available: {why}"),
+                Some("enableBgp: false, or a route-based VpnGw SKU"),
+            );
         }
-        let gw_bgp = self.bgp(&gpath, &g_origin, &g.bgp_settings, false).map(|b| Bgp { asn: if b.asn == 0 { 65515 } else { b.asn }, ..b }).unwrap_or(Bgp { asn: 65515, peering_address: None });
+        let gw_bgp = self
+            .bgp(&gpath, &g_origin, &g.bgp_settings, false)
+            .map(|b| Bgp { asn: if b.asn == 0 { 65515 } else { b.asn }, ..b })
+            .unwrap_or(Bgp { asn: 65515, peering_address: None });
         let public_ip = match &g.public_ip_address {
             Some(p) => {
                 if !interfaces.iter().any(|i| i.address.addr() == p.value.0) {
-                    self.err(&p.referenced, format!("{gpath}.publicIpAddress"), format!("{} is not an address of this node's interfaces", p.value.0), Some("the address of the gateway's internet-facing interface"));
+                    self.err(
+                        &p.referenced,
+                        format!("{gpath}.publicIpAddress"),
+                        format!("{} is not an address of this node's interfaces", p.value.0),
+                        Some("the address of the gateway's internet-facing interface"),
+                    );
                 }
                 p.value.0
             }
@@ -160,7 +219,12 @@ impl Resolver {
                     i.address.addr()
                 }
                 None => {
-                    self.err(node_loc, format!("{gpath}.publicIpAddress"), "the gateway's public address is not given and cannot be inferred", Some("publicIpAddress: the address of the gateway's internet-facing interface"));
+                    self.err(
+                        node_loc,
+                        format!("{gpath}.publicIpAddress"),
+                        "the gateway's public address is not given and cannot be inferred",
+                        Some("publicIpAddress: the address of the gateway's internet-facing interface"),
+                    );
                     return None;
                 }
             },
@@ -169,15 +233,28 @@ impl Resolver {
         // --- virtual network
         let vnet_prefixes: Vec<Ipv4Net> = v.address_space.as_ref().map(|a| a.address_prefixes.iter().map(|p| p.value.0.trunc()).collect()).unwrap_or_default();
         if vnet_prefixes.is_empty() {
-            self.err_from(&v_origin, &v_loc, format!("{vpath}.addressSpace.addressPrefixes"), "the virtual network has no address space".into(), Some("e.g. addressSpace: { addressPrefixes: [10.20.0.0/16] }"));
+            self.err_from(
+                &v_origin,
+                &v_loc,
+                format!("{vpath}.addressSpace.addressPrefixes"),
+                "the virtual network has no address space".into(),
+                Some("e.g. addressSpace: { addressPrefixes: [10.20.0.0/16] }"),
+            );
         }
 
         // --- local network gateway
-        let lng_prefixes: Vec<Ipv4Net> = l.local_network_address_space.as_ref().map(|a| a.address_prefixes.iter().map(|p| p.value.0.trunc()).collect()).unwrap_or_default();
+        let lng_prefixes: Vec<Ipv4Net> =
+            l.local_network_address_space.as_ref().map(|a| a.address_prefixes.iter().map(|p| p.value.0.trunc()).collect()).unwrap_or_default();
         if let Some(space) = &l.local_network_address_space {
             for p in &space.address_prefixes {
                 if vnet_prefixes.iter().any(|v| v.contains(&p.value.0.network()) || p.value.0.contains(&v.network())) {
-                    self.err_from(&l_origin, &p.referenced, format!("{lpath}.localNetworkAddressSpace.addressPrefixes"), format!("{} overlaps the virtual network's address space", p.value.0), Some("on-premises prefixes that do not overlap the VNet"));
+                    self.err_from(
+                        &l_origin,
+                        &p.referenced,
+                        format!("{lpath}.localNetworkAddressSpace.addressPrefixes"),
+                        format!("{} overlaps the virtual network's address space", p.value.0),
+                        Some("on-premises prefixes that do not overlap the VNet"),
+                    );
                 }
             }
         }
@@ -185,7 +262,13 @@ impl Resolver {
         if let Some(b) = &lng_bgp {
             if b.asn == gw_bgp.asn {
                 let loc = l.bgp_settings.as_ref().map(|s| s.referenced).unwrap_or(l_loc);
-                self.err_from(&l_origin, &loc, format!("{lpath}.bgpSettings.asn"), format!("the local network gateway uses the gateway's own ASN {} (rule bgp-asn-rules)", b.asn), Some("a different ASN on each side"));
+                self.err_from(
+                    &l_origin,
+                    &loc,
+                    format!("{lpath}.bgpSettings.asn"),
+                    format!("the local network gateway uses the gateway's own ASN {} (rule bgp-asn-rules)", b.asn),
+                    Some("a different ASN on each side"),
+                );
             }
         }
         let (gateway_ip, fqdn) = match (&l.fqdn, &l.gateway_ip_address) {
@@ -207,7 +290,13 @@ impl Resolver {
                 (ip.value.0, None)
             }
             (None, None) => {
-                self.err_from(&l_origin, &l_loc, lpath.clone(), "the local network gateway has neither gatewayIpAddress nor fqdn".into(), Some("gatewayIpAddress: the on-premises public address (in the lab, e.g. the NAT router's WAN address)"));
+                self.err_from(
+                    &l_origin,
+                    &l_loc,
+                    lpath.clone(),
+                    "the local network gateway has neither gatewayIpAddress nor fqdn".into(),
+                    Some("gatewayIpAddress: the on-premises public address (in the lab, e.g. the NAT router's WAN address)"),
+                );
                 return None;
             }
         };
@@ -215,7 +304,13 @@ impl Resolver {
         // --- connection
         if let Some(t) = &c.connection_type {
             if t.value != "IPsec" {
-                self.err_from(&c_origin, &t.referenced, format!("{cpath}.connectionType"), format!("`{}` is not a site-to-site connection", t.value), Some("IPsec"));
+                self.err_from(
+                    &c_origin,
+                    &t.referenced,
+                    format!("{cpath}.connectionType"),
+                    format!("`{}` is not a site-to-site connection", t.value),
+                    Some("IPsec"),
+                );
             }
         }
         let protocol = match &c.connection_protocol {
@@ -226,18 +321,36 @@ impl Resolver {
             None => IkeVersion::V2,
             Some(p) => match p.value.as_str() {
                 "IKEv2" if policy_based => {
-                    self.err_from(&c_origin, &p.referenced, format!("{cpath}.connectionProtocol"), "a PolicyBased gateway runs IKEv1 only (rule vpn-type-ike-versions)".into(), Some("IKEv1, or vpnType: RouteBased for IKEv2"));
+                    self.err_from(
+                        &c_origin,
+                        &p.referenced,
+                        format!("{cpath}.connectionProtocol"),
+                        "a PolicyBased gateway runs IKEv1 only (rule vpn-type-ike-versions)".into(),
+                        Some("IKEv1, or vpnType: RouteBased for IKEv2"),
+                    );
                     IkeVersion::V2
                 }
                 "IKEv2" => IkeVersion::V2,
                 "IKEv1" => {
                     if !policy_based && sku.is_some_and(Sku::is_basic) {
-                        self.err_from(&c_origin, &p.referenced, format!("{cpath}.connectionProtocol"), "IKEv1 is not available on a route-based Basic gateway (rule sku-ikev1)".into(), Some("IKEv2, or a VpnGw SKU"));
+                        self.err_from(
+                            &c_origin,
+                            &p.referenced,
+                            format!("{cpath}.connectionProtocol"),
+                            "IKEv1 is not available on a route-based Basic gateway (rule sku-ikev1)".into(),
+                            Some("IKEv2, or a VpnGw SKU"),
+                        );
                     }
                     IkeVersion::V1
                 }
                 other => {
-                    self.err_from(&c_origin, &p.referenced, format!("{cpath}.connectionProtocol"), format!("`{other}` is not a valid value"), Some("IKEv2 (default) or IKEv1"));
+                    self.err_from(
+                        &c_origin,
+                        &p.referenced,
+                        format!("{cpath}.connectionProtocol"),
+                        format!("`{other}` is not a valid value"),
+                        Some("IKEv2 (default) or IKEv1"),
+                    );
                     IkeVersion::V2
                 }
             },
@@ -250,20 +363,36 @@ impl Resolver {
                 k.value.clone()
             }
             None => {
-                let hint = if c_origin.is_some() { "sharedKey: next to import: (az network vpn-connection show leaves it out; `az network vpn-connection shared-key show` prints it)" } else { "sharedKey: the pre-shared key" };
+                let hint = if c_origin.is_some() {
+                    "sharedKey: next to import: (az network vpn-connection show leaves it out; `az network vpn-connection shared-key show` prints it)"
+                } else {
+                    "sharedKey: the pre-shared key"
+                };
                 self.err(&c_loc, format!("{cpath}.sharedKey"), "the connection has no sharedKey", Some(hint));
                 String::new()
             }
         };
         let policies = c.ipsec_policies.as_deref().unwrap_or(&[]);
         if policies.len() > 1 {
-            self.err_from(&c_origin, &policies[1].referenced, format!("{cpath}.ipsecPolicies"), "Azure allows one IPsec/IKE policy per connection (rule custom-policy-single)".into(), Some("a single policy object"));
+            self.err_from(
+                &c_origin,
+                &policies[1].referenced,
+                format!("{cpath}.ipsecPolicies"),
+                "Azure allows one IPsec/IKE policy per connection (rule custom-policy-single)".into(),
+                Some("a single policy object"),
+            );
         }
         let mut policy = None;
         if let Some(p) = policies.first() {
             let ppath = format!("{cpath}.ipsecPolicies[0]");
             if sku.is_some_and(Sku::is_basic) {
-                self.err_from(&c_origin, &p.referenced, ppath.clone(), "custom IPsec/IKE policies are not supported on the Basic SKU (rule sku-custom-policy)".into(), Some("remove ipsecPolicies, or use a VpnGw SKU"));
+                self.err_from(
+                    &c_origin,
+                    &p.referenced,
+                    ppath.clone(),
+                    "custom IPsec/IKE policies are not supported on the Basic SKU (rule sku-custom-policy)".into(),
+                    Some("remove ipsecPolicies, or use a VpnGw SKU"),
+                );
             }
             policy = self.ipsec_policy(&ppath, &c_origin, &p.value);
         }
@@ -271,7 +400,13 @@ impl Resolver {
             None => 45,
             Some(d) => {
                 if !(9..=3600).contains(&d.value) {
-                    self.err_from(&c_origin, &d.referenced, format!("{cpath}.dpdTimeoutSeconds"), format!("{} is outside Azure's range (rule dpd-timeout)", d.value), Some("9 to 3600 seconds (default 45)"));
+                    self.err_from(
+                        &c_origin,
+                        &d.referenced,
+                        format!("{cpath}.dpdTimeoutSeconds"),
+                        format!("{} is outside Azure's range (rule dpd-timeout)", d.value),
+                        Some("9 to 3600 seconds (default 45)"),
+                    );
                 }
                 d.value
             }
@@ -284,10 +419,22 @@ impl Resolver {
         if enable_bgp {
             let loc = c.enable_bgp.as_ref().map(|b| b.referenced).unwrap_or(c_loc);
             if !gw_bgp_on {
-                self.err_from(&c_origin, &loc, format!("{cpath}.enableBgp"), "the connection enables BGP but the gateway does not (virtualNetworkGateway.enableBgp is false)".into(), Some("enableBgp: true on the gateway too"));
+                self.err_from(
+                    &c_origin,
+                    &loc,
+                    format!("{cpath}.enableBgp"),
+                    "the connection enables BGP but the gateway does not (virtualNetworkGateway.enableBgp is false)".into(),
+                    Some("enableBgp: true on the gateway too"),
+                );
             }
             if lng_bgp.as_ref().is_none_or(|b| b.peering_address.is_none()) {
-                self.err_from(&c_origin, &loc, format!("{cpath}.enableBgp"), "BGP needs the local network gateway's bgpSettings (asn and bgpPeeringAddress)".into(), None);
+                self.err_from(
+                    &c_origin,
+                    &loc,
+                    format!("{cpath}.enableBgp"),
+                    "BGP needs the local network gateway's bgpSettings (asn and bgpPeeringAddress)".into(),
+                    None,
+                );
             }
             notes.push("connection: enableBgp: BGP sessions over the tunnel are not run yet; the tunnel itself is".into());
         }
@@ -295,12 +442,30 @@ impl Resolver {
         if pbts {
             let loc = c.use_policy_based_traffic_selectors.as_ref().map(|b| b.referenced).unwrap_or(c_loc);
             if policy_based {
-                self.err_from(&c_origin, &loc, format!("{cpath}.usePolicyBasedTrafficSelectors"), "usePolicyBasedTrafficSelectors is a setting of route-based gateways (rule pbts-cross-product)".into(), None);
+                self.err_from(
+                    &c_origin,
+                    &loc,
+                    format!("{cpath}.usePolicyBasedTrafficSelectors"),
+                    "usePolicyBasedTrafficSelectors is a setting of route-based gateways (rule pbts-cross-product)".into(),
+                    None,
+                );
             } else if protocol == IkeVersion::V1 {
-                self.err_from(&c_origin, &loc, format!("{cpath}.usePolicyBasedTrafficSelectors"), "usePolicyBasedTrafficSelectors needs an IKEv2 connection (rule pbts-cross-product)".into(), Some("connectionProtocol: IKEv2"));
+                self.err_from(
+                    &c_origin,
+                    &loc,
+                    format!("{cpath}.usePolicyBasedTrafficSelectors"),
+                    "usePolicyBasedTrafficSelectors needs an IKEv2 connection (rule pbts-cross-product)".into(),
+                    Some("connectionProtocol: IKEv2"),
+                );
             }
             if lng_prefixes.is_empty() {
-                self.err_from(&c_origin, &loc, format!("{cpath}.usePolicyBasedTrafficSelectors"), "policy-based selectors are built from the local network gateway's prefixes, and it has none".into(), None);
+                self.err_from(
+                    &c_origin,
+                    &loc,
+                    format!("{cpath}.usePolicyBasedTrafficSelectors"),
+                    "policy-based selectors are built from the local network gateway's prefixes, and it has none".into(),
+                    None,
+                );
             }
             if policy.is_none() {
                 match switches.pbts_with_default_policy {
@@ -317,12 +482,16 @@ impl Resolver {
             });
         }
         if !selector_policies.is_empty() && !pbts {
-            notes.push("connection: trafficSelectorPolicies take effect only with usePolicyBasedTrafficSelectors; ignored (rule traffic-selector-policies)".into());
+            notes.push(
+                "connection: trafficSelectorPolicies take effect only with usePolicyBasedTrafficSelectors; ignored (rule traffic-selector-policies)".into(),
+            );
             selector_policies.clear();
         }
         let gw_name = g.name.clone().unwrap_or_else(|| "vnet-gateway".to_string());
         let lng_name = l.name.clone().unwrap_or_else(|| "local-network-gateway".to_string());
-        for (reference, actual, what) in [(&c.virtual_network_gateway1, &gw_name, "virtualNetworkGateway1"), (&c.local_network_gateway2, &lng_name, "localNetworkGateway2")] {
+        for (reference, actual, what) in
+            [(&c.virtual_network_gateway1, &gw_name, "virtualNetworkGateway1"), (&c.local_network_gateway2, &lng_name, "localNetworkGateway2")]
+        {
             if let Some(r) = reference {
                 if r != actual {
                     notes.push(format!("connection: {what} names `{r}`, but the lab's resource is `{actual}`; using the lab's"));
@@ -331,12 +500,23 @@ impl Resolver {
         }
         let conn_name = c.name.clone().unwrap_or_else(|| "azure-connection".to_string());
         if conn_name.is_empty() || conn_name.chars().any(|ch| !(ch.is_ascii_alphanumeric() || "-_.".contains(ch))) {
-            self.err_from(&c_origin, &c_loc, format!("{cpath}.name"), format!("`{conn_name}` is not a usable connection name"), Some("letters, digits, '-', '_' and '.'"));
+            self.err_from(
+                &c_origin,
+                &c_loc,
+                format!("{cpath}.name"),
+                format!("`{conn_name}` is not a usable connection name"),
+                Some("letters, digits, '-', '_' and '.'"),
+            );
         }
         let tunnels = if active_active { 2 } else { 1 };
         if let Some(s) = sku {
             if tunnels > s.max_tunnels() || (policy_based && tunnels > 1) {
-                self.err(&g_loc, format!("{gpath}.sku"), format!("{tunnels} tunnels exceed the {} SKU's limit of {} (rule sku-tunnel-limits)", s.azure_name(), s.max_tunnels()), None);
+                self.err(
+                    &g_loc,
+                    format!("{gpath}.sku"),
+                    format!("{tunnels} tunnels exceed the {} SKU's limit of {} (rule sku-tunnel-limits)", s.azure_name(), s.max_tunnels()),
+                    None,
+                );
             }
         }
 

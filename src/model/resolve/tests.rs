@@ -51,7 +51,10 @@ fn shipped_lab_resolves() {
 
 #[test]
 fn malformed_yaml() {
-    insta::assert_snapshot!(errors(&edited("    kind: host\n    interfaces:\n      eth0: 10.10.0.5/16", "    kind: host\n    interfaces: [eth0: 10.10.0.5/16")));
+    insta::assert_snapshot!(errors(&edited(
+        "    kind: host\n    interfaces:\n      eth0: 10.10.0.5/16",
+        "    kind: host\n    interfaces: [eth0: 10.10.0.5/16"
+    )));
 }
 
 #[test]
@@ -174,7 +177,9 @@ fn azure_policy_based_with_ikev2() {
 
 #[test]
 fn azure_policy_based_on_a_vpngw_sku() {
-    insta::assert_snapshot!(errors(&edited("        vpnType: RouteBased\n", "        vpnType: PolicyBased\n").replace("connectionProtocol: IKEv2", "connectionProtocol: IKEv1")));
+    insta::assert_snapshot!(errors(
+        &edited("        vpnType: RouteBased\n", "        vpnType: PolicyBased\n").replace("connectionProtocol: IKEv2", "connectionProtocol: IKEv1")
+    ));
 }
 
 #[test]
@@ -194,7 +199,8 @@ fn azure_ikev1_on_route_based_basic() {
 
 #[test]
 fn azure_policy_based_selectors_need_ikev2() {
-    let text = edited("connectionProtocol: IKEv2", "connectionProtocol: IKEv1").replace("        connectionMode: Default\n", "        connectionMode: Default\n        usePolicyBasedTrafficSelectors: true\n");
+    let text = edited("connectionProtocol: IKEv2", "connectionProtocol: IKEv1")
+        .replace("        connectionMode: Default\n", "        connectionMode: Default\n        usePolicyBasedTrafficSelectors: true\n");
     insta::assert_snapshot!(errors(&text));
 }
 
@@ -251,7 +257,10 @@ fn azure_active_active_on_basic() {
 fn azure_notes_for_accepted_but_ignored_settings() {
     let text = edited("        connectionMode: Default\n", "        connectionMode: Default\n        trafficSelectorPolicies:\n          - { localAddressRanges: [10.20.1.0/24], remoteAddressRanges: [10.10.1.0/24] }\n");
     let lab = parse(Path::new(FILE), &text).unwrap();
-    assert_eq!(lab.notes, ["azure-gw: connection: trafficSelectorPolicies take effect only with usePolicyBasedTrafficSelectors; ignored (rule traffic-selector-policies)"]);
+    assert_eq!(
+        lab.notes,
+        ["azure-gw: connection: trafficSelectorPolicies take effect only with usePolicyBasedTrafficSelectors; ignored (rule traffic-selector-policies)"]
+    );
 }
 
 #[test]

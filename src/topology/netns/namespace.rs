@@ -41,9 +41,11 @@ impl Namespace {
         prepare_netns_dir()?;
         let path = Self::path(name);
         // O_EXCL: an existing name is an error, never silently reused.
-        std::fs::OpenOptions::new().write(true).create_new(true).open(&path).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot create namespace pin {}: {e}", path.display()))
-        })?;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot create namespace pin {}: {e}", path.display())))?;
         let pin = path.clone();
         let result = std::thread::Builder::new()
             .name(format!("netns-{name}"))
@@ -93,11 +95,7 @@ impl Namespace {
     /// Names of pinned namespaces that start with `prefix`.
     pub fn list(prefix: &str) -> Vec<String> {
         let Ok(dir) = std::fs::read_dir(NETNS_DIR) else { return Vec::new() };
-        let mut names: Vec<String> = dir
-            .filter_map(|e| e.ok())
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| n.starts_with(prefix))
-            .collect();
+        let mut names: Vec<String> = dir.filter_map(|e| e.ok()).filter_map(|e| e.file_name().into_string().ok()).filter(|n| n.starts_with(prefix)).collect();
         names.sort();
         names
     }
@@ -118,8 +116,7 @@ fn prepare_netns_dir() -> io::Result<()> {
             // Not a mount point yet: bind it onto itself first.
             mount(Some(NETNS_DIR), NETNS_DIR, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
                 .map_err(|e| io::Error::other(format!("bind-mounting {NETNS_DIR}: {e}")))?;
-            mount(None::<&str>, NETNS_DIR, None::<&str>, shared, None::<&str>)
-                .map_err(|e| io::Error::other(format!("making {NETNS_DIR} shared: {e}")))
+            mount(None::<&str>, NETNS_DIR, None::<&str>, shared, None::<&str>).map_err(|e| io::Error::other(format!("making {NETNS_DIR} shared: {e}")))
         })();
     });
     result

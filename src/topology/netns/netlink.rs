@@ -124,19 +124,17 @@ impl Netlink {
     pub async fn delete_rules_for_table(&self, table: u32) -> Result<usize> {
         let mut deleted = 0;
         for version in [IpVersion::V4, IpVersion::V6] {
-            let rules: Vec<_> = self
-                .handle
-                .rule()
-                .get(version)
-                .execute()
-                .try_collect()
-                .await
-                .with_context(|| format!("listing routing rules in namespace {}", self.ns))?;
+            let rules: Vec<_> =
+                self.handle.rule().get(version).execute().try_collect().await.with_context(|| format!("listing routing rules in namespace {}", self.ns))?;
             for rule in rules {
-                let in_table = u32::from(rule.header.table) == table
-                    || rule.attributes.iter().any(|a| matches!(a, RuleAttribute::Table(t) if *t == table));
+                let in_table = u32::from(rule.header.table) == table || rule.attributes.iter().any(|a| matches!(a, RuleAttribute::Table(t) if *t == table));
                 if in_table {
-                    self.handle.rule().del(rule).execute().await.map_err(|e| anyhow!("deleting routing rule for table {table} in namespace {}: {e}", self.ns))?;
+                    self.handle
+                        .rule()
+                        .del(rule)
+                        .execute()
+                        .await
+                        .map_err(|e| anyhow!("deleting routing rule for table {table} in namespace {}: {e}", self.ns))?;
                     deleted += 1;
                 }
             }

@@ -1,0 +1,18 @@
+//! vpnlab as a library: the modules behind the `vpnlab` binary (`main.rs`), exposed so that the
+//! fuzz targets (`fuzz/`) can drive the lab-file, scenario and Azure-export parsers directly.
+//! Nothing outside this repository is meant to depend on it.
+
+pub mod azure;
+pub mod cli;
+pub mod diagnose;
+pub mod dns;
+pub mod exit;
+pub mod ike;
+pub mod model;
+pub mod preflight;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod strongswan;
+pub mod topology;
+pub mod wait;
