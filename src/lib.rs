@@ -10,6 +10,7 @@ pub mod exit;
 pub mod ike;
 pub mod model;
 pub mod preflight;
+pub mod process;
 pub mod report;
 pub mod run;
 pub mod scenario;

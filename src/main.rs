@@ -1,16 +1,27 @@
 //! vpnlab: sealed site-to-site VPN labs in network namespaces, with verdicts.
-//! `main` parses the command line, runs it, and turns the outcome into an exit code; a
-//! Ctrl-C or SIGTERM drops the work in progress and removes every run this process owns.
+//! `main` parses the command line, runs it, and turns the outcome into an exit code.
+//!
+//! A first SIGINT or SIGTERM asks the work to stop (`run::interrupt`): it starts nothing new,
+//! tears down every run it built, reaps its daemons, writes what finished, and returns; the exit
+//! code is then 130 or 143. A second signal, or work that has not returned within
+//! [`STOP_GRACE`], removes whatever is still registered directly and exits.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use tokio::signal::unix::{signal, SignalKind};
 
 use vpnlab::exit::{Code, Failure};
-use vpnlab::{cli, run};
+use vpnlab::run::interrupt;
+use vpnlab::{cli, process, run};
+
+/// How long interrupted work may take to tear its runs down before `main` does it instead.
+const STOP_GRACE: Duration = Duration::from_secs(20);
 
 fn main() -> ExitCode {
+    // Before anything else: nothing this process inherited may reach the daemons it starts.
+    process::close_inherited_on_exec();
     let cli = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
@@ -24,13 +35,36 @@ fn main() -> ExitCode {
             eprintln!("error: cannot install signal handlers");
             return Code::Environment;
         };
-        tokio::select! {
-            result = cli::dispatch(cli) => match result {
-                Ok(code) => code,
-                Err(e) => report_error(&e),
-            },
-            _ = sigint.recv() => interrupted(Code::Interrupted, "interrupted (SIGINT)"),
-            _ = sigterm.recv() => interrupted(Code::Terminated, "terminated (SIGTERM)"),
+        let work = cli::dispatch(cli);
+        tokio::pin!(work);
+        let grace = tokio::time::sleep(Duration::MAX / 4);
+        tokio::pin!(grace);
+        loop {
+            let signalled = tokio::select! {
+                result = &mut work => {
+                    let code = match result {
+                        Ok(code) => code,
+                        Err(e) if interrupt::is_interrupted(&e) => interrupt::requested().unwrap_or(Code::Interrupted),
+                        Err(e) => report_error(&e),
+                    };
+                    return interrupt::requested().unwrap_or(code);
+                }
+                _ = sigint.recv() => Code::Interrupted,
+                _ = sigterm.recv() => Code::Terminated,
+                _ = &mut grace => {
+                    eprintln!("the interrupted work did not stop within {} s; removing its runs now", STOP_GRACE.as_secs());
+                    return remove_registered(interrupt::requested().unwrap_or(Code::Interrupted));
+                }
+            };
+            let what = if signalled == Code::Interrupted { "interrupted (SIGINT)" } else { "terminated (SIGTERM)" };
+            if interrupt::requested().is_none() {
+                eprintln!("{what}: stopping; removing this process's runs (again to hurry)");
+                interrupt::request(signalled);
+                grace.as_mut().reset(tokio::time::Instant::now() + STOP_GRACE);
+            } else {
+                eprintln!("{what} again: removing this process's runs now");
+                return remove_registered(interrupt::requested().unwrap_or(signalled));
+            }
         }
     });
     // Event readers and netlink connections of an interrupted run may still be parked on
@@ -52,17 +86,14 @@ fn report_error(e: &anyhow::Error) -> Code {
     }
 }
 
-/// The interrupted work has been dropped; remove what it built.
-fn interrupted(code: Code, what: &str) -> Code {
-    let runs = run::active::take_all();
-    for r in &runs {
-        match run::cleanup::teardown(r) {
-            Ok(_) => eprintln!("{what}: removed run {}", r.id),
-            Err(e) => eprintln!("{what}: {e:#} (retry with `vpnlab down {}`)", r.id),
+/// The hurried path: removes every run still registered, from its labels, and reaps what died.
+fn remove_registered(code: Code) -> Code {
+    for r in run::active::take_all() {
+        match run::cleanup::teardown(&r) {
+            Ok(_) => eprintln!("removed run {}", r.id),
+            Err(e) => eprintln!("{e:#} (retry with `vpnlab down {}`)", r.id),
         }
     }
-    if runs.is_empty() {
-        eprintln!("{what}");
-    }
+    process::reap_exited_children();
     code
 }

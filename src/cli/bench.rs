@@ -70,9 +70,9 @@ pub async fn bench(lab_path: &Path, runs: usize, format: Format) -> Result<Code>
     let kept = execute(lab.clone(), AfterRun::Keep).await?;
     let mut mem_rows = Vec::new();
     let (mut rss, mut hwm, mut pss) = (0, 0, 0);
-    if let Some(run) = &kept.kept {
+    if let Some(run) = kept.kept {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        for pid in cleanup::labelled_processes(&run.id) {
+        for pid in cleanup::labelled_processes(&run.run.id) {
             let (r, h, p) = memory(pid);
             let node = std::fs::read(format!("/proc/{pid}/environ"))
                 .ok()
@@ -83,7 +83,7 @@ pub async fn bench(lab_path: &Path, runs: usize, format: Format) -> Result<Code>
             hwm += h;
             pss += p;
         }
-        cleanup::teardown(run)?;
+        run.teardown()?;
     }
     let (self_rss, self_hwm, self_pss) = memory(std::process::id());
 

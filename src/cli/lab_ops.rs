@@ -1,6 +1,5 @@
 //! Verbs that act on a running lab's behaviour: `initiate` (bring a tunnel up from one side),
-//! `dns` (change a record of the lab's name server), and the hidden `supervise` (the process
-//! `up` leaves behind for a lab's clock-driven behaviours).
+//! and `dns` (change a record of the lab's name server).
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -10,7 +9,6 @@ use anyhow::Result;
 
 use super::{find_one_run, Format};
 use crate::exit::{fail, Code};
-use crate::run::state::RunDir;
 use crate::run::supervisor;
 use crate::strongswan::{control, vici};
 
@@ -68,12 +66,5 @@ pub fn set_record(lab: &str, name: &str, address: Ipv4Addr) -> Result<Code> {
         Some(o) => println!("{name}: {o} -> {address}"),
         None => println!("{name}: {address} (new)"),
     }
-    Ok(Code::Ok)
-}
-
-pub async fn supervise(run_id: &str) -> Result<Code> {
-    let run = RunDir::open(run_id);
-    let lab = run.load_lab()?;
-    supervisor::supervise(run, lab).await?;
     Ok(Code::Ok)
 }

@@ -125,17 +125,32 @@ pub enum Command {
         /// Its new IPv4 address.
         address: std::net::Ipv4Addr,
     },
-    /// (internal) The clock-driven behaviours of a lab left running by `up`.
+    /// (internal) The keeper of a lab left running by `up`: builds it, then owns it until SIGTERM.
     #[command(hide = true)]
-    Supervise { run: String },
-    /// Remove a running lab: daemons, namespaces, links and run folder (also after a crash).
+    Supervise { run: String, lab: PathBuf },
+    /// Remove labs: daemons, namespaces, links and run folders, found from their labels (also
+    /// after a crash, or under another state folder). Only what is yours: `down LAB` removes your
+    /// `up` labs and runs whose owner is gone; a run another vpnlab is using is listed and kept.
+    #[command(after_help = "\
+Examples:
+  vpnlab down azure-paloalto        your `up` lab of that name (and debris of killed runs)
+  vpnlab down k3x9qa                one run, by id
+  vpnlab down --all                 every run whose owner is gone, and your `up` labs (asks)
+  vpnlab down k3x9qa --force        that run even if another vpnlab is using it")]
     Down {
         /// Lab name, lab folder or run id.
         #[arg(required_unless_present = "all", conflicts_with = "all")]
         lab: Option<String>,
-        /// Remove every lab vpnlab knows of on this host, including what a killed vpnlab left.
+        /// Every run whose owner is gone (anyone's debris) and your own `up` labs; asks first
+        /// on a terminal.
         #[arg(long)]
         all: bool,
+        /// Also remove runs another process is using or another user started.
+        #[arg(long)]
+        force: bool,
+        /// Do not ask before `--all` removes anything.
+        #[arg(short = 'y', long)]
+        yes: bool,
     },
     /// The simulated Azure VPN Gateway: what it does and on what evidence.
     Azure {
@@ -183,8 +198,8 @@ pub async fn dispatch(cli: Cli) -> Result<Code> {
         Command::Exec { lab, node, command } => exec::exec(&lab, &node, &command),
         Command::Initiate { lab, node } => lab_ops::initiate(&lab, &node, cli.format).await,
         Command::Dns { lab, name, address } => lab_ops::set_record(&lab, &name, address),
-        Command::Supervise { run } => lab_ops::supervise(&run).await,
-        Command::Down { lab, all } => down::down(lab.as_deref(), all, cli.format),
+        Command::Supervise { run, lab } => up::keep(&run, &lab).await,
+        Command::Down { lab, all, force, yes } => down::down(lab.as_deref(), all, force, yes, cli.format),
         Command::Azure { command: AzureCommand::Explain { lab, all } } => azure::explain(lab.as_deref(), all, cli.format),
         Command::Bench { lab, runs, matrix } => {
             let code = bench::bench(&lab, runs, cli.format).await?;

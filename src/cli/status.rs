@@ -8,14 +8,13 @@ use anyhow::Result;
 use super::{find_one_run, Format};
 use crate::exit::Code;
 use crate::report::status;
-use crate::run::state::RunDir;
 use crate::strongswan::{sas, vici};
 use crate::wait::{within, VICI_ANSWER};
 
 pub async fn status(lab: Option<&str>, format: Format) -> Result<Code> {
     crate::preflight::check_root()?;
     let Some(lab) = lab else {
-        let runs: Vec<_> = RunDir::all().into_iter().filter_map(|r| r.load().ok()).collect();
+        let runs = crate::run::discover::all();
         match format {
             Format::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema": "vpnlab.status/1", "runs": runs}))?),
             Format::Table if runs.is_empty() => println!("no labs are running (start one with `vpnlab up labs/azure-paloalto`)"),

@@ -32,6 +32,14 @@ fn labs_under(path: &Path) -> Vec<PathBuf> {
     labs
 }
 
+/// Creates `dir` if needed and proves a file can be written in it.
+fn check_writable_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let probe = dir.join(".vpnlab-write-check");
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(&probe)
+}
+
 pub async fn test(path: &Path, only: &[String], jobs: Option<usize>, junit: Option<&Path>, artifacts: Option<&Path>, format: Format) -> Result<Code> {
     let labs = labs_under(path);
     if labs.is_empty() {
@@ -58,8 +66,17 @@ pub async fn test(path: &Path, only: &[String], jobs: Option<usize>, junit: Opti
         let what = if only.is_empty() { "no scenarios (labs/<lab>/scenarios/*.yaml)".to_string() } else { format!("no scenario named {}", only.join(", ")) };
         return Err(fail(Code::BadInput, format!("{}: {what}", path.display())));
     }
+    // Where the reports go must be writable before anything runs, not after the whole matrix.
+    let junit_file = match junit {
+        Some(f) => Some(std::fs::File::create(f).map_err(|e| fail(Code::BadInput, format!("--junit {}: cannot write there: {e}", f.display())))?),
+        None => None,
+    };
+    if let Some(dir) = artifacts {
+        check_writable_dir(dir).map_err(|e| fail(Code::BadInput, format!("--artifacts {}: cannot write there: {e}", dir.display())))?;
+    }
     crate::preflight::check()?;
     let jobs = jobs.unwrap_or_else(default_jobs);
+    let total = scenarios.len();
     let quiet = format == Format::Json;
     // On a terminal a status line shows what is running; elsewhere (CI logs) plain lines only.
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr()) && !quiet;
@@ -89,12 +106,20 @@ pub async fn test(path: &Path, only: &[String], jobs: Option<usize>, junit: Opti
     )
     .await;
     clear();
+    let interrupted = crate::run::interrupt::requested().is_some();
+    if interrupted {
+        eprintln!("interrupted: {} of {total} scenarios finished, every lab removed; the reports hold the finished ones", results.len());
+    }
 
-    if let Some(file) = junit {
-        std::fs::write(file, crate::report::junit::render(&results)).map_err(|e| fail(Code::BadInput, format!("cannot write {}: {e}", file.display())))?;
+    if let (Some(mut f), Some(path)) = (junit_file, junit) {
+        std::io::Write::write_all(&mut f, crate::report::junit::render(&results).as_bytes())
+            .map_err(|e| fail(Code::Inconclusive, format!("--junit {}: writing the report failed: {e}", path.display())))?;
     }
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema": "vpnlab.test/1", "scenarios": results}))?),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"schema": "vpnlab.test/1", "interrupted": interrupted, "total": total, "scenarios": results}))?
+        ),
         Format::Table => {
             let mut b = Builder::default();
             b.push_record(["lab", "scenario", "result", "phase 1", "phase 2", "diagnosis", "ms"]);

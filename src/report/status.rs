@@ -7,7 +7,7 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use crate::model::{Lab, NextHop, NodeKind};
-use crate::run::state::{is_alive, RunState};
+use crate::run::discover::{FoundRun, Mode, Owner};
 use crate::strongswan::sas::IkeSa;
 use crate::topology::netns::ns_name;
 
@@ -127,22 +127,30 @@ pub fn nodes_table(nodes: &[NodeStatus]) -> String {
     b.build().with(Style::psql()).to_string()
 }
 
-pub fn runs_table(runs: &[RunState]) -> String {
+/// The runs on this host, one row each, from what discovery found (never from recorded pids
+/// alone: a daemon counts as alive only while a live process carries the run's label).
+pub fn runs_table(runs: &[FoundRun]) -> String {
     let mut b = Builder::default();
-    b.push_record(["run", "lab", "mode", "nodes", "daemons", "started", "owner"]);
+    b.push_record(["run", "lab", "mode", "owner", "daemons", "namespaces", "started"]);
     for r in runs {
-        let alive = r.daemons.iter().filter(|(_, pid)| is_alive(*pid)).count();
-        let owner = if is_alive(r.owner_pid) { format!("pid {} running", r.owner_pid) } else { "exited".to_string() };
-        let age = crate::run::state::now_secs().saturating_sub(r.started);
-        b.push_record([
-            r.run_id.clone(),
-            r.lab.clone(),
-            r.mode.clone(),
-            r.nodes.len().to_string(),
-            format!("{alive}/{} alive", r.daemons.len()),
-            format!("{age} s ago"),
-            owner,
-        ]);
+        let daemons = r.processes.iter().filter(|p| Some(**p) != r.keeper()).count();
+        let (lab, started, expected) = match &r.state {
+            Some(s) => (s.lab.clone(), format!("{} s ago", crate::run::state::now_secs().saturating_sub(s.started)), s.daemons.len().to_string()),
+            None => ("?".to_string(), "?".to_string(), "?".to_string()),
+        };
+        let user = r.user.map(|u| format!(", user {u}")).unwrap_or_default();
+        let owner = match (&r.owner, r.mode) {
+            (Owner::Running { pid: 0 }, _) => "starting".to_string(),
+            (Owner::Running { pid }, Mode::Up) => format!("keeper pid {pid}{user}"),
+            (Owner::Running { pid }, _) => format!("pid {pid} running{user}"),
+            (Owner::Gone, _) => format!("gone{user} (debris: `vpnlab down {}`)", r.id),
+        };
+        let mode = match (&r.state, r.folder.is_some()) {
+            (None, true) => format!("{} (no state file)", r.mode.word()),
+            (None, false) => format!("{} (labels only)", r.mode.word()),
+            _ => r.mode.word().to_string(),
+        };
+        b.push_record([r.id.clone(), lab, mode, owner, format!("{daemons}/{expected} alive"), r.namespaces.len().to_string(), started]);
     }
     b.build().with(Style::psql()).to_string()
 }

@@ -9,7 +9,8 @@ use anyhow::{anyhow, Result};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
-use super::state::{is_alive, RunDir};
+use super::state::RunDir;
+use crate::process::is_alive;
 use crate::strongswan::daemon::RUN_LABEL;
 use crate::topology::netns::namespace::Namespace;
 use crate::topology::netns::NS_PREFIX;
@@ -28,6 +29,21 @@ pub fn labelled_processes(run_id: &str) -> Vec<u32> {
         .filter(|pid| *pid != me)
         .filter(|pid| std::fs::read(format!("/proc/{pid}/environ")).map(|env| env.split(|b| *b == 0).any(|var| var == needle.as_bytes())).unwrap_or(false))
         .collect()
+}
+
+/// How long a keeper (`up`) may take to remove its lab after SIGTERM.
+pub const KEEPER_STOP: Duration = Duration::from_secs(5);
+
+/// Asks the keeper of an `up` lab to remove it (SIGTERM) and waits, bounded, for it to exit:
+/// the keeper kills and reaps its daemons and removes the namespaces itself, so nothing is left
+/// a zombie. Returns false if it was still running after [`KEEPER_STOP`].
+pub fn stop_keeper(pid: u32) -> bool {
+    let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
+    let deadline = Instant::now() + KEEPER_STOP;
+    while is_alive(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    !is_alive(pid)
 }
 
 /// What a teardown removed, for reports.

@@ -84,8 +84,8 @@ pub enum AfterRun {
 pub struct Outcome {
     pub report: RunReport,
     pub evidence: Evidence,
-    /// The run folder of a lab left running.
-    pub kept: Option<super::state::RunDir>,
+    /// A lab left running (`AfterRun::Keep`): whoever holds it removes it with `teardown`.
+    pub kept: Option<LabRun>,
 }
 
 async fn run_step(run: &mut LabRun, step: &Step, evidence: &mut Evidence) -> Result<String> {
@@ -201,11 +201,41 @@ fn keep_artifacts(run: &LabRun, dir: &std::path::Path) {
 
 /// Runs `lab` with `steps`, judges the evidence, and tears the lab down unless kept.
 pub async fn execute_with(lab: Lab, after: AfterRun, steps: &[Step], judge: Judge<'_>, artifacts: Option<&std::path::Path>) -> Result<Outcome> {
+    execute_in(None, lab, after, steps, judge, artifacts).await
+}
+
+/// As [`execute_with`], in a run folder claimed beforehand (`up` claims it for its keeper).
+pub async fn execute_in(
+    run: Option<super::state::RunDir>,
+    lab: Lab,
+    after: AfterRun,
+    steps: &[Step],
+    judge: Judge<'_>,
+    artifacts: Option<&std::path::Path>,
+) -> Result<Outcome> {
     let start = Instant::now();
     let mode = if after == AfterRun::Keep { "up" } else { "run" };
-    let mut run = LabRun::create(lab, mode)?;
+    if super::interrupt::requested().is_some() {
+        return Err(super::interrupt::Interrupted.into());
+    }
+    let mut run = LabRun::create(run, lab, mode)?;
     let mut evidence = Evidence::default();
-    let driven = drive(&mut run, steps, &mut evidence).await;
+    // A stop request drops the drive at its next await; the run is then removed like any other.
+    let driven = tokio::select! {
+        d = drive(&mut run, steps, &mut evidence) => Some(d),
+        _ = super::interrupt::wait() => None,
+    };
+    let Some(driven) = driven else {
+        let id = run.run.id.clone();
+        let removed = run.teardown();
+        return Err(match removed {
+            Ok(_) => {
+                eprintln!("removed run {id}");
+                anyhow::Error::from(super::interrupt::Interrupted)
+            }
+            Err(e) => anyhow::Error::from(super::interrupt::Interrupted).context(format!("teardown after the interrupt failed: {e:#}")),
+        });
+    };
     evidence.events = run.timeline.snapshot();
     let (verdicts, error) = match driven {
         Ok(()) => (judge(&run.lab, &evidence), None),
@@ -238,7 +268,7 @@ pub async fn execute_with(lab: Lab, after: AfterRun, steps: &[Step], judge: Judg
     let mut kept = None;
     let mut error = error;
     if after == AfterRun::Keep && error.is_none() {
-        kept = Some(run.detach());
+        kept = Some(run);
     } else {
         match run.teardown() {
             Ok(d) => phases.push(super::PhaseTime { phase: "teardown", ms: d.as_secs_f64() * 1000.0 }),

@@ -6,8 +6,11 @@
 
 pub mod active;
 pub mod cleanup;
+pub mod discover;
 pub mod events;
 pub mod execute;
+pub mod interrupt;
+pub mod keeper;
 pub mod probe;
 pub mod state;
 pub mod supervisor;
@@ -93,9 +96,12 @@ pub struct InitiateOutcome {
 }
 
 impl LabRun {
-    /// Claims a run folder and records the run; nothing else exists yet.
-    pub fn create(lab: Lab, mode: &str) -> Result<LabRun> {
-        let run = RunDir::create()?;
+    /// Records the run in `run` (a claimed run folder, or a new one); nothing else exists yet.
+    pub fn create(run: Option<RunDir>, lab: Lab, mode: &str) -> Result<LabRun> {
+        let run = match run {
+            Some(r) => r,
+            None => RunDir::create()?,
+        };
         active::register(&run);
         let state = RunState {
             run_id: run.id.clone(),
@@ -103,6 +109,8 @@ impl LabRun {
             lab_path: lab.source.parent().map(|p| p.display().to_string()).unwrap_or_default(),
             started: state::now_secs(),
             owner_pid: std::process::id(),
+            owner_start: crate::process::ProcessId::me().start,
+            user: crate::process::user_id(),
             mode: mode.to_string(),
             nodes: lab.nodes.iter().map(|n| n.name.clone()).collect(),
             daemons: Vec::new(),
@@ -259,9 +267,9 @@ impl LabRun {
     }
 
     /// The lab's clock-driven behaviours (`supervisor.rs`) for the length of this run, when the
-    /// lab has any; a lab kept by `up` gets its own supervisor process instead.
+    /// lab has any. (A lab kept by `up` is run by its supervisor process, so they run there.)
     pub fn start_supervisor(&mut self) {
-        if self.state.mode == "run" && supervisor::needed(&self.lab) {
+        if supervisor::needed(&self.lab) {
             let (run, lab) = (self.run.clone(), self.lab.clone());
             self.watchers.push(tokio::spawn(async move {
                 let _ = supervisor::supervise(run, lab).await;
@@ -342,13 +350,15 @@ impl LabRun {
         self.end_phase(phase);
     }
 
-    /// Leaves the lab running for a later `vpnlab` process (`up`): this process forgets it.
-    pub fn detach(self) -> RunDir {
-        for w in &self.watchers {
-            w.abort();
-        }
-        active::unregister(&self.run);
-        self.run.clone()
+    /// Reaps daemons that exited on their own (a crash), so none stays a zombie while a kept
+    /// lab runs; returns the nodes whose daemon is gone.
+    pub fn reap_exited(&mut self) -> Vec<String> {
+        self.daemons.iter_mut().filter_map(|(n, d)| (!d.killed && d.charon.has_exited()).then(|| n.clone())).collect()
+    }
+
+    /// The pids of this run's daemons, by node.
+    pub fn daemon_pids(&self) -> Vec<(String, u32)> {
+        self.daemons.iter().map(|(n, d)| (n.clone(), d.charon.pid())).collect()
     }
 
     /// Removes everything of the run; returns how long it took.

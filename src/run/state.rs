@@ -24,8 +24,15 @@ pub struct RunState {
     pub lab_path: String,
     /// Seconds since the epoch.
     pub started: u64,
-    /// The vpnlab process that built it.
+    /// The vpnlab process that owns it: the one that built it, or for `up` the run's
+    /// supervisor. A run whose owner is gone may be removed by anyone (`vpnlab down`).
     pub owner_pid: u32,
+    /// The owner's start time (clock ticks since boot), so a reused pid is not taken for it.
+    #[serde(default)]
+    pub owner_start: u64,
+    /// The user the owner acts for (`SUDO_UID` under sudo, else the real uid).
+    #[serde(default)]
+    pub user: u32,
     /// `up` (left running) or `run` (torn down by its owner).
     pub mode: String,
     pub nodes: Vec<String>,
@@ -46,6 +53,11 @@ fn new_id() -> Result<String> {
     std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     Ok(bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect())
+}
+
+/// Whether `s` has the shape of a run id (six of [a-z0-9]).
+pub fn is_run_id(s: &str) -> bool {
+    s.len() == 6 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 impl RunDir {
@@ -69,7 +81,8 @@ impl RunDir {
         RunDir { id: id.to_string(), path: state_root().join(id) }
     }
 
-    /// Every run folder under the state root.
+    /// Every run folder under the state root, including half-written ones (no state file yet,
+    /// or a run that was being removed): `status` shows them and `down` decides from labels.
     pub fn all() -> Vec<RunDir> {
         let Ok(dir) = std::fs::read_dir(state_root()) else { return Vec::new() };
         let mut runs: Vec<RunDir> =
@@ -89,8 +102,8 @@ impl RunDir {
     /// Writes the state atomically (write + rename), so a crash never leaves half a file.
     pub fn save(&self, state: &RunState) -> Result<()> {
         let tmp = self.path.join("state.json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(state)?)?;
-        std::fs::rename(&tmp, self.state_file())?;
+        std::fs::write(&tmp, serde_json::to_vec_pretty(state)?).with_context(|| format!("writing the run's state to {}", tmp.display()))?;
+        std::fs::rename(&tmp, self.state_file()).with_context(|| format!("renaming {} to state.json", tmp.display()))?;
         Ok(())
     }
 
@@ -116,10 +129,9 @@ pub fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
-pub fn is_alive(pid: u32) -> bool {
-    // A zombie has exited; only its parent has not reaped it yet.
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat.rsplit(')').next().map(|rest| !rest.trim_start().starts_with('Z')).unwrap_or(false),
-        Err(_) => false,
+impl RunState {
+    /// The owner process, if it still runs (the same process, not a reused pid).
+    pub fn owner_alive(&self) -> bool {
+        crate::process::ProcessId { pid: self.owner_pid, start: self.owner_start }.is_alive()
     }
 }

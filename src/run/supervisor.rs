@@ -3,9 +3,9 @@
 //! minutes while its tunnel is down [S22], and the gateway's IKEv1 Main Mode rekey, which
 //! drops the tunnel and rebuilds it [S2]. All follow the lab's time scale.
 //!
-//! For a lab left running by `vpnlab up`, this runs as its own process (`vpnlab supervise
-//! RUN`), labelled with the run id like every other process of the run, so cleanup finds it.
-//! Every action is appended to `supervisor.log` in the run folder.
+//! It runs inside the process that owns the run: `run`/`test`, or the keeper of a lab left
+//! running by `up` (`keeper.rs`). Every action is appended to `supervisor.log` in the run
+//! folder.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -206,30 +206,6 @@ async fn re_resolve(run: RunDir, lab: Lab, node: String, server: Ipv4Addr) -> Re
         log(&run, &format!("{node}: {fqdn} re-resolved while disconnected: {old} -> {new}"));
         current = resolved;
     }
-}
-
-/// Starts `vpnlab supervise RUN` for a lab left running: its own session, labelled with the
-/// run id, output into the run folder.
-pub fn spawn_detached(run: &RunDir) -> Result<u32> {
-    use std::os::unix::process::CommandExt;
-    let exe = std::env::current_exe().context("finding the vpnlab executable")?;
-    let out = std::fs::File::create(run.path.join("supervisor.stderr"))?;
-    let mut cmd = std::process::Command::new(exe);
-    cmd.args(["supervise", &run.id])
-        .env(crate::strongswan::daemon::RUN_LABEL, &run.id)
-        .env("VPNLAB_STATE_DIR", super::state::state_root())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(out);
-    // SAFETY: only setsid runs between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
-    let child = cmd.spawn().context("starting the lab's supervisor")?;
-    Ok(child.id())
 }
 
 /// Applies nft commands inside a node of the run.

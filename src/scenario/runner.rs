@@ -40,18 +40,24 @@ pub struct ScenarioResult {
     pub run: RunReport,
 }
 
-async fn run_one(s: Scenario, artifacts: Option<PathBuf>) -> ScenarioResult {
+/// Runs one scenario; `None` when it was interrupted (its lab is removed; it has no result).
+async fn run_one(s: Scenario, artifacts: Option<PathBuf>) -> Option<ScenarioResult> {
     let start = Instant::now();
     let expect = s.expect.clone();
     let judge = move |lab: &crate::model::Lab, e: &crate::run::execute::Evidence| expect::judge(&expect, lab, e).0;
     let dir = artifacts.map(|a| a.join(&s.lab.name).join(&s.name));
     if let Some(d) = &dir {
-        let _ = std::fs::create_dir_all(d);
-        let _ = std::fs::write(d.join("lab.patched.yaml"), redact_keys(&s.lab_text, &s.lab));
+        let written = std::fs::create_dir_all(d).and_then(|_| std::fs::write(d.join("lab.patched.yaml"), redact_keys(&s.lab_text, &s.lab)));
+        if let Err(e) = written {
+            eprintln!("warning: artifacts of {}/{}: cannot write {}: {e}", s.lab.name, s.name, d.display());
+        }
     }
     let outcome = execute_with(s.lab.clone(), AfterRun::TearDown, &s.steps, &judge, dir.as_deref()).await;
     let duration_ms = start.elapsed().as_secs_f64() * 1000.0;
-    match outcome {
+    if outcome.as_ref().is_err_and(crate::run::interrupt::is_interrupted) {
+        return None;
+    }
+    Some(match outcome {
         Ok(o) => {
             let init = s.lab.plan.initiator.clone();
             let (phase1, phase2, diagnosis) = if o.report.error.is_none() {
@@ -102,7 +108,7 @@ async fn run_one(s: Scenario, artifacts: Option<PathBuf>) -> ScenarioResult {
             error: Some(format!("{e:#}")),
             run: RunReport::empty(&s.lab.name),
         },
-    }
+    })
 }
 
 /// The patched lab for artifacts, with every pre-shared key replaced.
@@ -119,7 +125,9 @@ fn redact_keys(text: &str, lab: &crate::model::Lab) -> String {
 }
 
 /// Runs every scenario, at most `jobs` at a time; `on_done` sees each result as it finishes,
-/// `on_progress` the running scenarios four times a second.
+/// `on_progress` the running scenarios four times a second. After a stop request
+/// (`run::interrupt`) no scenario starts, the running ones remove their labs, and the results
+/// of those that finished are returned.
 pub async fn run_all(
     scenarios: Vec<Scenario>,
     jobs: usize,
@@ -143,6 +151,9 @@ pub async fn run_all(
         let started = started.clone();
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire_owned().await;
+            if crate::run::interrupt::requested().is_some() {
+                return (i, None);
+            }
             if let Ok(mut running) = started.lock() {
                 running.push(format!("{}/{}", s.lab.name, s.name));
             }
@@ -156,7 +167,7 @@ pub async fn run_all(
         tokio::select! {
             next = futures::StreamExt::next(&mut pending) => {
                 let Some(finished) = next else { break };
-                if let Ok((i, r)) = finished {
+                if let Ok((i, Some(r))) = finished {
                     finished_names.push(format!("{}/{}", r.lab, r.name));
                     on_done(&r, results.len() + 1, total);
                     results.push((i, r));

@@ -68,6 +68,9 @@ impl Charon {
                 // Its own session: a Ctrl-C on vpnlab's terminal reaches vpnlab, which then
                 // tears the lab down in order, instead of reaching every daemon at once.
                 libc::setsid();
+                // Only stdin, stdout and stderr: nothing the caller held open (a lock, a pipe)
+                // may live on in the daemon.
+                crate::process::only_std_fds_on_exec();
                 if libc::unshare(libc::CLONE_NEWNS) != 0 {
                     return Err(std::io::Error::last_os_error());
                 }
@@ -140,6 +143,11 @@ impl Charon {
         } else {
             words.join(" | ")
         }
+    }
+
+    /// True once the daemon has exited; reaps it if it has.
+    pub fn has_exited(&mut self) -> bool {
+        !matches!(self.child.try_wait(), Ok(None))
     }
 
     /// Sends SIGKILL without waiting (see [`Charon::kill`] for why SIGKILL).

@@ -8,4 +8,5 @@
 mod azure;
 mod cli;
 mod common;
+mod lifecycle;
 mod scenarios;
