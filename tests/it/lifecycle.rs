@@ -111,7 +111,7 @@ fn interrupted_test_leaves_nothing_and_reports_what_finished() {
         };
         let finished = |lines: &std::sync::Mutex<Vec<String>>| lines.lock().unwrap().iter().filter(|l| l.starts_with('[')).count();
         let (mut ids, mut charons) = (Vec::<String>::new(), Vec::<u32>::new());
-        let mut observe = |ids: &mut Vec<String>, charons: &mut Vec<u32>| {
+        let observe = |ids: &mut Vec<String>, charons: &mut Vec<u32>| {
             for id in run_ids(&state) {
                 if !ids.contains(&id) {
                     ids.push(id);
