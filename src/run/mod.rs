@@ -116,7 +116,7 @@ impl LabRun {
             daemons: Vec::new(),
         };
         run.save(&state)?;
-        std::fs::copy(&lab.source, run.lab_copy()).with_context(|| format!("copying {}", lab.source.display()))?;
+        std::fs::copy(&lab.source, run.lab_copy()).with_context(|| format!("copying {} to {}", lab.source.display(), run.lab_copy().display()))?;
         if let Some(dns) = &lab.dns {
             supervisor::write_records(&supervisor::records_file(&run), &dns.records.iter().cloned().collect())?;
         }
@@ -164,8 +164,10 @@ impl LabRun {
                 _ => None,
             };
             if let Some(ruleset) = ruleset {
-                std::fs::create_dir_all(self.run.node_dir(&node.name))?;
-                std::fs::write(self.run.node_dir(&node.name).join("nftables.conf"), &ruleset)?;
+                let file = self.run.node_dir(&node.name).join("nftables.conf");
+                std::fs::create_dir_all(self.run.node_dir(&node.name))
+                    .and_then(|_| std::fs::write(&file, &ruleset))
+                    .with_context(|| format!("writing {}", file.display()))?;
                 nft::apply(&self.backend, &node.name, &ruleset).await?;
             }
         }
@@ -221,7 +223,8 @@ impl LabRun {
             let messages = config::messages(profile);
             // What was sent, secrets redacted: for people reading a kept lab's run folder.
             let rendered: Vec<String> = messages.iter().map(|(c, m)| format!("# {c}\n{}", config::redacted(m).to_json())).collect();
-            std::fs::write(d.charon.dir.join("vici-messages.txt"), rendered.join("\n"))?;
+            let file = d.charon.dir.join("vici-messages.txt");
+            std::fs::write(&file, rendered.join("\n")).with_context(|| format!("writing {}", file.display()))?;
             for (command, message) in messages {
                 let what = || format!("charon of {} to answer `{command}`", node.name);
                 within(VICI_ANSWER, what, d.vici.call(command, message)).await.with_context(|| format!("configuring {} ({command})", node.name))?;

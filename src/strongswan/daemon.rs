@@ -55,8 +55,8 @@ impl Charon {
         for stale in ["charon.vici", "charon.enfy", "charon.pid", "charon.ctl"] {
             let _ = std::fs::remove_file(dir.join(stale));
         }
-        std::fs::write(dir.join("strongswan.conf"), conf)?;
-        let stderr = File::create(dir.join("charon.stderr"))?;
+        std::fs::write(dir.join("strongswan.conf"), conf).with_context(|| format!("writing {}", dir.join("strongswan.conf").display()))?;
+        let stderr = File::create(dir.join("charon.stderr")).with_context(|| format!("creating {}", dir.join("charon.stderr").display()))?;
 
         let source = CString::new(dir.as_os_str().as_bytes())?;
         let run = CString::new("/run")?;
