@@ -133,18 +133,19 @@ pub async fn bench(lab_path: &Path, runs: usize, format: Format) -> Result<Code>
     Ok(Code::Ok)
 }
 
-/// The class of a scenario's outcome, for time-to-verdict figures.
+/// The class of a scenario's outcome, for time-to-verdict figures, from its typed observations.
 fn class(r: &crate::scenario::runner::ScenarioResult) -> &'static str {
-    let p1 = r.phase1.clone().unwrap_or_default();
-    let p2 = r.phase2.clone().unwrap_or_default();
+    use crate::scenario::expect::Reason;
+    let reasons: Vec<Reason> = r.observed.iter().flat_map(|o| [o.phase1.reason, o.phase2.reason]).flatten().collect();
+    let healthy = r.observed.as_ref().is_some_and(|o| o.phase1.up && o.phase2.up && o.every_ping_answered)
+        && r.verdicts.iter().all(|v| v.outcome == crate::run::verdict::Outcome::Pass);
     if !r.steps.is_empty() {
         "with steps (rekey, DPD, DNS)"
-    } else if p1.contains("PEER_NOT_RESPONDING") {
+    } else if r.observed.as_ref().is_some_and(|o| o.phase1.reason == Some(Reason::PeerNotResponding)) {
         "silent peer"
-    } else if ["NO_PROPOSAL_CHOSEN", "AUTHENTICATION_FAILED", "TS_UNACCEPTABLE"].iter().any(|x| p1.contains(x) || p2.contains(x)) {
+    } else if reasons.iter().any(|x| matches!(x, Reason::NoProposalChosen | Reason::AuthenticationFailed | Reason::TsUnacceptable)) {
         "definitive failure"
-    } else if r.verdicts.iter().all(|v| v.outcome == crate::run::verdict::Outcome::Pass) && r.verdicts.iter().all(|v| !v.evidence.contains("expected no reply"))
-    {
+    } else if healthy {
         "healthy"
     } else {
         "up, data path fails"

@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use crate::azure::{ConnectionMode, NarrowedSelectors, VpnType};
 use crate::model::{Connection, IkeVersion, Lab, NextHop, NodeKind, StrongswanProfile};
+use crate::run::events::What;
 use crate::run::execute::Evidence;
+use crate::strongswan::error_notify::AlertKind;
 
 /// A cause vpnlab can name.
 pub struct Cause {
@@ -105,16 +107,15 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
     let azure_initiates = initiator == gw_node.name;
 
     // --- Phase 1 never answered
-    let timeout = e.alerts(&["PEER_INIT_UNREACHABLE", "RETRANSMIT_SEND_TIMEOUT"]);
-    let ike_up =
-        e.after.values().flatten().any(|s| s.state == "ESTABLISHED") || e.events.iter().any(|ev| ev.kind == "ike-updown" && ev.detail.contains(" up "));
+    let timeout = e.alerts(&[AlertKind::PeerInitUnreachable, AlertKind::RetransmitSendTimeout]);
+    let ike_up = e.after.values().flatten().any(|s| s.is_established()) || e.events.iter().any(|ev| ev.what.ike_up());
     if !timeout.is_empty() && !ike_up {
         let versions_differ = dc.version != IkeVersion::Any && dc.version != azure_version;
         let nat = lab.nodes.iter().find_map(|n| match &n.kind {
             NodeKind::NatRouter(nat) => Some(nat),
             _ => None,
         });
-        let ike_auth_lost = e.events.iter().any(|ev| ev.kind == "control-log" && ev.detail.contains("retransmit") && ev.detail.contains("message ID 1"));
+        let ike_auth_lost = e.events.iter().any(|ev| matches!(ev.what, What::ControlLog { retransmit: Some(1), .. }));
         if versions_differ {
             out.push(diag(
                 "ike-version-mismatch",
@@ -166,7 +167,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
     }
 
     // --- Phase 1 refused
-    let ike_npc = e.alerts(&["PROPOSAL_MISMATCH_IKE"]);
+    let ike_npc = e.alerts(&[AlertKind::ProposalMismatchIke]);
     if !ike_npc.is_empty() {
         if dc.version != IkeVersion::Any && dc.version != azure_version {
             out.push(diag(
@@ -198,7 +199,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
     }
 
     // --- Authentication
-    let auth = e.alerts(&["LOCAL_AUTH_FAILED", "PEER_AUTH_FAILED"]);
+    let auth = e.alerts(&[AlertKind::LocalAuthFailed, AlertKind::PeerAuthFailed]);
     if !auth.is_empty() {
         let fw_key = dut.secrets.first().map(|s| s.secret.as_str()).unwrap_or("");
         if fw_key != gc.shared_key && fw_key.trim() == gc.shared_key.trim() {
@@ -223,9 +224,9 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
     }
 
     // --- Phase 2
-    let child_npc = e.alerts(&["PROPOSAL_MISMATCH_CHILD"]);
-    let ts = e.alerts(&["TS_MISMATCH"]);
-    let child_was_up = e.events.iter().any(|ev| ev.kind == "child-updown" && ev.detail.contains(" up "));
+    let child_npc = e.alerts(&[AlertKind::ProposalMismatchChild]);
+    let ts = e.alerts(&[AlertKind::TsMismatch]);
+    let child_was_up = e.events.iter().any(|ev| ev.what.child_up());
     let fw_child = dc.children.first();
     let fw_esp = fw_child.map(|c| c.esp_proposals.clone()).unwrap_or_default();
     let fw_ts_any = fw_child.is_some_and(|c| c.local_ts.iter().chain(&c.remote_ts).all(|t| t == "0.0.0.0/0"));
@@ -266,7 +267,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
 
     // --- The branch's public address changed under an FQDN that still names the old one
     if let Some(fqdn) = &site.local_gateway.fqdn {
-        let up_now = e.after.get(&gw_node.name).is_some_and(|s| s.iter().any(|sa| sa.state == "ESTABLISHED"));
+        let up_now = e.after.get(&gw_node.name).is_some_and(|s| s.iter().any(|sa| sa.is_established()));
         for (node, iface, old, new) in &e.address_changes {
             let updated = e.dns_updates.iter().any(|(n, a)| n == &fqdn.to_ascii_lowercase() && *a == new.addr());
             if !up_now && old.addr() == site.local_gateway.gateway_ip && !updated {
@@ -283,8 +284,8 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
     }
 
     // --- Dead peer
-    let killed: Vec<&str> = e.steps.iter().filter(|s| s.starts_with("killed")).map(String::as_str).collect();
-    let cleared = e.events.iter().any(|ev| ev.node == gw_node.name && ev.kind == "ike-updown" && ev.detail.contains(" down "));
+    let killed: Vec<String> = e.killed.iter().map(|n| format!("the IKE daemon of {n} was killed")).collect();
+    let cleared = e.events.iter().any(|ev| ev.node == gw_node.name && ev.what.ike_down());
     if !killed.is_empty() && cleared {
         out.push(diag(
             "peer-dead",
@@ -297,8 +298,11 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
     }
 
     // --- Data path
-    let child_up =
-        |node: &str| e.after.get(node).is_some_and(|s| s.iter().any(|sa| sa.state == "ESTABLISHED" && sa.children.iter().any(|c| c.state == "INSTALLED")));
+    let child_up = |node: &str| {
+        e.after
+            .get(node)
+            .is_some_and(|s| s.iter().any(|sa| sa.is_established() && sa.children.iter().any(|c| c.state == crate::strongswan::sas::ChildState::Installed)))
+    };
     if child_up(&dut_node.name) && child_up(&gw_node.name) {
         for p in e.pings.iter().filter(|p| !p.success) {
             let Ok(to) = p.to.parse::<std::net::Ipv4Addr>() else { continue };

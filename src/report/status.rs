@@ -34,14 +34,14 @@ pub fn sa_table(sas: &BTreeMap<String, Vec<IkeSa>>) -> String {
         for ike in list {
             let version = format!("v{}", ike.version);
             if ike.children.is_empty() {
-                b.push_record([node.as_str(), &ike.name, &ike.state, &version, &ike.algorithms, "-", "no CHILD SA", "", "", "", ""]);
+                b.push_record([node.as_str(), &ike.name, ike.state.as_str(), &version, &ike.algorithms, "-", "no CHILD SA", "", "", "", ""]);
             }
             for c in &ike.children {
                 let ts = format!("{} === {}", c.local_ts.join(","), c.remote_ts.join(","));
                 let encap = if c.encap { format!("{} (UDP-encap)", c.algorithms) } else { c.algorithms.clone() };
                 let inb = format!("{} B / {} pkt", c.bytes_in, c.packets_in);
                 let outb = format!("{} B / {} pkt", c.bytes_out, c.packets_out);
-                b.push_record([node.as_str(), &ike.name, &ike.state, &version, &ike.algorithms, &c.name, &c.state, &encap, &ts, &inb, &outb]);
+                b.push_record([node.as_str(), &ike.name, ike.state.as_str(), &version, &ike.algorithms, &c.name, c.state.as_str(), &encap, &ts, &inb, &outb]);
             }
         }
     }

@@ -9,19 +9,126 @@ use std::time::Instant;
 use serde::Serialize;
 use tokio::task::JoinHandle;
 
-use crate::strongswan::error_notify::AlertReader;
+use crate::strongswan::error_notify::{AlertKind, AlertReader};
+use crate::strongswan::sas::{ChildState, IkeState};
 use crate::strongswan::vici::{self, Section, Value};
 
-#[derive(Debug, Clone, Serialize)]
+/// One thing a daemon reported, stamped with the time since the run started.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// Milliseconds since the run started.
     pub at_ms: f64,
     pub node: String,
-    /// `vici` or `error-notify`.
-    pub source: &'static str,
-    /// VICI event name (`ike-updown`, ...) or alert name (`PROPOSAL_MISMATCH_IKE`, ...).
-    pub kind: String,
-    pub detail: String,
+    pub what: What,
+}
+
+/// How an SA changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Up,
+    Down,
+    Rekeyed,
+}
+
+/// What happened, typed at the reader: judges and diagnoses match on these, never on text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum What {
+    /// An IKE SA came up, went down (VICI `ike-updown`) or was rekeyed (`ike-rekey`).
+    Ike { change: Change, sa: String, state: IkeState },
+    /// A CHILD SA came up, went down (`child-updown`) or was rekeyed (`child-rekey`).
+    Child { change: Change, sa: String, child: String, state: ChildState, local_ts: Vec<String>, remote_ts: Vec<String> },
+    /// An error-notify alert.
+    Alert { kind: AlertKind, message: String, connection: String, peer: String },
+    /// A line of charon's log while vpnlab initiated; `retransmit` is the message ID of a
+    /// request charon retransmitted (`retransmit N of request with message ID M`).
+    ControlLog { line: String, retransmit: Option<u32> },
+    /// The gateway's 0/0 offer was refused and it retried with this child (VNet x local
+    /// network prefixes).
+    Fallback { child: String },
+}
+
+impl What {
+    /// `vici` or `error-notify`: the socket it came from.
+    pub fn source(&self) -> &'static str {
+        match self {
+            What::Alert { .. } => "error-notify",
+            _ => "vici",
+        }
+    }
+
+    /// The VICI event name or the alert name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            What::Ike { change: Change::Rekeyed, .. } => "ike-rekey",
+            What::Ike { .. } => "ike-updown",
+            What::Child { change: Change::Rekeyed, .. } => "child-rekey",
+            What::Child { .. } => "child-updown",
+            What::Alert { kind, .. } => kind.name(),
+            What::ControlLog { .. } => "control-log",
+            What::Fallback { .. } => "fallback",
+        }
+    }
+
+    /// One line for people: `azure-ike-gw up (ESTABLISHED)`,
+    /// `azure-ike-gw/azure-ipsec-tunnel up 0.0.0.0/0 === 0.0.0.0/0 (INSTALLED)`.
+    pub fn detail(&self) -> String {
+        let word = |c: &Change| if *c == Change::Down { "down" } else { "up" };
+        match self {
+            What::Ike { change, sa, state } => format!("{sa} {} ({state})", word(change)),
+            What::Child { change, sa, child, state, local_ts, remote_ts } => {
+                format!("{sa}/{child} {} {} === {} ({state})", word(change), local_ts.join(","), remote_ts.join(","))
+            }
+            What::Alert { message, connection, peer, .. } => {
+                let mut d = message.clone();
+                if !connection.is_empty() {
+                    d = format!("{d} [connection {connection}]");
+                }
+                if !peer.is_empty() {
+                    d = format!("{d} [peer {peer}]");
+                }
+                d
+            }
+            What::ControlLog { line, .. } => line.clone(),
+            What::Fallback { child } => format!("0.0.0.0/0 refused; retrying with {child} (VNet x local network prefixes)"),
+        }
+    }
+
+    pub fn is_alert(&self, kinds: &[AlertKind]) -> bool {
+        matches!(self, What::Alert { kind, .. } if kinds.contains(kind))
+    }
+
+    /// An IKE SA that came up (or was rekeyed, which keeps it up).
+    pub fn ike_up(&self) -> bool {
+        matches!(self, What::Ike { change: Change::Up | Change::Rekeyed, .. })
+    }
+
+    pub fn ike_down(&self) -> bool {
+        matches!(self, What::Ike { change: Change::Down, .. })
+    }
+
+    pub fn child_up(&self) -> bool {
+        matches!(self, What::Child { change: Change::Up | Change::Rekeyed, .. })
+    }
+}
+
+/// The message ID in `retransmit 2 of request with message ID 1`, charon's retransmit line.
+pub fn retransmitted_message(line: &str) -> Option<u32> {
+    let rest = line.trim_start().strip_prefix("retransmit ")?;
+    rest.split_once("message ID ")?.1.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+/// The JSON shape of `events[]` (docs/reports.md): `{at_ms, node, source, kind, detail}`.
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("Event", 5)?;
+        st.serialize_field("at_ms", &self.at_ms)?;
+        st.serialize_field("node", &self.node)?;
+        st.serialize_field("source", self.what.source())?;
+        st.serialize_field("kind", self.what.kind())?;
+        st.serialize_field("detail", &self.what.detail())?;
+        st.end()
+    }
 }
 
 #[derive(Clone)]
@@ -35,10 +142,10 @@ impl Timeline {
         Timeline { start, events: Arc::new(Mutex::new(Vec::new())) }
     }
 
-    pub fn push(&self, node: &str, source: &'static str, kind: &str, detail: String) {
+    pub fn push(&self, node: &str, what: What) {
         let at_ms = self.start.elapsed().as_secs_f64() * 1000.0;
         if let Ok(mut ev) = self.events.lock() {
-            ev.push(Event { at_ms, node: node.to_string(), source, kind: kind.to_string(), detail });
+            ev.push(Event { at_ms, node: node.to_string(), what });
         }
     }
 
@@ -49,34 +156,37 @@ impl Timeline {
     }
 }
 
-/// One line describing an updown/rekey event: `azure-ike-gw up`, `azure-ike-gw/azure-ipsec-tunnel
-/// up 0.0.0.0/0 === 0.0.0.0/0`, `azure-ike-gw down (CONNECTING)`.
-pub fn describe(name: &str, ev: &Section) -> String {
+/// The SAs an updown/rekey event `name` reports, one [`What`] each.
+pub fn parse(name: &str, ev: &Section) -> Vec<What> {
     let up = ev.str("up").as_deref() == Some("yes");
-    let mut parts = Vec::new();
+    let change = if name.ends_with("rekey") {
+        Change::Rekeyed
+    } else if up {
+        Change::Up
+    } else {
+        Change::Down
+    };
+    let mut out = Vec::new();
     for (ike, v) in ev.entries() {
         let Value::Section(sa) = v else { continue };
-        let state = sa.str("state").unwrap_or_default();
         if name.starts_with("child") {
-            if let Some(children) = sa.sub("child-sas") {
-                for (_, c) in children.entries() {
-                    if let Value::Section(c) = c {
-                        let ts =
-                            format!("{} === {}", c.list_of("local-ts").unwrap_or_default().join(","), c.list_of("remote-ts").unwrap_or_default().join(","));
-                        parts.push(format!(
-                            "{ike}/{} {} {ts} ({})",
-                            c.str("name").unwrap_or_default(),
-                            if up { "up" } else { "down" },
-                            c.str("state").unwrap_or_default()
-                        ));
-                    }
+            for (_, c) in sa.sub("child-sas").map(|c| c.entries().to_vec()).unwrap_or_default() {
+                if let Value::Section(c) = c {
+                    out.push(What::Child {
+                        change,
+                        sa: ike.clone(),
+                        child: c.str("name").unwrap_or_default(),
+                        state: ChildState::parse(&c.str("state").unwrap_or_default()),
+                        local_ts: c.list_of("local-ts").unwrap_or_default(),
+                        remote_ts: c.list_of("remote-ts").unwrap_or_default(),
+                    });
                 }
             }
         } else {
-            parts.push(format!("{ike} {} ({state})", if up || name.ends_with("rekey") { "up" } else { "down" }));
+            out.push(What::Ike { change, sa: ike.clone(), state: IkeState::parse(&sa.str("state").unwrap_or_default()) });
         }
     }
-    parts.join("; ")
+    out
 }
 
 /// Starts the tasks that feed the timeline from one daemon. They end when the daemon's
@@ -90,21 +200,44 @@ pub async fn watch(node: &str, vici_path: PathBuf, alerts_path: PathBuf, timelin
     let (n1, t1) = (node.to_string(), timeline.clone());
     let vici_task = tokio::spawn(async move {
         while let Ok((name, ev)) = events.next_event().await {
-            t1.push(&n1, "vici", &name, describe(&name, &ev));
+            for what in parse(&name, &ev) {
+                t1.push(&n1, what);
+            }
         }
     });
     let (n2, t2) = (node.to_string(), timeline);
     let alert_task = tokio::spawn(async move {
         while let Ok(Some(a)) = alerts.next().await {
-            let mut detail = a.message.clone();
-            if !a.connection.is_empty() {
-                detail = format!("{detail} [connection {}]", a.connection);
-            }
-            if !a.peer_addr.is_empty() {
-                detail = format!("{detail} [peer {}]", a.peer_addr);
-            }
-            t2.push(&n2, "error-notify", a.kind.name(), detail);
+            t2.push(&n2, What::Alert { kind: a.kind, message: a.message, connection: a.connection, peer: a.peer_addr });
         }
     });
     Ok(vec![vici_task, alert_task])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn updown_events_become_typed_sa_changes() {
+        let child = Section::new().kv("name", "tunnel").kv("state", "INSTALLED").list("local-ts", ["0.0.0.0/0"]).list("remote-ts", ["0.0.0.0/0"]);
+        let ev = Section::new()
+            .kv("up", "yes")
+            .section("gw", Section::new().kv("state", "ESTABLISHED").section("child-sas", Section::new().section("tunnel-1", child)));
+        let child_up = parse("child-updown", &ev);
+        assert_eq!(child_up.len(), 1);
+        assert!(child_up[0].child_up());
+        assert_eq!(child_up[0].detail(), "gw/tunnel up 0.0.0.0/0 === 0.0.0.0/0 (INSTALLED)");
+        let ike_down = parse("ike-updown", &Section::new().section("gw", Section::new().kv("state", "CONNECTING")));
+        assert!(ike_down[0].ike_down() && !ike_down[0].ike_up());
+        assert_eq!(ike_down[0].kind(), "ike-updown");
+        assert_eq!(ike_down[0].detail(), "gw down (CONNECTING)");
+        assert!(parse("ike-rekey", &Section::new().section("gw", Section::new().kv("state", "ESTABLISHED")))[0].ike_up());
+    }
+
+    #[test]
+    fn retransmits_are_read_once_at_the_reader() {
+        assert_eq!(retransmitted_message("retransmit 2 of request with message ID 1"), Some(1));
+        assert_eq!(retransmitted_message("sending packet: from 1.2.3.4"), None);
+    }
 }

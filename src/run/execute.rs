@@ -12,6 +12,7 @@ use super::verdict::{self, Verdict};
 use super::{InitiateOutcome, LabRun, DATA_PATH, DATA_PATH_LIMITS};
 use crate::model::Lab;
 use crate::report::{DataPath, RunReport};
+use crate::strongswan::error_notify::AlertKind;
 use crate::strongswan::sas::IkeSa;
 
 /// Something a scenario does after the tunnel was initiated, before the probes.
@@ -39,8 +40,10 @@ pub struct Evidence {
     pub before: BTreeMap<String, Vec<IkeSa>>,
     pub after: BTreeMap<String, Vec<IkeSa>>,
     pub pings: Vec<PingResult>,
-    /// One line per step: what it did and saw.
+    /// One line per step: what it did and saw (for people).
     pub steps: Vec<String>,
+    /// Nodes whose IKE daemon a step killed.
+    pub killed: Vec<String>,
     /// Address changes made by steps: (node, interface, old, new).
     pub address_changes: Vec<(String, String, ipnet::Ipv4Net, ipnet::Ipv4Net)>,
     /// Name records changed by steps.
@@ -50,10 +53,10 @@ pub struct Evidence {
 
 impl Evidence {
     /// The error-notify alerts of these kinds, as `KIND on node`, each once, in order.
-    pub fn alerts(&self, kinds: &[&str]) -> Vec<String> {
+    pub fn alerts(&self, kinds: &[AlertKind]) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for ev in self.events.iter().filter(|ev| ev.source == "error-notify" && kinds.contains(&ev.kind.as_str())) {
-            let s = format!("{} on {}", ev.kind, ev.node);
+        for ev in self.events.iter().filter(|ev| ev.what.is_alert(kinds)) {
+            let s = format!("{} on {}", ev.what.kind(), ev.node);
             if !out.contains(&s) {
                 out.push(s);
             }
@@ -130,13 +133,14 @@ async fn run_step(run: &mut LabRun, step: &Step, evidence: &mut Evidence) -> Res
         }
         Step::Kill(node) => {
             run.kill_daemon(node)?;
+            evidence.killed.push(node.clone());
             Ok(format!("killed the IKE daemon of {node} (SIGKILL)"))
         }
         Step::UntilGone { node, ike, within } => {
             let start = Instant::now();
             loop {
                 let sas = run.list_sas(node).await?;
-                let gone = if *ike { sas.iter().all(|s| s.state != "ESTABLISHED") } else { sas.iter().all(|s| s.children.is_empty()) };
+                let gone = if *ike { sas.iter().all(|s| !s.is_established()) } else { sas.iter().all(|s| s.children.is_empty()) };
                 let what = if *ike { "IKE SA" } else { "CHILD SA" };
                 if gone {
                     return Ok(format!("{node} has no {what} after {:.1} s", start.elapsed().as_secs_f64()));

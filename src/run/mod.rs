@@ -257,9 +257,9 @@ impl LabRun {
             _ => None,
         });
         if let (false, Some(child)) = (outcome.success, fallback) {
-            let ike_up = self.list_sas(&node).await?.iter().any(|s| s.state == "ESTABLISHED");
+            let ike_up = self.list_sas(&node).await?.iter().any(|s| s.is_established());
             if ike_up {
-                self.timeline.push(&node, "vici", "fallback", format!("0.0.0.0/0 refused; retrying with {child} (VNet x local network prefixes)"));
+                self.timeline.push(&node, events::What::Fallback { child: child.clone() });
                 let first_ms = outcome.ms;
                 outcome = self.initiate_child(&node, Some(&child), timeout).await?;
                 outcome.ms += first_ms;
@@ -312,7 +312,7 @@ impl LabRun {
         let d = self.daemons.get_mut(&node).ok_or_else(|| anyhow!("no daemon for {node}"))?;
         let timeline = self.timeline.clone();
         let started = Instant::now();
-        let mut on_log = |line: String| timeline.push(&node, "vici", "control-log", line);
+        let mut on_log = |line: String| timeline.push(&node, events::What::ControlLog { retransmit: events::retransmitted_message(&line), line });
         let result =
             control::initiate(&mut d.vici, &conn_name, &child_name, timeout, &mut on_log).await.with_context(|| format!("initiating {conn_name} on {node}"))?;
         let ms = started.elapsed().as_secs_f64() * 1000.0;

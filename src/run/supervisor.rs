@@ -58,7 +58,7 @@ async fn ikev1_main_mode_rekey(run: RunDir, lab: Lab, node: String) -> Result<()
             return Ok(());
         };
         let sas = within(VICI_ANSWER, || format!("charon of {node} to list its SAs"), sas::list(&mut client)).await?;
-        for sa in sas.iter().filter(|s| s.name == conn.name && s.state == "ESTABLISHED" && s.established_s >= renew) {
+        for sa in sas.iter().filter(|s| s.name == conn.name && s.is_established() && s.established_s >= renew) {
             let _ = control::terminate_ike(&mut client, &sa.uniqueid, Duration::from_secs(2)).await;
             log(&run, &format!("{node}: IKEv1 Main Mode rekey after {} s: IKE SA {} deleted, tunnel down", sa.established_s, sa.uniqueid));
             if may_initiate {
@@ -160,7 +160,7 @@ async fn re_resolve(run: RunDir, lab: Lab, node: String, server: Ipv4Addr) -> Re
             }
         };
         let sas = within(VICI_ANSWER, || format!("charon of {node} to list its SAs"), sas::list(&mut client)).await?;
-        let connected = sas.iter().any(|s| s.name == site.connection.name && s.state == "ESTABLISHED");
+        let connected = sas.iter().any(|s| s.name == site.connection.name && s.is_established());
         if connected {
             continue;
         }

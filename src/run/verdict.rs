@@ -94,7 +94,7 @@ pub fn healthy(
         out.push(verdict(
             "IKE SA established",
             name,
-            ike.state == "ESTABLISHED",
+            ike.is_established(),
             format!(
                 "{} IKEv{} {} {} <-> {} ({nat}, {})",
                 ike.state,
@@ -108,7 +108,7 @@ pub fn healthy(
         match installed_child(ike) {
             None => out.push(verdict("CHILD SA installed", name, false, format!("IKE SA {} has no CHILD SA", ike.name))),
             Some(c) => {
-                let ok = c.state == "INSTALLED" && c.mode == "TUNNEL" && c.protocol == "ESP";
+                let ok = c.state == crate::strongswan::sas::ChildState::Installed && c.mode == "TUNNEL" && c.protocol == "ESP";
                 out.push(verdict(
                     "CHILD SA installed",
                     name,

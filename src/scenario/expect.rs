@@ -12,6 +12,7 @@ use crate::model::raw::Addr;
 use crate::model::Lab;
 use crate::run::execute::Evidence;
 use crate::run::verdict::{Outcome, Verdict};
+use crate::strongswan::error_notify::AlertKind;
 use crate::strongswan::sas::{established, ChildSa, IkeSa};
 
 #[derive(Debug, Default, Deserialize)]
@@ -277,10 +278,10 @@ pub fn observe_phase1(lab: &Lab, e: &Evidence, node: &str) -> Observed {
     if let Some(sa) = established(sas) {
         return Observed { up: true, reason: None, detail: format!("up: IKEv{} {}", sa.version, sa.algorithms) };
     }
-    let npc = e.alerts(&["PROPOSAL_MISMATCH_IKE"]);
-    let auth = e.alerts(&["LOCAL_AUTH_FAILED", "PEER_AUTH_FAILED"]);
-    let timeout = e.alerts(&["PEER_INIT_UNREACHABLE", "RETRANSMIT_SEND_TIMEOUT"]);
-    let was_up = e.events.iter().any(|ev| ev.node == node && ev.kind == "ike-updown" && ev.detail.contains(" up "));
+    let npc = e.alerts(&[AlertKind::ProposalMismatchIke]);
+    let auth = e.alerts(&[AlertKind::LocalAuthFailed, AlertKind::PeerAuthFailed]);
+    let timeout = e.alerts(&[AlertKind::PeerInitUnreachable, AlertKind::RetransmitSendTimeout]);
+    let was_up = e.events.iter().any(|ev| ev.node == node && ev.what.ike_up());
     let (reason, detail) = if !auth.is_empty() {
         (Some(Reason::AuthenticationFailed), auth.join(", "))
     } else if !npc.is_empty() {
@@ -302,9 +303,9 @@ pub fn observe_phase2(e: &Evidence, node: &str) -> Observed {
     if let Some(c) = established(sas).and_then(IkeSa::installed) {
         return Observed { up: true, reason: None, detail: format!("up: {} {} === {}", c.algorithms, c.local_ts.join(","), c.remote_ts.join(",")) };
     }
-    let was_up = e.events.iter().any(|ev| ev.node == node && ev.kind == "child-updown" && ev.detail.contains(" up "));
-    let npc = e.alerts(&["PROPOSAL_MISMATCH_CHILD"]);
-    let ts = e.alerts(&["TS_MISMATCH"]);
+    let was_up = e.events.iter().any(|ev| ev.node == node && ev.what.child_up());
+    let npc = e.alerts(&[AlertKind::ProposalMismatchChild]);
+    let ts = e.alerts(&[AlertKind::TsMismatch]);
     let (reason, detail) = if was_up {
         let why = if npc.is_empty() { String::new() } else { format!("; {}", npc.join(", ")) };
         (Some(Reason::Expired), format!("was up, then gone{why}"))

@@ -28,6 +28,9 @@ pub struct ScenarioResult {
     /// What Phase 1 and Phase 2 did, in words, at the initiator.
     pub phase1: Option<String>,
     pub phase2: Option<String>,
+    /// The same, typed, for classifying results (bench) without reading the words back.
+    #[serde(skip)]
+    pub observed: Option<ObservedRun>,
     /// What each step did and saw.
     pub steps: Vec<String>,
     pub verdicts: Vec<Verdict>,
@@ -41,6 +44,14 @@ pub struct ScenarioResult {
 }
 
 /// Runs one scenario; `None` when it was interrupted (its lab is removed; it has no result).
+/// What a scenario's run did, typed: each phase at the initiator, and whether every ping answered.
+#[derive(Debug, Clone)]
+pub struct ObservedRun {
+    pub phase1: expect::Observed,
+    pub phase2: expect::Observed,
+    pub every_ping_answered: bool,
+}
+
 async fn run_one(s: Scenario, artifacts: Option<PathBuf>) -> Option<ScenarioResult> {
     let start = Instant::now();
     let expect = s.expect.clone();
@@ -60,14 +71,19 @@ async fn run_one(s: Scenario, artifacts: Option<PathBuf>) -> Option<ScenarioResu
     Some(match outcome {
         Ok(o) => {
             let init = s.lab.plan.initiator.clone();
-            let (phase1, phase2, diagnosis) = if o.report.error.is_none() {
-                (
-                    Some(expect::observe_phase1(&s.lab, &o.evidence, &init).detail),
-                    Some(expect::observe_phase2(&o.evidence, &init).detail),
-                    diagnose::diagnose(&s.lab, &o.evidence),
-                )
+            let (observed, diagnosis) = if o.report.error.is_none() {
+                let observed = ObservedRun {
+                    phase1: expect::observe_phase1(&s.lab, &o.evidence, &init),
+                    phase2: expect::observe_phase2(&o.evidence, &init),
+                    every_ping_answered: o.evidence.pings.iter().all(|p| p.success),
+                };
+                (Some(observed), diagnose::diagnose(&s.lab, &o.evidence))
             } else {
-                (None, None, Vec::new())
+                (None, Vec::new())
+            };
+            let (phase1, phase2) = match &observed {
+                Some(ob) => (Some(ob.phase1.detail.clone()), Some(ob.phase2.detail.clone())),
+                None => (None, None),
             };
             let result = o.report.result;
             if let Some(d) = &dir {
@@ -83,6 +99,7 @@ async fn run_one(s: Scenario, artifacts: Option<PathBuf>) -> Option<ScenarioResu
                 duration_ms,
                 phase1,
                 phase2,
+                observed,
                 steps: o.evidence.steps.clone(),
                 verdicts: o.report.verdicts.clone(),
                 diagnosis,
@@ -101,6 +118,7 @@ async fn run_one(s: Scenario, artifacts: Option<PathBuf>) -> Option<ScenarioResu
             duration_ms,
             phase1: None,
             phase2: None,
+            observed: None,
             steps: Vec::new(),
             verdicts: Vec::new(),
             diagnosis: Vec::new(),

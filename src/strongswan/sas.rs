@@ -1,9 +1,82 @@
 //! IKE and CHILD SAs as charon reports them over VICI (`list-sas` / `list-sa` events), in
 //! typed form for verdicts, status tables and JSON reports.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use super::vici::Section;
+
+/// Declares a charon state enum: its wire names (as VICI and swanctl print them), and
+/// `Other` for a name this build does not know (kept verbatim, never dropped).
+macro_rules! charon_states {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum $name {
+            $($variant,)+
+            Other(String),
+        }
+
+        impl $name {
+            pub fn parse(s: &str) -> Self {
+                match s {
+                    $($wire => $name::$variant,)+
+                    other => $name::Other(other.to_string()),
+                }
+            }
+
+            /// charon's own name for the state.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $wire,)+
+                    $name::Other(s) => s,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+charon_states! {
+    /// An IKE SA's state (charon's `ike_sa_state_t`).
+    IkeState {
+        Created = "CREATED",
+        Connecting = "CONNECTING",
+        Established = "ESTABLISHED",
+        Passive = "PASSIVE",
+        Rekeying = "REKEYING",
+        Rekeyed = "REKEYED",
+        Deleting = "DELETING",
+        Destroying = "DESTROYING",
+    }
+}
+
+charon_states! {
+    /// A CHILD SA's state (charon's `child_sa_state_t`).
+    ChildState {
+        Created = "CREATED",
+        Routed = "ROUTED",
+        Installing = "INSTALLING",
+        Installed = "INSTALLED",
+        Updating = "UPDATING",
+        Rekeying = "REKEYING",
+        Rekeyed = "REKEYED",
+        Retrying = "RETRYING",
+        Deleting = "DELETING",
+        Deleted = "DELETED",
+        Destroying = "DESTROYING",
+    }
+}
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct IkeSa {
@@ -11,8 +84,7 @@ pub struct IkeSa {
     pub uniqueid: String,
     /// 1 or 2.
     pub version: u8,
-    /// ESTABLISHED, CONNECTING, ...
-    pub state: String,
+    pub state: IkeState,
     pub local_host: String,
     pub local_port: String,
     pub local_id: String,
@@ -35,8 +107,7 @@ pub struct IkeSa {
 pub struct ChildSa {
     pub name: String,
     pub uniqueid: String,
-    /// INSTALLED, REKEYING, ...
-    pub state: String,
+    pub state: ChildState,
     /// TUNNEL or TRANSPORT.
     pub mode: String,
     /// ESP or AH.
@@ -55,13 +126,17 @@ pub struct ChildSa {
 
 /// The established IKE SA among `sas`, if any.
 pub fn established(sas: &[IkeSa]) -> Option<&IkeSa> {
-    sas.iter().find(|s| s.state == "ESTABLISHED")
+    sas.iter().find(|s| s.is_established())
 }
 
 impl IkeSa {
+    pub fn is_established(&self) -> bool {
+        self.state == IkeState::Established
+    }
+
     /// Its installed CHILD SA, if any.
     pub fn installed(&self) -> Option<&ChildSa> {
-        self.children.iter().find(|c| c.state == "INSTALLED")
+        self.children.iter().find(|c| c.state == ChildState::Installed)
     }
 }
 
@@ -123,7 +198,7 @@ fn parse_ike(name: &str, s: &Section) -> IkeSa {
         name: name.to_string(),
         uniqueid: text(s, "uniqueid"),
         version: number(s, "version") as u8,
-        state: text(s, "state"),
+        state: IkeState::parse(&text(s, "state")),
         local_host: text(s, "local-host"),
         local_port: text(s, "local-port"),
         local_id: text(s, "local-id"),
@@ -143,7 +218,7 @@ fn parse_child(s: &Section) -> ChildSa {
     ChildSa {
         name: text(s, "name"),
         uniqueid: text(s, "uniqueid"),
-        state: text(s, "state"),
+        state: ChildState::parse(&text(s, "state")),
         mode: text(s, "mode"),
         protocol: text(s, "protocol"),
         encap: flag(s, "encap"),
@@ -202,6 +277,10 @@ mod tests {
         let sa = &sas[0];
         assert_eq!(sa.name, "azure-ike-gw");
         assert_eq!(sa.version, 2);
+        assert_eq!(sa.state, IkeState::Established);
+        assert_eq!(sa.children[0].state, ChildState::Installed);
+        assert_eq!(serde_json::to_value(&sa.state).unwrap(), "ESTABLISHED");
+        assert_eq!(IkeState::parse("FUTURE_STATE").as_str(), "FUTURE_STATE");
         assert!(sa.initiator && sa.nat_local && !sa.nat_remote);
         assert_eq!(sa.algorithms, "AES_CBC-256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048");
         let c = &sa.children[0];
