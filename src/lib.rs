@@ -6,6 +6,7 @@ pub mod azure;
 pub mod cli;
 pub mod diagnose;
 pub mod dns;
+pub mod evidence;
 pub mod exit;
 pub mod ike;
 pub mod model;

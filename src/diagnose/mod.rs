@@ -5,10 +5,10 @@
 use serde::Serialize;
 
 use crate::azure::{ConnectionMode, NarrowedSelectors, VpnType};
+use crate::evidence::alert::AlertKind;
+use crate::evidence::event::What;
+use crate::evidence::Evidence;
 use crate::model::{Connection, IkeVersion, Lab, NextHop, NodeKind, StrongswanProfile};
-use crate::run::events::What;
-use crate::run::execute::Evidence;
-use crate::strongswan::error_notify::AlertKind;
 
 /// A cause vpnlab can name.
 pub struct Cause {
@@ -301,7 +301,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
     let child_up = |node: &str| {
         e.after
             .get(node)
-            .is_some_and(|s| s.iter().any(|sa| sa.is_established() && sa.children.iter().any(|c| c.state == crate::strongswan::sas::ChildState::Installed)))
+            .is_some_and(|s| s.iter().any(|sa| sa.is_established() && sa.children.iter().any(|c| c.state == crate::evidence::sa::ChildState::Installed)))
     };
     if child_up(&dut_node.name) && child_up(&gw_node.name) {
         for p in e.pings.iter().filter(|p| !p.success) {

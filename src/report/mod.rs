@@ -1,105 +1,20 @@
-//! Reports: one [`RunReport`] per run, rendered as a terminal table (tabled) or as JSON with a
-//! stable, versioned schema (`schema: "vpnlab.run/1"`). Secrets never appear: the report is
-//! built from SAs, verdicts and events, none of which carries a key.
+//! Reports: every renderer of what runs observed. A run's [`RunRecord`] (built by `run/`) as a
+//! terminal table (tabled) or as JSON with a stable, versioned schema (`schema:
+//! "vpnlab.run/1"`); status tables (`status.rs`); JUnit (`junit.rs`). Secrets never appear: the
+//! record is made of SAs, verdicts and events, none of which carries a key.
 
 pub mod junit;
 pub mod status;
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::Serialize;
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
-use crate::run::events::Event;
-use crate::run::verdict::{Outcome, Verdict};
-use crate::run::PhaseTime;
-use crate::strongswan::sas::IkeSa;
+pub use crate::run::record::{RunRecord, RunResult};
+use crate::run::verdict::Outcome;
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum RunResult {
-    /// Every verdict passed.
-    Pass,
-    /// The lab came up and at least one verdict failed.
-    Fail,
-    /// The lab never became testable (a daemon did not start, a wait ran out, ...).
-    Inconclusive,
-}
-
-impl RunResult {
-    pub fn word(self) -> &'static str {
-        match self {
-            RunResult::Pass => "PASS",
-            RunResult::Fail => "FAIL",
-            RunResult::Inconclusive => "INCONCLUSIVE",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DataPath {
-    pub name: &'static str,
-    pub limits: &'static str,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RunReport {
-    pub schema: &'static str,
-    pub lab: String,
-    pub description: Option<String>,
-    /// Lab seconds per real second for the daemons' timers.
-    pub time_scale: f64,
-    /// The Azure model's switches per gateway node, e.g. `narrowedTrafficSelectors accept`.
-    pub azure_model: BTreeMap<String, Vec<String>>,
-    /// What was ignored or assumed while reading the lab.
-    pub notes: Vec<String>,
-    pub run_id: String,
-    pub result: RunResult,
-    pub data_path: DataPath,
-    /// Why the run is inconclusive, if it is.
-    pub error: Option<String>,
-    pub verdicts: Vec<Verdict>,
-    /// SAs by node, after the probes.
-    pub sas: BTreeMap<String, Vec<IkeSa>>,
-    pub phases: Vec<PhaseTime>,
-    pub total_ms: f64,
-    pub events: Vec<Event>,
-}
-
-impl RunReport {
-    /// A report for a run that never started.
-    pub fn empty(lab: &str) -> RunReport {
-        RunReport {
-            schema: "vpnlab.run/1",
-            lab: lab.to_string(),
-            description: None,
-            time_scale: 1.0,
-            azure_model: BTreeMap::new(),
-            notes: Vec::new(),
-            run_id: String::new(),
-            result: RunResult::Inconclusive,
-            data_path: DataPath { name: crate::run::DATA_PATH, limits: crate::run::DATA_PATH_LIMITS },
-            error: None,
-            verdicts: Vec::new(),
-            sas: BTreeMap::new(),
-            phases: Vec::new(),
-            total_ms: 0.0,
-            events: Vec::new(),
-        }
-    }
-
-    pub fn result_of(verdicts: &[Verdict], error: &Option<String>) -> RunResult {
-        if error.is_some() {
-            RunResult::Inconclusive
-        } else if verdicts.iter().all(|v| v.outcome == Outcome::Pass) && !verdicts.is_empty() {
-            RunResult::Pass
-        } else {
-            RunResult::Fail
-        }
-    }
-
+impl RunRecord {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"report serialization failed: {e}\"}}"))
     }

@@ -6,9 +6,9 @@ use serde::Serialize;
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
+use crate::evidence::sa::IkeSa;
 use crate::model::{Lab, NextHop, NodeKind};
 use crate::run::discover::{FoundRun, Mode, Owner};
-use crate::strongswan::sas::IkeSa;
 use crate::topology::netns::ns_name;
 
 /// One IKE/CHILD SA pair per row.

@@ -2,18 +2,14 @@
 //! probes, then verdicts from the evidence (by a judge: the healthy checks for `run`/`up`/`bench`,
 //! a scenario's expectations for `test`), and (unless the lab is kept) teardown.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use super::probe::PingResult;
+use super::record::{DataPath, RunRecord};
 use super::verdict::{self, Verdict};
-use super::{InitiateOutcome, LabRun, DATA_PATH, DATA_PATH_LIMITS};
+use super::{LabRun, DATA_PATH, DATA_PATH_LIMITS};
 use crate::model::Lab;
-use crate::report::{DataPath, RunReport};
-use crate::strongswan::error_notify::AlertKind;
-use crate::strongswan::sas::IkeSa;
 
 /// Something a scenario does after the tunnel was initiated, before the probes.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,38 +28,7 @@ pub enum Step {
     InitiateUntilUp { node: String, within: Duration },
 }
 
-/// What a run observed, for judges and diagnoses.
-#[derive(Debug, Clone, Default)]
-pub struct Evidence {
-    pub initiated: Option<InitiateOutcome>,
-    /// SAs by node before and after the probes.
-    pub before: BTreeMap<String, Vec<IkeSa>>,
-    pub after: BTreeMap<String, Vec<IkeSa>>,
-    pub pings: Vec<PingResult>,
-    /// One line per step: what it did and saw (for people).
-    pub steps: Vec<String>,
-    /// Nodes whose IKE daemon a step killed.
-    pub killed: Vec<String>,
-    /// Address changes made by steps: (node, interface, old, new).
-    pub address_changes: Vec<(String, String, ipnet::Ipv4Net, ipnet::Ipv4Net)>,
-    /// Name records changed by steps.
-    pub dns_updates: Vec<(String, std::net::Ipv4Addr)>,
-    pub events: Vec<super::events::Event>,
-}
-
-impl Evidence {
-    /// The error-notify alerts of these kinds, as `KIND on node`, each once, in order.
-    pub fn alerts(&self, kinds: &[AlertKind]) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for ev in self.events.iter().filter(|ev| ev.what.is_alert(kinds)) {
-            let s = format!("{} on {}", ev.what.kind(), ev.node);
-            if !out.contains(&s) {
-                out.push(s);
-            }
-        }
-        out
-    }
-}
+pub use crate::evidence::Evidence;
 
 /// Turns evidence into verdicts.
 pub type Judge<'a> = &'a (dyn Fn(&Lab, &Evidence) -> Vec<Verdict> + Sync);
@@ -85,7 +50,7 @@ pub enum AfterRun {
 }
 
 pub struct Outcome {
-    pub report: RunReport,
+    pub report: RunRecord,
     pub evidence: Evidence,
     /// A lab left running (`AfterRun::Keep`): whoever holds it removes it with `teardown`.
     pub kept: Option<LabRun>,
@@ -285,8 +250,8 @@ pub async fn execute_in(
             }
         }
     }
-    let result = RunReport::result_of(&verdicts, &error);
-    let report = RunReport {
+    let result = RunRecord::result_of(&verdicts, &error);
+    let report = RunRecord {
         schema: "vpnlab.run/1",
         lab: lab_name,
         description,

@@ -12,6 +12,7 @@ pub mod execute;
 pub mod interrupt;
 pub mod keeper;
 pub mod probe;
+pub mod record;
 pub mod state;
 pub mod supervisor;
 pub mod verdict;
@@ -83,17 +84,7 @@ pub struct LabRun {
     pub timeouts: Timeouts,
 }
 
-/// How `initiate` ended.
-#[derive(Debug, Clone, Serialize)]
-pub struct InitiateOutcome {
-    pub node: String,
-    pub connection: String,
-    pub child: String,
-    pub success: bool,
-    /// charon's error message when it failed.
-    pub error: Option<String>,
-    pub ms: f64,
-}
+pub use crate::evidence::InitiateOutcome;
 
 impl LabRun {
     /// Records the run in `run` (a claimed run folder, or a new one); nothing else exists yet.

@@ -1,25 +1,12 @@
 //! Data-path probes: the real `ping`, run inside a node, as an engineer would run it.
 
+pub use crate::evidence::PingResult;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use serde::Serialize;
-
 use crate::strongswan::daemon::RUN_LABEL;
 use crate::topology::Backend;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct PingResult {
-    pub from: String,
-    pub to: String,
-    pub size: Option<u16>,
-    pub df: bool,
-    pub success: bool,
-    pub attempts: u32,
-    /// ping's own summary (or the reason it could not run).
-    pub output: String,
-}
 
 /// Each attempt sends one echo and waits up to one second for the reply.
 pub async fn ping(backend: &impl Backend, run_id: &str, p: &crate::model::Ping, attempts: u32) -> PingResult {

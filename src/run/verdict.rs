@@ -5,10 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::probe::PingResult;
-use super::InitiateOutcome;
+use crate::evidence::sa::{established, ChildSa, IkeSa};
+use crate::evidence::{InitiateOutcome, PingResult};
 use crate::model::Lab;
-use crate::strongswan::sas::{established, ChildSa, IkeSa};
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -108,7 +107,7 @@ pub fn healthy(
         match installed_child(ike) {
             None => out.push(verdict("CHILD SA installed", name, false, format!("IKE SA {} has no CHILD SA", ike.name))),
             Some(c) => {
-                let ok = c.state == crate::strongswan::sas::ChildState::Installed && c.mode == "TUNNEL" && c.protocol == "ESP";
+                let ok = c.state == crate::evidence::sa::ChildState::Installed && c.mode == "TUNNEL" && c.protocol == "ESP";
                 out.push(verdict(
                     "CHILD SA installed",
                     name,

@@ -7,13 +7,13 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::diagnose::{self, Diagnosis};
+use crate::evidence::alert::AlertKind;
+use crate::evidence::sa::{established, ChildSa, IkeSa};
+use crate::evidence::Evidence;
 use crate::model::error::LabError;
 use crate::model::raw::Addr;
 use crate::model::Lab;
-use crate::run::execute::Evidence;
 use crate::run::verdict::{Outcome, Verdict};
-use crate::strongswan::error_notify::AlertKind;
-use crate::strongswan::sas::{established, ChildSa, IkeSa};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

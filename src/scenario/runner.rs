@@ -12,8 +12,8 @@ use tokio::sync::Semaphore;
 use super::expect;
 use super::Scenario;
 use crate::diagnose::{self, Diagnosis};
-use crate::report::{RunReport, RunResult};
 use crate::run::execute::{execute_with, AfterRun};
+use crate::run::record::{RunRecord, RunResult};
 use crate::run::verdict::Verdict;
 
 #[derive(Debug, Clone, Serialize)]
@@ -40,7 +40,7 @@ pub struct ScenarioResult {
     /// Why the run is inconclusive, if it is.
     pub error: Option<String>,
     /// The run itself: SAs, events, phases.
-    pub run: RunReport,
+    pub run: RunRecord,
 }
 
 /// Runs one scenario; `None` when it was interrupted (its lab is removed; it has no result).
@@ -55,7 +55,7 @@ pub struct ObservedRun {
 async fn run_one(s: Scenario, artifacts: Option<PathBuf>) -> Option<ScenarioResult> {
     let start = Instant::now();
     let expect = s.expect.clone();
-    let judge = move |lab: &crate::model::Lab, e: &crate::run::execute::Evidence| expect::judge(&expect, lab, e).0;
+    let judge = move |lab: &crate::model::Lab, e: &crate::evidence::Evidence| expect::judge(&expect, lab, e).0;
     let dir = artifacts.map(|a| a.join(&s.lab.name).join(&s.name));
     if let Some(d) = &dir {
         let written = std::fs::create_dir_all(d).and_then(|_| std::fs::write(d.join("lab.patched.yaml"), redact_keys(&s.lab_text, &s.lab)));
@@ -124,7 +124,7 @@ async fn run_one(s: Scenario, artifacts: Option<PathBuf>) -> Option<ScenarioResu
             diagnosis: Vec::new(),
             azure_model: Default::default(),
             error: Some(format!("{e:#}")),
-            run: RunReport::empty(&s.lab.name),
+            run: RunRecord::empty(&s.lab.name),
         },
     })
 }

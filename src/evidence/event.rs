@@ -1,0 +1,126 @@
+//! The run's events, typed where they are read: SA changes, alerts, the initiate's log lines.
+//! Judges and diagnoses match on [`What`]; the JSON report renders each as
+//! `{at_ms, node, source, kind, detail}`.
+
+use serde::Serialize;
+
+use super::alert::AlertKind;
+use super::sa::{ChildState, IkeState};
+
+/// One thing a daemon reported, stamped with the time since the run started.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Milliseconds since the run started.
+    pub at_ms: f64,
+    pub node: String,
+    pub what: What,
+}
+
+/// How an SA changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Up,
+    Down,
+    Rekeyed,
+}
+
+/// What happened, typed at the reader: judges and diagnoses match on these, never on text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum What {
+    /// An IKE SA came up, went down (VICI `ike-updown`) or was rekeyed (`ike-rekey`).
+    Ike { change: Change, sa: String, state: IkeState },
+    /// A CHILD SA came up, went down (`child-updown`) or was rekeyed (`child-rekey`).
+    Child { change: Change, sa: String, child: String, state: ChildState, local_ts: Vec<String>, remote_ts: Vec<String> },
+    /// An error-notify alert.
+    Alert { kind: AlertKind, message: String, connection: String, peer: String },
+    /// A line of charon's log while vpnlab initiated; `retransmit` is the message ID of a
+    /// request charon retransmitted (`retransmit N of request with message ID M`).
+    ControlLog { line: String, retransmit: Option<u32> },
+    /// The gateway's 0/0 offer was refused and it retried with this child (VNet x local
+    /// network prefixes).
+    Fallback { child: String },
+}
+
+impl What {
+    /// `vici` or `error-notify`: the socket it came from.
+    pub fn source(&self) -> &'static str {
+        match self {
+            What::Alert { .. } => "error-notify",
+            _ => "vici",
+        }
+    }
+
+    /// The VICI event name or the alert name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            What::Ike { change: Change::Rekeyed, .. } => "ike-rekey",
+            What::Ike { .. } => "ike-updown",
+            What::Child { change: Change::Rekeyed, .. } => "child-rekey",
+            What::Child { .. } => "child-updown",
+            What::Alert { kind, .. } => kind.name(),
+            What::ControlLog { .. } => "control-log",
+            What::Fallback { .. } => "fallback",
+        }
+    }
+
+    /// One line for people: `azure-ike-gw up (ESTABLISHED)`,
+    /// `azure-ike-gw/azure-ipsec-tunnel up 0.0.0.0/0 === 0.0.0.0/0 (INSTALLED)`.
+    pub fn detail(&self) -> String {
+        let word = |c: &Change| if *c == Change::Down { "down" } else { "up" };
+        match self {
+            What::Ike { change, sa, state } => format!("{sa} {} ({state})", word(change)),
+            What::Child { change, sa, child, state, local_ts, remote_ts } => {
+                format!("{sa}/{child} {} {} === {} ({state})", word(change), local_ts.join(","), remote_ts.join(","))
+            }
+            What::Alert { message, connection, peer, .. } => {
+                let mut d = message.clone();
+                if !connection.is_empty() {
+                    d = format!("{d} [connection {connection}]");
+                }
+                if !peer.is_empty() {
+                    d = format!("{d} [peer {peer}]");
+                }
+                d
+            }
+            What::ControlLog { line, .. } => line.clone(),
+            What::Fallback { child } => format!("0.0.0.0/0 refused; retrying with {child} (VNet x local network prefixes)"),
+        }
+    }
+
+    pub fn is_alert(&self, kinds: &[AlertKind]) -> bool {
+        matches!(self, What::Alert { kind, .. } if kinds.contains(kind))
+    }
+
+    /// An IKE SA that came up (or was rekeyed, which keeps it up).
+    pub fn ike_up(&self) -> bool {
+        matches!(self, What::Ike { change: Change::Up | Change::Rekeyed, .. })
+    }
+
+    pub fn ike_down(&self) -> bool {
+        matches!(self, What::Ike { change: Change::Down, .. })
+    }
+
+    pub fn child_up(&self) -> bool {
+        matches!(self, What::Child { change: Change::Up | Change::Rekeyed, .. })
+    }
+}
+
+/// The message ID in `retransmit 2 of request with message ID 1`, charon's retransmit line.
+pub fn retransmitted_message(line: &str) -> Option<u32> {
+    let rest = line.trim_start().strip_prefix("retransmit ")?;
+    rest.split_once("message ID ")?.1.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+/// The JSON shape of `events[]` (docs/reports.md): `{at_ms, node, source, kind, detail}`.
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("Event", 5)?;
+        st.serialize_field("at_ms", &self.at_ms)?;
+        st.serialize_field("node", &self.node)?;
+        st.serialize_field("source", self.what.source())?;
+        st.serialize_field("kind", self.what.kind())?;
+        st.serialize_field("detail", &self.what.detail())?;
+        st.end()
+    }
+}

@@ -1,0 +1,73 @@
+//! Typed evidence: what a run observed, under everything that reads it. The driver and the
+//! probes fill it in (`strongswan/`, `run/`); verdicts, scenario judges, diagnoses, bench and
+//! the reports read it, and never parse text back.
+
+pub mod alert;
+pub mod event;
+pub mod sa;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use self::alert::AlertKind;
+use self::event::Event;
+use self::sa::IkeSa;
+
+/// How `initiate` ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct InitiateOutcome {
+    pub node: String,
+    pub connection: String,
+    pub child: String,
+    pub success: bool,
+    /// charon's error message when it failed.
+    pub error: Option<String>,
+    pub ms: f64,
+}
+
+/// One ping probe: from which node to which address, and whether it answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct PingResult {
+    pub from: String,
+    pub to: String,
+    pub size: Option<u16>,
+    pub df: bool,
+    pub success: bool,
+    pub attempts: u32,
+    /// ping's own summary (or the reason it could not run).
+    pub output: String,
+}
+
+/// What a run observed, for judges and diagnoses.
+#[derive(Debug, Clone, Default)]
+pub struct Evidence {
+    pub initiated: Option<InitiateOutcome>,
+    /// SAs by node before and after the probes.
+    pub before: BTreeMap<String, Vec<IkeSa>>,
+    pub after: BTreeMap<String, Vec<IkeSa>>,
+    pub pings: Vec<PingResult>,
+    /// One line per step: what it did and saw (for people).
+    pub steps: Vec<String>,
+    /// Nodes whose IKE daemon a step killed.
+    pub killed: Vec<String>,
+    /// Address changes made by steps: (node, interface, old, new).
+    pub address_changes: Vec<(String, String, ipnet::Ipv4Net, ipnet::Ipv4Net)>,
+    /// Name records changed by steps.
+    pub dns_updates: Vec<(String, std::net::Ipv4Addr)>,
+    pub events: Vec<Event>,
+}
+
+impl Evidence {
+    /// The error-notify alerts of these kinds, as `KIND on node`, each once, in order.
+    pub fn alerts(&self, kinds: &[AlertKind]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for ev in self.events.iter().filter(|ev| ev.what.is_alert(kinds)) {
+            let s = format!("{} on {}", ev.what.kind(), ev.node);
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        out
+    }
+}
