@@ -9,7 +9,6 @@ use tabled::settings::Style;
 use crate::evidence::sa::IkeSa;
 use crate::model::{Lab, NextHop, NodeKind};
 use crate::run::discover::{FoundRun, Mode, Owner};
-use crate::topology::netns::ns_name;
 
 /// One IKE/CHILD SA pair per row.
 pub fn sa_table(sas: &BTreeMap<String, Vec<IkeSa>>) -> String {
@@ -109,7 +108,7 @@ pub fn nodes(lab: &Lab, run_id: &str) -> Vec<NodeStatus> {
             NodeStatus {
                 name: n.name.clone(),
                 kind: n.kind.name().to_string(),
-                namespace: ns_name(run_id, &n.name),
+                namespace: crate::topology::node_location(run_id, &n.name),
                 interfaces,
                 routes,
                 config: config_of(&n.kind),

@@ -1,5 +1,6 @@
 //! Removing a run, from its labels rather than from memory: processes whose environment
-//! carries `VPNLAB_RUN=<id>`, namespaces named `vpnlab-<id>-*`, and the run folder. Works
+//! carries `VPNLAB_RUN=<id>`, the backends' labelled resources (namespaces named
+//! `vpnlab-<id>-*`), and the run folder. Works
 //! the same after success, failure, a signal, or a `kill -9` of the vpnlab that built it.
 //! Best effort: every step runs, and every error is collected and reported.
 
@@ -12,8 +13,6 @@ use nix::unistd::Pid;
 use super::state::RunDir;
 use crate::process::is_alive;
 use crate::strongswan::daemon::RUN_LABEL;
-use crate::topology::netns::namespace::Namespace;
-use crate::topology::netns::NS_PREFIX;
 
 /// How long to wait for killed processes to disappear.
 const KILL_WAIT: Duration = Duration::from_secs(3);
@@ -80,10 +79,10 @@ pub fn teardown(run: &RunDir) -> Result<Removed> {
     }
     removed.processes = pids.len() - alive.len();
 
-    for ns in Namespace::list(&format!("{NS_PREFIX}{}-", run.id)) {
-        match Namespace::remove(&ns) {
-            Ok(()) => removed.namespaces += 1,
-            Err(e) => errors.push(format!("removing namespace {ns}: {e}")),
+    for resources in crate::topology::resources() {
+        match resources.remove_run(&run.id) {
+            Ok(n) => removed.namespaces += n,
+            Err(e) => errors.extend(e),
         }
     }
 

@@ -11,7 +11,6 @@
 //! built). With none of those it is an orphan.
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::MetadataExt as _;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -19,8 +18,6 @@ use serde::Serialize;
 use super::state::{is_run_id, RunDir, RunState};
 use crate::process;
 use crate::strongswan::daemon::RUN_LABEL;
-use crate::topology::netns::namespace::Namespace;
-use crate::topology::netns::NS_PREFIX;
 
 /// A run folder without a state file younger than this is a run being started, not debris.
 const STARTING: Duration = Duration::from_secs(30);
@@ -106,12 +103,6 @@ impl FoundRun {
     }
 }
 
-/// The run id in a namespace name `vpnlab-<id>-<node>`.
-fn id_of_namespace(name: &str) -> Option<&str> {
-    let id = name.strip_prefix(NS_PREFIX)?.split('-').next()?;
-    is_run_id(id).then_some(id)
-}
-
 /// argv of a process, for recognising a keeper (`vpnlab supervise RUN LAB`).
 fn argv(pid: u32) -> Vec<String> {
     std::fs::read(format!("/proc/{pid}/cmdline")).map(|c| c.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect()).unwrap_or_default()
@@ -130,27 +121,18 @@ fn is_keeper(pid: u32) -> bool {
     argv(pid).get(1).is_some_and(|a| a == super::keeper::SUBCOMMAND)
 }
 
-/// A live vpnlab (other than a keeper of another run) holding one of `namespaces` open.
-fn holder_of(namespaces: &[String]) -> Option<u32> {
-    let inodes: Vec<String> = namespaces.iter().filter_map(|n| std::fs::metadata(Namespace::path(n)).ok()).map(|m| format!("net:[{}]", m.ino())).collect();
-    if inodes.is_empty() {
-        return None;
-    }
-    process::all_pids().into_iter().find(|pid| {
-        comm(*pid) == "vpnlab"
-            && std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
-                fds.filter_map(|e| e.ok()).any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| inodes.iter().any(|i| target.as_os_str() == i.as_str())))
-            })
-    })
+/// A live vpnlab holding one of these resources open (a run still being built).
+fn holder_of(resources: &[String]) -> Option<u32> {
+    crate::topology::resources().iter().find_map(|r| r.holder(resources))
 }
 
 /// Every run on the host, by id.
 pub fn all() -> Vec<FoundRun> {
     let mut folders: BTreeMap<String, RunDir> = RunDir::all().into_iter().map(|r| (r.id.clone(), r)).collect();
     let mut namespaces: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for ns in Namespace::list(NS_PREFIX) {
-        if let Some(id) = id_of_namespace(&ns) {
-            namespaces.entry(id.to_string()).or_default().push(ns);
+    for resources in crate::topology::resources() {
+        for (id, names) in resources.runs() {
+            namespaces.entry(id).or_default().extend(names);
         }
     }
     let me = std::process::id();
@@ -206,18 +188,4 @@ fn judge(id: String, folder: Option<RunDir>, state: Option<RunState>, namespaces
         }
     };
     FoundRun { id, folder, state, namespaces, processes, owner, mode, user }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::id_of_namespace;
-
-    #[test]
-    fn run_ids_from_namespace_names() {
-        assert_eq!(id_of_namespace("vpnlab-ab12cd-firewall"), Some("ab12cd"));
-        assert_eq!(id_of_namespace("vpnlab-ab12cd-azure-gw"), Some("ab12cd"));
-        assert_eq!(id_of_namespace("vpnlab-AB12CD-x"), None);
-        assert_eq!(id_of_namespace("vpnlab-abc-x"), None);
-        assert_eq!(id_of_namespace("other-ab12cd-x"), None);
-    }
 }

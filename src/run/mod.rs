@@ -75,7 +75,7 @@ pub struct LabRun {
     pub lab: Lab,
     pub run: RunDir,
     state: RunState,
-    backend: NetnsBackend,
+    backend: Box<dyn Backend>,
     daemons: BTreeMap<String, Daemon>,
     pub timeline: Timeline,
     pub phases: Vec<PhaseTime>,
@@ -111,7 +111,7 @@ impl LabRun {
         if let Some(dns) = &lab.dns {
             supervisor::write_records(&supervisor::records_file(&run), &dns.records.iter().cloned().collect())?;
         }
-        let backend = NetnsBackend::new(&run.id);
+        let backend: Box<dyn Backend> = Box::new(NetnsBackend::new(&run.id));
         Ok(LabRun {
             lab,
             run,
@@ -124,6 +124,12 @@ impl LabRun {
             watchers: Vec::new(),
             timeouts: Timeouts::default(),
         })
+    }
+
+    /// Puts the run's nodes on another backend, before anything is built (tests give a run a
+    /// fake one).
+    pub fn use_backend(&mut self, backend: Box<dyn Backend>) {
+        self.backend = backend;
     }
 
     fn end_phase(&mut self, phase: &'static str) {
@@ -159,7 +165,7 @@ impl LabRun {
                 std::fs::create_dir_all(self.run.node_dir(&node.name))
                     .and_then(|_| std::fs::write(&file, &ruleset))
                     .with_context(|| format!("writing {}", file.display()))?;
-                nft::apply(&self.backend, &node.name, &ruleset).await?;
+                nft::apply(self.backend.as_ref(), &node.name, &ruleset).await?;
             }
         }
         self.end_phase("namespaces and links");
@@ -330,7 +336,7 @@ impl LabRun {
     /// Pings as a probe says; a second attempt only when the tunnel is up (a lost first echo
     /// is then worth a retry; without a tunnel it would only cost time).
     pub async fn ping(&self, p: &crate::model::Ping, retry: bool) -> probe::PingResult {
-        probe::ping(&self.backend, &self.run.id, p, if retry { 2 } else { 1 }).await
+        probe::ping(self.backend.as_ref(), &self.run.id, p, if retry { 2 } else { 1 }).await
     }
 
     /// kill -9 a node's IKE daemon (a scenario's dead peer).
@@ -381,6 +387,52 @@ impl LabRun {
             Ok(start.elapsed())
         } else {
             Err(anyhow!(errors.join("; ")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topology::fake::{Call, FakeBackend};
+
+    fn shipped_lab(name: &str) -> Lab {
+        crate::model::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("labs").join(name)).expect("shipped lab loads")
+    }
+
+    /// A run's topology phase against the fake backend: one build of every node and link, and
+    /// each ruleset (NAT router, gateway filter, the DUT's tunnel rules) written to the node's
+    /// folder and applied with nft in exactly that node. Then teardown removes the run folder.
+    #[tokio::test]
+    async fn topology_phase_builds_every_node_and_applies_each_ruleset_where_it_belongs() {
+        for (lab_name, with_rules) in [("azure-paloalto", vec!["azure-gw", "branch-nat"]), ("azure-pfsense-home", vec!["azure-gw", "fritzbox", "pfsense"])] {
+            let lab = shipped_lab(lab_name);
+            let tmp = tempfile::tempdir().unwrap();
+            let dir = RunDir { id: "fake01".into(), path: tmp.path().join("fake01") };
+            std::fs::create_dir_all(&dir.path).unwrap();
+            let mut run = LabRun::create(Some(dir.clone()), lab.clone(), "run").unwrap();
+            let fake = FakeBackend::default();
+            let calls = fake.calls.clone();
+            run.use_backend(Box::new(fake));
+            run.build_topology().await.unwrap();
+            let calls = calls.lock().unwrap().clone();
+            assert_eq!(calls[0], Call::Build { nodes: lab.nodes.iter().map(|n| n.name.clone()).collect(), links: lab.links.len() });
+            let mut nft_nodes: Vec<String> = calls
+                .iter()
+                .filter_map(|c| match c {
+                    Call::Command { node, program } if program.ends_with("nft") => Some(node.clone()),
+                    _ => None,
+                })
+                .collect();
+            nft_nodes.sort();
+            assert_eq!(nft_nodes, with_rules, "{lab_name}: nft applied in");
+            for node in &with_rules {
+                let ruleset = std::fs::read_to_string(dir.node_dir(node).join("nftables.conf")).unwrap();
+                assert!(ruleset.contains("table"), "{lab_name}/{node}: {ruleset}");
+            }
+            assert_eq!(run.phases.iter().map(|p| p.phase).collect::<Vec<_>>(), ["namespaces and links"]);
+            run.teardown().unwrap();
+            assert!(!dir.path.exists(), "teardown removes the run folder");
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::strongswan::daemon::RUN_LABEL;
 use crate::topology::Backend;
 
 /// Each attempt sends one echo and waits up to one second for the reply.
-pub async fn ping(backend: &impl Backend, run_id: &str, p: &crate::model::Ping, attempts: u32) -> PingResult {
+pub async fn ping(backend: &dyn Backend, run_id: &str, p: &crate::model::Ping, attempts: u32) -> PingResult {
     let (from, to) = (p.from.as_str(), p.to.to_string());
     let result =
         |success: bool, attempts: u32, output: String| PingResult { from: from.into(), to: to.clone(), size: p.size, df: p.df, success, attempts, output };

@@ -9,8 +9,9 @@
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
-use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
@@ -20,8 +21,8 @@ use crate::azure::profile::scaled;
 use crate::dns;
 use crate::model::{Lab, NodeKind};
 use crate::strongswan::{config, control, sas, vici};
-use crate::topology::netns::namespace::in_namespace;
-use crate::topology::netns::ns_name;
+use crate::topology::netns::NetnsBackend;
+use crate::topology::Backend;
 use crate::wait::{within, VICI_ANSWER};
 
 /// Azure refreshes its DNS cache every 5 minutes [S22].
@@ -100,20 +101,15 @@ fn log(run: &RunDir, line: &str) {
     }
 }
 
-/// A UDP socket bound inside a node's namespace.
-fn socket_in(run: &RunDir, node: &str, bind: SocketAddr) -> Result<tokio::net::UdpSocket> {
-    let std_socket = in_namespace(&ns_name(&run.id, node), move || {
-        let s = UdpSocket::bind(bind)?;
-        s.set_nonblocking(true)?;
-        Ok(s)
-    })
-    .with_context(|| format!("opening a UDP socket on {bind} in {node}"))?;
+/// A UDP socket bound inside a node of the run.
+fn socket_in(backend: &dyn Backend, node: &str, bind: SocketAddr) -> Result<tokio::net::UdpSocket> {
+    let std_socket = backend.udp_socket(node, bind).with_context(|| format!("opening a UDP socket on {bind} in {node}"))?;
     Ok(tokio::net::UdpSocket::from_std(std_socket)?)
 }
 
 /// The lab's name server: answers A questions from the records file on UDP 53 of `node`.
-async fn serve_dns(run: RunDir, node: String) -> Result<()> {
-    let socket = socket_in(&run, &node, "0.0.0.0:53".parse().expect("constant"))?;
+async fn serve_dns(run: RunDir, backend: Arc<dyn Backend>, node: String) -> Result<()> {
+    let socket = socket_in(backend.as_ref(), &node, "0.0.0.0:53".parse().expect("constant"))?;
     log(&run, &format!("dns: answering on {node}:53"));
     let file = records_file(&run);
     let mut buf = [0u8; 512];
@@ -127,8 +123,8 @@ async fn serve_dns(run: RunDir, node: String) -> Result<()> {
 }
 
 /// Asks the lab's name server from inside `node`; the first IPv4 address of the answer.
-async fn resolve(run: &RunDir, node: &str, server: Ipv4Addr, name: &str) -> Result<Option<Ipv4Addr>> {
-    let socket = socket_in(run, node, "0.0.0.0:0".parse().expect("constant"))?;
+async fn resolve(backend: &dyn Backend, node: &str, server: Ipv4Addr, name: &str) -> Result<Option<Ipv4Addr>> {
+    let socket = socket_in(backend, node, "0.0.0.0:0".parse().expect("constant"))?;
     let id = (super::state::now_secs() & 0xFFFF) as u16 ^ 0x5a5a;
     socket.send_to(&dns::query(id, name), (server, 53)).await?;
     let mut buf = [0u8; 512];
@@ -140,7 +136,7 @@ async fn resolve(run: &RunDir, node: &str, server: Ipv4Addr, name: &str) -> Resu
 
 /// Every five (lab) minutes, while the gateway has no established IKE SA for its connection,
 /// re-resolves the local network gateway's FQDN and points the connection at the new address.
-async fn re_resolve(run: RunDir, lab: Lab, node: String, server: Ipv4Addr) -> Result<()> {
+async fn re_resolve(run: RunDir, backend: Arc<dyn Backend>, lab: Lab, node: String, server: Ipv4Addr) -> Result<()> {
     let Some(crate::model::Node { kind: NodeKind::AzureGateway(site), .. }) = lab.node(&node).cloned() else {
         return Ok(());
     };
@@ -164,7 +160,7 @@ async fn re_resolve(run: RunDir, lab: Lab, node: String, server: Ipv4Addr) -> Re
         if connected {
             continue;
         }
-        let resolved = match resolve(&run, &node, server, &fqdn).await {
+        let resolved = match resolve(backend.as_ref(), &node, server, &fqdn).await {
             Ok(Some(a)) => a,
             Ok(None) => {
                 log(&run, &format!("{node}: {fqdn} has no address; keeping {current}"));
@@ -202,36 +198,39 @@ async fn re_resolve(run: RunDir, lab: Lab, node: String, server: Ipv4Addr) -> Re
             t = crate::azure::profile::AZURE_NFT_TABLE,
             s = crate::azure::profile::AZURE_PEERS_SET
         );
-        nft_in(&run, &node, &update).await?;
+        nft_in(backend.as_ref(), &node, &update).await?;
         log(&run, &format!("{node}: {fqdn} re-resolved while disconnected: {old} -> {new}"));
         current = resolved;
     }
 }
 
 /// Applies nft commands inside a node of the run.
-async fn nft_in(run: &RunDir, node: &str, commands: &str) -> Result<()> {
-    use crate::topology::netns::namespace::{enter_in_child, Namespace};
-    let ns = Namespace::open(&ns_name(&run.id, node))?;
-    let mut cmd = std::process::Command::new(crate::topology::nft::NFT);
-    enter_in_child(&mut cmd, ns.fd());
-    cmd.env(crate::strongswan::daemon::RUN_LABEL, &run.id);
-    crate::topology::nft::run(cmd, node, commands).await
+async fn nft_in(backend: &dyn Backend, node: &str, commands: &str) -> Result<()> {
+    crate::topology::nft::run(backend.command(node, std::path::Path::new(crate::topology::nft::NFT))?, node, commands).await
 }
 
 /// Runs until killed (its run's cleanup does that), or until this future is dropped: the
 /// tasks live in a JoinSet, which aborts them all when dropped.
 pub async fn supervise(run: RunDir, lab: Lab) -> Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
+    // The nodes this supervisor acts in: the name server and the gateways whose filter it edits.
+    let nodes: Vec<&str> = lab
+        .nodes
+        .iter()
+        .filter(|n| lab.dns.as_ref().and_then(|d| d.server.as_deref()) == Some(n.name.as_str()) || matches!(n.kind, NodeKind::AzureGateway(_)))
+        .map(|n| n.name.as_str())
+        .collect();
+    let backend: Arc<dyn Backend> = Arc::new(NetnsBackend::attach(&run.id, &nodes)?);
     if let Some(server_node) = lab.dns.as_ref().and_then(|d| d.server.clone()) {
         let server_addr = lab
             .node(&server_node)
             .and_then(|n| n.interfaces.first())
             .map(|i| i.address.addr())
             .ok_or_else(|| anyhow!("the name server node {server_node} has no address"))?;
-        tasks.spawn(serve_dns(run.clone(), server_node));
+        tasks.spawn(serve_dns(run.clone(), backend.clone(), server_node));
         for n in &lab.nodes {
             if matches!(&n.kind, NodeKind::AzureGateway(site) if site.local_gateway.fqdn.is_some()) {
-                tasks.spawn(re_resolve(run.clone(), lab.clone(), n.name.clone(), server_addr));
+                tasks.spawn(re_resolve(run.clone(), backend.clone(), lab.clone(), n.name.clone(), server_addr));
             }
         }
     }

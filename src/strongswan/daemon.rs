@@ -169,3 +169,11 @@ impl Charon {
         Ok(())
     }
 }
+
+/// A daemon is never left behind by a dropped handle, nor a zombie: a run interrupted while it
+/// waits for its daemons drops their handles, and this kills and reaps each.
+impl Drop for Charon {
+    fn drop(&mut self) {
+        let _ = self.kill();
+    }
+}

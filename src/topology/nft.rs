@@ -69,7 +69,7 @@ pub fn render_tunnel_rules(rules: &[crate::model::TunnelRule]) -> String {
 }
 
 /// Applies `ruleset` inside `node` in one nft transaction.
-pub async fn apply(backend: &impl Backend, node: &str, ruleset: &str) -> Result<()> {
+pub async fn apply(backend: &dyn Backend, node: &str, ruleset: &str) -> Result<()> {
     run(backend.command(node, Path::new(NFT))?, node, ruleset).await
 }
 

@@ -5,11 +5,12 @@ pub mod namespace;
 pub mod netlink;
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 
 use anyhow::{anyhow, Context, Result};
-use futures::future::try_join_all;
+use futures::future::{try_join_all, BoxFuture};
 use ipnet::Ipv4Net;
 
 use self::namespace::{write_sysctl, Namespace};
@@ -134,15 +135,30 @@ impl NetnsBackend {
     }
 }
 
-impl Backend for NetnsBackend {
-    async fn build(&mut self, lab: &Lab) -> Result<()> {
+impl NetnsBackend {
+    /// The nodes of a run that is already built (by this or another process): opens their
+    /// namespaces, and a netlink socket in each.
+    pub fn attach(run_id: &str, nodes: &[&str]) -> Result<Self> {
+        let rt = tokio::runtime::Handle::current();
+        let mut attached = NetnsBackend::new(run_id);
+        for node in nodes {
+            let name = ns_name(run_id, node);
+            let ns = Namespace::open(&name)?;
+            let (label, rt) = (name.clone(), rt.clone());
+            let netlink = namespace::in_namespace(&name, move || Netlink::open_here(&label, &rt))?;
+            attached.nodes.insert(node.to_string(), NetnsNode { ns, netlink });
+        }
+        Ok(attached)
+    }
+
+    async fn do_build(&mut self, lab: &Lab) -> Result<()> {
         self.create_namespaces(lab).await?;
         self.create_links(lab).await?;
         try_join_all(lab.nodes.iter().map(|n| self.configure_node(lab, n))).await?;
         Ok(())
     }
 
-    async fn add_tunnel_routes(&self, node: &str, device: &str, prefixes: &[Ipv4Net]) -> Result<()> {
+    async fn do_add_tunnel_routes(&self, node: &str, device: &str, prefixes: &[Ipv4Net]) -> Result<()> {
         let nl = &self.node(node)?.netlink;
         // charon adds `ip rule pref 220 lookup 220` at start even with install_routes = no, and
         // kernel-libipsec fills table 220 with `default dev ipsec0`: every packet would be
@@ -156,7 +172,7 @@ impl Backend for NetnsBackend {
         Ok(())
     }
 
-    async fn replace_address(&self, node: &str, interface: &str, old: Ipv4Net, new: Ipv4Net) -> Result<()> {
+    async fn do_replace_address(&self, node: &str, interface: &str, old: Ipv4Net, new: Ipv4Net) -> Result<()> {
         let nl = &self.node(node)?.netlink;
         let index = nl.link_index(interface).await?;
         // Removing the address takes its subnet's route with it, and with that every route via
@@ -166,11 +182,99 @@ impl Backend for NetnsBackend {
         nl.add_address(index, new).await?;
         nl.restore_routes(routes).await
     }
+}
+
+impl Backend for NetnsBackend {
+    fn build<'a>(&'a mut self, lab: &'a Lab) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.do_build(lab))
+    }
+
+    fn add_tunnel_routes<'a>(&'a self, node: &'a str, device: &'a str, prefixes: &'a [Ipv4Net]) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.do_add_tunnel_routes(node, device, prefixes))
+    }
+
+    fn replace_address<'a>(&'a self, node: &'a str, interface: &'a str, old: Ipv4Net, new: Ipv4Net) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.do_replace_address(node, interface, old, new))
+    }
 
     fn command(&self, node: &str, program: &Path) -> Result<Command> {
         let fd = self.node(node)?.ns.fd();
         let mut cmd = Command::new(program);
         namespace::enter_in_child(&mut cmd, fd);
         Ok(cmd)
+    }
+
+    fn udp_socket(&self, node: &str, bind: SocketAddr) -> Result<std::net::UdpSocket> {
+        self.node(node)?;
+        let socket = namespace::in_namespace(&ns_name(&self.run_id, node), move || std::net::UdpSocket::bind(bind))
+            .with_context(|| format!("binding {bind} in {node}"))?;
+        socket.set_nonblocking(true)?;
+        Ok(socket)
+    }
+}
+
+/// The namespaces of every run on the host, found by name (`vpnlab-<id>-<node>`).
+pub struct NetnsResources;
+
+/// The run id in a namespace name `vpnlab-<id>-<node>`.
+pub fn id_of_namespace(name: &str) -> Option<&str> {
+    let id = name.strip_prefix(NS_PREFIX)?.split('-').next()?;
+    crate::run::state::is_run_id(id).then_some(id)
+}
+
+impl super::Resources for NetnsResources {
+    fn runs(&self) -> BTreeMap<String, Vec<String>> {
+        let mut runs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for ns in Namespace::list(NS_PREFIX) {
+            if let Some(id) = id_of_namespace(&ns) {
+                runs.entry(id.to_string()).or_default().push(ns);
+            }
+        }
+        runs
+    }
+
+    fn remove_run(&self, run_id: &str) -> std::result::Result<usize, Vec<String>> {
+        let mut errors = Vec::new();
+        let mut removed = 0;
+        for ns in Namespace::list(&format!("{NS_PREFIX}{run_id}-")) {
+            match Namespace::remove(&ns) {
+                Ok(()) => removed += 1,
+                Err(e) => errors.push(format!("removing namespace {ns}: {e}")),
+            }
+        }
+        if errors.is_empty() {
+            Ok(removed)
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn holder(&self, namespaces: &[String]) -> Option<u32> {
+        use std::os::unix::fs::MetadataExt as _;
+        let inodes: Vec<String> = namespaces.iter().filter_map(|n| std::fs::metadata(Namespace::path(n)).ok()).map(|m| format!("net:[{}]", m.ino())).collect();
+        if inodes.is_empty() {
+            return None;
+        }
+        let is_vpnlab = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "vpnlab");
+        crate::process::all_pids().into_iter().find(|pid| {
+            is_vpnlab(*pid)
+                && std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+                    fds.filter_map(|e| e.ok()).any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| inodes.iter().any(|i| t.as_os_str() == i.as_str())))
+                })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::id_of_namespace;
+
+    #[test]
+    fn run_ids_from_namespace_names() {
+        assert_eq!(id_of_namespace("vpnlab-ab12cd-firewall"), Some("ab12cd"));
+        assert_eq!(id_of_namespace("vpnlab-ab12cd-azure-gw"), Some("ab12cd"));
+        assert_eq!(id_of_namespace("vpnlab-AB12CD-x"), None);
+        assert_eq!(id_of_namespace("vpnlab-abc-x"), None);
+        assert_eq!(id_of_namespace("other-ab12cd-x"), None);
     }
 }
