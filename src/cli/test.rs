@@ -124,7 +124,7 @@ pub async fn test(path: &Path, only: &[String], jobs: Option<usize>, junit: Opti
             let mut b = Builder::default();
             b.push_record(["lab", "scenario", "result", "phase 1", "phase 2", "diagnosis", "ms"]);
             for r in &results {
-                let diag: Vec<&str> = r.diagnosis.iter().map(|d| d.id).collect();
+                let diag: Vec<&str> = r.diagnosis.iter().map(|d| d.id.as_str()).collect();
                 b.push_record([
                     r.lab.clone(),
                     r.name.clone(),

@@ -10,37 +10,80 @@ use crate::evidence::event::What;
 use crate::evidence::Evidence;
 use crate::model::{Connection, IkeVersion, Lab, NextHop, NodeKind, StrongswanProfile};
 
-/// A cause vpnlab can name.
-pub struct Cause {
-    pub id: &'static str,
-    pub title: &'static str,
+/// A cause vpnlab can name. Scenario files name causes by [`CauseId::as_str`]; an unknown
+/// name is refused when the scenario loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CauseId {
+    IkeVersionMismatch,
+    PolicyBasedGateway,
+    IkeProposalMismatch,
+    PskMismatch,
+    PskWhitespace,
+    SelectorMismatch,
+    EspProposalMismatch,
+    PfsMismatch,
+    MissingRoute,
+    MissingFirewallRule,
+    NatTBlocked,
+    NobodyCanInitiate,
+    PeerAddressChanged,
+    PeerDead,
+    Mtu,
 }
 
-pub static CAUSES: &[Cause] = &[
-    Cause { id: "ike-version-mismatch", title: "IKE version mismatch" },
-    Cause { id: "policy-based-gateway", title: "Azure gateway is policy-based" },
-    Cause { id: "ike-proposal-mismatch", title: "Phase 1 proposal mismatch" },
-    Cause { id: "psk-mismatch", title: "pre-shared key mismatch" },
-    Cause { id: "psk-whitespace", title: "pre-shared key with trailing whitespace" },
-    Cause { id: "selector-mismatch", title: "traffic selector (proxy-ID) mismatch" },
-    Cause { id: "esp-proposal-mismatch", title: "Phase 2 proposal mismatch" },
-    Cause { id: "pfs-mismatch", title: "PFS on one side only" },
-    Cause { id: "missing-route", title: "no route into the tunnel" },
-    Cause { id: "missing-firewall-rule", title: "no firewall rule for traffic from the tunnel" },
-    Cause { id: "nat-t-blocked", title: "NAT-T (UDP 4500) blocked" },
-    Cause { id: "nobody-can-initiate", title: "nobody is allowed to initiate" },
-    Cause { id: "peer-address-changed", title: "the branch's public address changed, Azure still uses the old one" },
-    Cause { id: "peer-dead", title: "peer dead, cleared by DPD" },
-    Cause { id: "mtu", title: "packet too large for the tunnel (MTU/MSS)" },
+/// (cause, id, title) in one table so the three cannot drift apart.
+const CAUSES: [(CauseId, &str, &str); 15] = [
+    (CauseId::IkeVersionMismatch, "ike-version-mismatch", "IKE version mismatch"),
+    (CauseId::PolicyBasedGateway, "policy-based-gateway", "Azure gateway is policy-based"),
+    (CauseId::IkeProposalMismatch, "ike-proposal-mismatch", "Phase 1 proposal mismatch"),
+    (CauseId::PskMismatch, "psk-mismatch", "pre-shared key mismatch"),
+    (CauseId::PskWhitespace, "psk-whitespace", "pre-shared key with trailing whitespace"),
+    (CauseId::SelectorMismatch, "selector-mismatch", "traffic selector (proxy-ID) mismatch"),
+    (CauseId::EspProposalMismatch, "esp-proposal-mismatch", "Phase 2 proposal mismatch"),
+    (CauseId::PfsMismatch, "pfs-mismatch", "PFS on one side only"),
+    (CauseId::MissingRoute, "missing-route", "no route into the tunnel"),
+    (CauseId::MissingFirewallRule, "missing-firewall-rule", "no firewall rule for traffic from the tunnel"),
+    (CauseId::NatTBlocked, "nat-t-blocked", "NAT-T (UDP 4500) blocked"),
+    (CauseId::NobodyCanInitiate, "nobody-can-initiate", "nobody is allowed to initiate"),
+    (CauseId::PeerAddressChanged, "peer-address-changed", "the branch's public address changed, Azure still uses the old one"),
+    (CauseId::PeerDead, "peer-dead", "peer dead, cleared by DPD"),
+    (CauseId::Mtu, "mtu", "packet too large for the tunnel (MTU/MSS)"),
 ];
 
-pub fn cause(id: &str) -> Option<&'static Cause> {
-    CAUSES.iter().find(|c| c.id == id)
+impl CauseId {
+    pub fn all() -> impl Iterator<Item = CauseId> {
+        CAUSES.iter().map(|(c, _, _)| *c)
+    }
+
+    pub fn parse(id: &str) -> Option<CauseId> {
+        CAUSES.iter().find(|(_, i, _)| *i == id).map(|(c, _, _)| *c)
+    }
+
+    /// The id scenario files and reports use, e.g. `ike-proposal-mismatch`.
+    pub fn as_str(self) -> &'static str {
+        CAUSES.iter().find(|(c, _, _)| *c == self).map(|(_, i, _)| *i).expect("every cause is in the table")
+    }
+
+    pub fn title(self) -> &'static str {
+        CAUSES.iter().find(|(c, _, _)| *c == self).map(|(_, _, t)| *t).expect("every cause is in the table")
+    }
+}
+
+impl std::fmt::Display for CauseId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for CauseId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Diagnosis {
-    pub id: &'static str,
+    pub id: CauseId,
     pub title: &'static str,
     /// What is wrong, with the values of both sides.
     pub cause: String,
@@ -54,9 +97,8 @@ pub struct Diagnosis {
     pub evidence: String,
 }
 
-fn diag(id: &'static str, cause: String, firewall: &str, azure: &str, change: &'static str, evidence: String) -> Diagnosis {
-    let title = self::cause(id).map(|c| c.title).unwrap_or(id);
-    Diagnosis { id, title, cause, firewall: firewall.to_string(), azure: azure.to_string(), change, evidence }
+fn diag(id: CauseId, cause: String, firewall: &str, azure: &str, change: &'static str, evidence: String) -> Diagnosis {
+    Diagnosis { id, title: id.title(), cause, firewall: firewall.to_string(), azure: azure.to_string(), change, evidence }
 }
 
 /// The DH groups named in proposals, e.g. `modp2048` → "DH group 14".
@@ -118,7 +160,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
         let ike_auth_lost = e.events.iter().any(|ev| matches!(ev.what, What::ControlLog { retransmit: Some(1), .. }));
         if versions_differ {
             out.push(diag(
-                "ike-version-mismatch",
+                CauseId::IkeVersionMismatch,
                 format!("the firewall speaks {} and the Azure connection {} only; Azure ignores the other version, so the firewall retransmits IKE_SA_INIT and gives up with no useful error", version_name(dc.version), version_name(azure_version)),
                 "PAN-OS: Network → IKE Gateways → General → Version; pfSense: VPN → IPsec → Phase 1 → Key Exchange version. Log: the IKE SA sits in init, 'peer not responding'.",
                 "Portal: Connection → Configuration → IKE Protocol; a PolicyBased gateway offers IKEv1 only.",
@@ -127,7 +169,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
             ));
             if site.gateway.vpn_type == VpnType::PolicyBased {
                 out.push(diag(
-                    "policy-based-gateway",
+                    CauseId::PolicyBasedGateway,
                     "the Azure gateway is PolicyBased: IKEv1 only, static routing, one tunnel".into(),
                     "Keep the firewall on IKEv2 once the gateway is route-based.",
                     "Portal: Virtual network gateway → Configuration shows VPN type; it cannot be changed: delete and re-create the gateway as RouteBased (the portal default since Oct 2023).",
@@ -137,7 +179,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
             }
         } else if !azure_initiates && gc.mode == ConnectionMode::InitiatorOnly {
             out.push(diag(
-                "nobody-can-initiate",
+                CauseId::NobodyCanInitiate,
                 "the Azure connection is InitiatorOnly and drops the firewall's IKE_SA_INIT silently; only Azure may start the tunnel".into(),
                 "Let Azure initiate: forward UDP 500 and 4500 on the home/branch router to the firewall.",
                 "Portal: Connection → Configuration → Connection mode: Default (either side initiates) or ResponderOnly.",
@@ -146,7 +188,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
             ));
         } else if azure_initiates && nat.is_some_and(|n| !n.port_forwards.iter().any(|pf| pf.port == 500)) {
             out.push(diag(
-                "nobody-can-initiate",
+                CauseId::NobodyCanInitiate,
                 "Azure initiates towards the branch's public address, but the NAT router in front of the firewall has no port forward, so nothing answers"
                     .into(),
                 "Forward UDP 500 and 4500 on the home/branch router to the firewall, or let the firewall initiate (it sits behind NAT).",
@@ -156,7 +198,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
             ));
         } else if ike_auth_lost || nat.is_some_and(|n| n.drops.iter().any(|d| d.dport == Some(4500) || d.sport == Some(4500))) {
             out.push(diag(
-                "nat-t-blocked",
+                CauseId::NatTBlocked,
                 "IKE_SA_INIT crossed on UDP 500, but IKE_AUTH on UDP 4500 (NAT-T) never arrived: something between the sites drops UDP 4500".into(),
                 "PAN-OS: Network → IKE Gateways → Advanced Options → Enable NAT Traversal; allow UDP 4500 outbound on the branch router.",
                 "Nothing to change on Azure: it supports NAT-T; the on-premises side must initiate when behind NAT.",
@@ -171,7 +213,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
     if !ike_npc.is_empty() {
         if dc.version != IkeVersion::Any && dc.version != azure_version {
             out.push(diag(
-                "ike-version-mismatch",
+                CauseId::IkeVersionMismatch,
                 format!("the firewall speaks {} and the Azure connection {}", version_name(dc.version), version_name(azure_version)),
                 "PAN-OS: Network → IKE Gateways → General → Version; pfSense: VPN → IPsec → Phase 1 → Key Exchange version.",
                 "Portal: Connection → Configuration → IKE Protocol.",
@@ -188,7 +230,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
                 String::new()
             };
             out.push(diag(
-                "ike-proposal-mismatch",
+                CauseId::IkeProposalMismatch,
                 format!("the firewall offers {} and Azure accepts {}{dh_note}", dc.proposals.join(", "), az.ike_proposals.join(", ")),
                 "PAN-OS: Network → Network Profiles → IKE Crypto (DH group, encryption, authentication); pfSense: VPN → IPsec → Phase 1 → Encryption Algorithm. Log: 'IKE phase-1 negotiation is failed ... no proposal chosen'.",
                 "Portal: Connection → Configuration → IPsec/IKE policy: Custom with the firewall's DH group, IKE encryption and integrity (the Default policy accepts DH group 2 only).",
@@ -204,7 +246,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
         let fw_key = dut.secrets.first().map(|s| s.secret.as_str()).unwrap_or("");
         if fw_key != gc.shared_key && fw_key.trim() == gc.shared_key.trim() {
             out.push(diag(
-                "psk-whitespace",
+                CauseId::PskWhitespace,
                 "the two pre-shared keys are the same except for whitespace at one end: the key was copied with a trailing space or newline".into(),
                 "PAN-OS: Network → IKE Gateways → Authentication → Pre-shared Key; pfSense: VPN → IPsec → Phase 1 → Pre-Shared Key. Re-type the key by hand. Log: 'authentication failed'.",
                 "Portal: Connection → Authentication → Shared key (Azure refuses spaces, so the extra character is on the firewall).",
@@ -213,7 +255,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
             ));
         } else {
             out.push(diag(
-                "psk-mismatch",
+                CauseId::PskMismatch,
                 "the pre-shared keys differ".into(),
                 "PAN-OS: Network → IKE Gateways → Authentication → Pre-shared Key; pfSense: VPN → IPsec → Phase 1 → Pre-Shared Key.",
                 "Portal: Connection → Authentication → Shared key; they must match byte for byte.",
@@ -237,7 +279,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
         if !ts.is_empty() || (!fw_ts_any && site.switches.narrowed_traffic_selectors == NarrowedSelectors::Reject && !gc.policy_based_selectors) {
             let fw_ts = fw_child.map(|c| format!("{} ↔ {}", c.local_ts.join(","), c.remote_ts.join(","))).unwrap_or_default();
             out.push(diag(
-                "selector-mismatch",
+                CauseId::SelectorMismatch,
                 format!("the firewall proposes the proxy-ID {fw_ts}, the route-based gateway expects 0.0.0.0/0 ↔ 0.0.0.0/0 (narrowedTrafficSelectors: {})", site.switches.narrowed_traffic_selectors.azure_name()),
                 "PAN-OS: Network → IPSec Tunnels → Proxy IDs: Local 0.0.0.0/0, Remote 0.0.0.0/0 (or none); pfSense: VPN → IPsec → Phase 2 → Local/Remote Network. Log: 'IKE phase-2 negotiation is failed ... NO_PROPOSAL_CHOSEN'.",
                 "Portal: Connection → Configuration → Use policy based traffic selector: Enable (with matching prefixes) if the firewall must keep specific selectors.",
@@ -246,7 +288,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
             ));
         } else if child_was_up && fw_pfs != az_pfs {
             out.push(diag(
-                "pfs-mismatch",
+                CauseId::PfsMismatch,
                 format!("PFS on one side only: the firewall's Phase 2 {} a DH group ({}), Azure's {}; the first CHILD SA comes up without one, the first rekey fails and the tunnel drops at expiry", if fw_pfs { "has" } else { "has no" }, fw_esp.join(", "), if az_pfs { "requires one" } else { "has none (pfsGroup None)" }),
                 "PAN-OS: Network → Network Profiles → IPSec Crypto → DH Group (no-pfs to match pfsGroup None); pfSense: VPN → IPsec → Phase 2 → PFS key group.",
                 "Portal: Connection → Configuration → IPsec/IKE policy → PFS Group, set to the firewall's group.",
@@ -255,7 +297,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
             ));
         } else {
             out.push(diag(
-                "esp-proposal-mismatch",
+                CauseId::EspProposalMismatch,
                 format!("the firewall offers {} in Phase 2 and Azure accepts {}", fw_esp.join(", "), az.esp_accepted.join(", ")),
                 "PAN-OS: Network → Network Profiles → IPSec Crypto (encryption, authentication, DH group); pfSense: VPN → IPsec → Phase 2 → Encryption Algorithms / Hash Algorithms.",
                 "Portal: Connection → Configuration → IPsec/IKE policy: IPsec encryption, IPsec integrity, PFS group.",
@@ -272,7 +314,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
             let updated = e.dns_updates.iter().any(|(n, a)| n == &fqdn.to_ascii_lowercase() && *a == new.addr());
             if !up_now && old.addr() == site.local_gateway.gateway_ip && !updated {
                 out.push(diag(
-                    "peer-address-changed",
+                    CauseId::PeerAddressChanged,
                     format!("{node}:{iface} now has {} (was {}), but {fqdn} still resolves to {}: Azure re-resolves disconnected tunnels every 5 minutes and keeps finding the old address, so it hears nothing from the new one", new.addr(), old.addr(), old.addr()),
                     "Home router / firewall: make the dynamic-DNS client update the record (FRITZ!Box: Internet > Permit Access > DynDNS; pfSense: Services > Dynamic DNS).",
                     "Portal: Local network gateway → Configuration: FQDN (re-resolved every 5 minutes while disconnected) or the new IP address; resetting the gateway also re-resolves.",
@@ -288,7 +330,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
     let cleared = e.events.iter().any(|ev| ev.node == gw_node.name && ev.what.ike_down());
     if !killed.is_empty() && cleared {
         out.push(diag(
-            "peer-dead",
+            CauseId::PeerDead,
             format!("the firewall stopped answering and Azure cleared the tunnel after its DPD timeout ({} s)", gc.dpd_timeout_seconds),
             "PAN-OS: Network → IKE Gateways → Advanced Options → Dead Peer Detection, and a tunnel monitor so the tunnel never goes quiet; pfSense: VPN → IPsec → Phase 1 → Dead Peer Detection.",
             "Portal: Connection → Configuration → DPD timeout in seconds (9-3600, default 45).",
@@ -308,7 +350,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
             let Ok(to) = p.to.parse::<std::net::Ipv4Addr>() else { continue };
             if p.df && (p.output.contains("Frag needed") || p.output.contains("message too long")) {
                 out.push(diag(
-                    "mtu",
+                    CauseId::Mtu,
                     format!("a {}-byte DF packet does not fit the tunnel: {}", p.size.map(|s| u32::from(s) + 28).unwrap_or(0), p.output),
                     "PAN-OS: Network → Interfaces → Tunnel → tunnel.1 → Advanced → MTU 1400, and Network → Interfaces → (untrust) → Advanced → Adjust TCP MSS; pfSense: System → Advanced → Firewall & NAT → MSS clamping 1350.",
                     "Azure: clamp TCP MSS at 1350, or set the tunnel interface MTU to 1400 (Microsoft's recommendation); IP fragmentation in the tunnel is not supported.",
@@ -329,7 +371,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
                         .map(|c| format!("; {} bytes in {}", dut_node.name, c.bytes_in))
                         .unwrap_or_default();
                     out.push(diag(
-                        "missing-firewall-rule",
+                        CauseId::MissingFirewallRule,
                         format!("both SAs are up and {src} -> {to} arrives through the tunnel, but the firewall has no rule passing it: everything from the tunnel is blocked until a rule allows it"),
                         "pfSense: Firewall > Rules > IPsec: add a pass rule (source the VNet, destination the LAN); PAN-OS: Policies > Security: a rule from zone azure-vpn to trust.",
                         "Nothing to change on Azure.",
@@ -350,7 +392,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
                     .map(|c| format!("; {} bytes out {}", router.name, c.bytes_out))
                     .unwrap_or_default();
                 out.push(diag(
-                    "missing-route",
+                    CauseId::MissingRoute,
                     format!("both SAs are up, but {} has no route for {to} into the tunnel, so the traffic never enters it", router.name),
                     "PAN-OS: Network → Virtual Routers → default → Static Routes: the VNet prefix → tunnel.1 (and a security rule trust → azure-vpn); pfSense: the Phase 2 networks / a route to the VNet.",
                     "Portal: Local network gateway → Address space must list the on-premises prefixes (they become Azure's routes into the tunnel).",
@@ -374,10 +416,14 @@ mod tests {
     }
 
     #[test]
-    fn catalogue_ids_are_unique() {
-        let mut ids: Vec<&str> = CAUSES.iter().map(|c| c.id).collect();
+    fn catalogue_ids_are_unique_and_round_trip() {
+        let mut ids: Vec<&str> = CauseId::all().map(CauseId::as_str).collect();
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), CAUSES.len());
+        for c in CauseId::all() {
+            assert_eq!(CauseId::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(CauseId::parse("no-such-cause"), None);
     }
 }

@@ -155,7 +155,7 @@ pub struct Expect {
     pub pings: Vec<PingExpect>,
     pub sas: Vec<SaExpect>,
     pub counters: Vec<CounterExpect>,
-    pub diagnosis: Vec<String>,
+    pub diagnosis: Vec<diagnose::CauseId>,
 }
 
 fn ipsec_node(lab: &Lab, errors: &mut Vec<LabError>, field: &str, n: &Spanned<String>) {
@@ -251,11 +251,14 @@ pub fn resolve(raw: &RawExpect, lab: &Lab, errors: &mut Vec<LabError>) -> Expect
         e.counters.push(CounterExpect { node: c.value.node.value.clone(), outbound, rises });
     }
     for d in &raw.diagnosis {
-        if diagnose::cause(&d.value).is_none() {
-            let ids: Vec<&str> = diagnose::CAUSES.iter().map(|c| c.id).collect();
-            errors.push(LabError::at(&d.referenced, "expect.diagnosis", format!("`{}` is not a cause in vpnlab's catalogue", d.value)).hint(ids.join(", ")));
+        match diagnose::CauseId::parse(&d.value) {
+            Some(id) => e.diagnosis.push(id),
+            None => {
+                let ids: Vec<&str> = diagnose::CauseId::all().map(diagnose::CauseId::as_str).collect();
+                errors
+                    .push(LabError::at(&d.referenced, "expect.diagnosis", format!("`{}` is not a cause in vpnlab's catalogue", d.value)).hint(ids.join(", ")));
+            }
         }
-        e.diagnosis.push(d.value.clone());
     }
     e
 }
@@ -428,7 +431,7 @@ pub fn judge(expect: &Expect, lab: &Lab, e: &Evidence) -> (Vec<Verdict>, Vec<Dia
     let diagnosis = diagnose::diagnose(lab, e);
     for id in &expect.diagnosis {
         let found = diagnosis.iter().any(|d| d.id == *id);
-        let named: Vec<&str> = diagnosis.iter().map(|d| d.id).collect();
+        let named: Vec<&str> = diagnosis.iter().map(|d| d.id.as_str()).collect();
         out.push(verdict(
             format!("diagnosis names {id}"),
             initiator(lab),
