@@ -77,6 +77,7 @@ pub fn healthy(
         },
     ));
     let expected = expected_selectors(lab);
+    let lab_has_nat = lab.nodes.iter().any(|n| matches!(n.kind, crate::model::NodeKind::NatRouter(_)));
     for node in lab.ipsec_nodes() {
         let name = &node.name;
         let sas = after.get(name).map(Vec::as_slice).unwrap_or(&[]);
@@ -85,9 +86,12 @@ pub fn healthy(
             out.push(verdict("CHILD SA installed", name, false, "no IKE SA, so no CHILD SA".into()));
             continue;
         };
-        let nat = match (ike.nat_local, ike.nat_remote) {
-            (true, _) => "this end behind NAT",
-            (false, true) => "peer behind NAT",
+        // kernel-libipsec makes charon UDP-encapsulate ESP always, and NAT detection then
+        // reports NAT whether or not there is one: only a NAT router in the topology makes it real.
+        let nat = match (ike.nat_local, ike.nat_remote, lab_has_nat) {
+            (_, _, false) => "no NAT; UDP encapsulation forced by the data path",
+            (true, _, true) => "this end behind NAT",
+            (false, true, true) => "peer behind NAT",
             _ => "no NAT",
         };
         out.push(verdict(
@@ -154,4 +158,63 @@ pub fn healthy(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::sa::{ChildState, IkeState};
+
+    fn sa(nat_local: bool) -> IkeSa {
+        IkeSa {
+            name: "gw".into(),
+            uniqueid: "1".into(),
+            version: 2,
+            state: IkeState::Established,
+            local_host: "192.0.2.1".into(),
+            local_port: "4500".into(),
+            local_id: String::new(),
+            remote_host: "192.0.2.2".into(),
+            remote_port: "4500".into(),
+            remote_id: String::new(),
+            initiator: true,
+            nat_local,
+            nat_remote: false,
+            algorithms: "AES_CBC-256".into(),
+            established_s: 1,
+            children: vec![ChildSa {
+                name: "c".into(),
+                uniqueid: "1".into(),
+                state: ChildState::Installed,
+                mode: "TUNNEL".into(),
+                protocol: "ESP".into(),
+                encap: true,
+                algorithms: "AES_CBC-256".into(),
+                local_ts: vec!["0.0.0.0/0".into()],
+                remote_ts: vec!["0.0.0.0/0".into()],
+                bytes_in: 1,
+                packets_in: 1,
+                bytes_out: 1,
+                packets_out: 1,
+            }],
+        }
+    }
+
+    fn ike_evidence(lab: &Lab) -> String {
+        let initiate = InitiateOutcome { node: "firewall".into(), connection: "c".into(), child: "c".into(), success: true, error: None, ms: 1.0 };
+        let sas: BTreeMap<String, Vec<IkeSa>> = lab.ipsec_nodes().map(|n| (n.name.clone(), vec![sa(true)])).collect();
+        let v = healthy(lab, &initiate, &sas, &sas, &[]);
+        v.iter().find(|v| v.check == "IKE SA established" && v.node == "firewall").expect("verdict").evidence.clone()
+    }
+
+    /// kernel-libipsec makes charon report NAT always; only a NAT router makes it real.
+    #[test]
+    fn nat_is_reported_only_when_the_topology_has_one() {
+        let mut lab = crate::model::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("labs/azure-paloalto")).unwrap();
+        assert!(ike_evidence(&lab).contains("(this end behind NAT,"), "{}", ike_evidence(&lab));
+        for n in lab.nodes.iter_mut().filter(|n| matches!(n.kind, crate::model::NodeKind::NatRouter(_))) {
+            n.kind = crate::model::NodeKind::Router;
+        }
+        assert!(ike_evidence(&lab).contains("(no NAT; UDP encapsulation forced by the data path,"), "{}", ike_evidence(&lab));
+    }
 }
