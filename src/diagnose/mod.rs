@@ -101,29 +101,9 @@ fn diag(id: CauseId, cause: String, firewall: &str, azure: &str, change: &'stati
     Diagnosis { id, title: id.title(), cause, firewall: firewall.to_string(), azure: azure.to_string(), change, evidence }
 }
 
-/// The DH groups named in proposals, e.g. `modp2048` → "DH group 14".
-fn dh_groups(proposals: &[String]) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    for p in proposals {
-        for t in p.split('-') {
-            let g = match t {
-                "modp768" => "DH group 1",
-                "modp1024" => "DH group 2",
-                "modp1536" => "DH group 5",
-                "modp2048" => "DH group 14",
-                "modp3072" => "DH group 15",
-                "modp4096" => "DH group 16",
-                "modp2048s256" => "DH group 24",
-                "ecp256" => "DH group 19",
-                "ecp384" => "DH group 20",
-                _ => continue,
-            };
-            if !out.contains(&g) {
-                out.push(g);
-            }
-        }
-    }
-    out
+/// The DH groups named in proposals, in engineers' words: `modp2048` → "DH group 14".
+fn dh_groups(proposals: &[String]) -> Vec<String> {
+    crate::ike::dh::groups_in(proposals).iter().map(ToString::to_string).collect()
 }
 
 fn first_conn(p: &StrongswanProfile) -> Option<&Connection> {

@@ -2,6 +2,8 @@
 //! before a proposal ever reaches a daemon so that a typo is reported against the lab file
 //! (with the valid keywords) instead of as an opaque `load-conn` failure.
 
+pub mod dh;
+
 /// Encryption keywords strongSwan 5.9 accepts in proposals (the subset vpnlab supports).
 const ENCRYPTION: &[&str] = &[
     "aes128",
@@ -34,29 +36,6 @@ const INTEGRITY: &[&str] = &["md5", "sha1", "sha256", "sha384", "sha512", "sha25
 
 const PRF: &[&str] = &["prfmd5", "prfsha1", "prfsha256", "prfsha384", "prfsha512", "prfaesxcbc"];
 
-const DH_GROUPS: &[&str] = &[
-    "modp768",
-    "modp1024",
-    "modp1536",
-    "modp2048",
-    "modp3072",
-    "modp4096",
-    "modp6144",
-    "modp8192",
-    "modp2048s256",
-    "modp2048s224",
-    "modp1024s160",
-    "ecp256",
-    "ecp384",
-    "ecp521",
-    "ecp224",
-    "ecp192",
-    "curve25519",
-    "x25519",
-    "curve448",
-    "x448",
-];
-
 const ESN: &[&str] = &["esn", "noesn"];
 
 /// Whether a proposal is for IKE (Phase 1) or ESP (Phase 2).
@@ -79,14 +58,14 @@ pub fn check_proposal(proposal: &str, kind: ProposalKind) -> Result<(), String> 
     for token in proposal.split('-') {
         let known = ENCRYPTION.contains(&token)
             || INTEGRITY.contains(&token)
-            || DH_GROUPS.contains(&token)
+            || dh::DhGroup::from_keyword(token).is_some()
             || (kind == ProposalKind::Ike && PRF.contains(&token))
             || (kind == ProposalKind::Esp && ESN.contains(&token));
         if !known {
             let mut valid = vec![
                 format!("encryption {}", ENCRYPTION.join(" ")),
                 format!("integrity {}", INTEGRITY.join(" ")),
-                format!("DH groups {}", DH_GROUPS.join(" ")),
+                format!("DH groups {}", dh::DhGroup::keywords().collect::<Vec<_>>().join(" ")),
             ];
             match kind {
                 ProposalKind::Ike => valid.push(format!("PRF {}", PRF.join(" "))),
