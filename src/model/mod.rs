@@ -5,7 +5,9 @@
 pub mod error;
 pub mod lab;
 pub mod raw;
+pub mod redact;
 pub mod resolve;
+pub mod tree;
 
 pub use lab::*;
 pub use resolve::{load, parse};
