@@ -2,6 +2,9 @@
 //! (`resolve`) and errors that name file, line, column and field (`error`).
 //! Nothing in `model/` touches the system.
 
+#[cfg(test)]
+mod fuzz_regressions;
+
 pub mod error;
 pub mod lab;
 pub mod raw;

@@ -383,7 +383,7 @@ pub fn parse(file: &Path, text: &str, lab_file: &Path, lab_source: &str) -> Resu
     }
     let expect = expect::resolve(&raw.expect, &lab, &mut errors);
     if !errors.is_empty() {
-        return Err(LabErrors::new(file, &text, errors).to_string());
+        return Err(LabErrors::new(file, text, errors).to_string());
     }
     let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     Ok(Scenario { name, title: raw.title, ticket: raw.ticket, brief_tickets: raw.brief_tickets, lab, lab_text, steps, expect })
