@@ -55,6 +55,8 @@ bench: deps build
 FUZZ_SECONDS ?= 60
 fuzz:
 	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	@# The same dependency versions as the shipped build (serde-saphyr above all).
+	@[ -f fuzz/Cargo.lock ] || cp Cargo.lock fuzz/Cargo.lock
 	@for t in lab_file azure_import; do \
 		mkdir -p fuzz/corpus/$$t; \
 		echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
