@@ -139,9 +139,14 @@ fn list(names: &[String]) -> String {
 /// Besides UTF-8 (with or without a byte-order mark) this reads UTF-16 with a byte-order mark,
 /// which is what Windows PowerShell 5.1 writes for `az ... > file.json`.
 pub fn import(file: &Path, kind: ResourceKind, name: Option<&str>) -> Result<Imported, ImportError> {
+    let bytes = std::fs::read(file).map_err(|source| ImportError::Read { file: file.to_path_buf(), source })?;
+    import_bytes(file, &bytes, kind, name)
+}
+
+/// Same, from the file's bytes already read (the fuzz target's entry point); `file` is used in messages.
+pub fn import_bytes(file: &Path, bytes: &[u8], kind: ResourceKind, name: Option<&str>) -> Result<Imported, ImportError> {
     let read_error = |source| ImportError::Read { file: file.to_path_buf(), source };
-    let bytes = std::fs::read(file).map_err(read_error)?;
-    let (text, utf16) = decode(&bytes).map_err(read_error)?;
+    let (text, utf16) = decode(bytes).map_err(read_error)?;
     let mut imported = import_str(file, &text, kind, name)?;
     if utf16 {
         imported.notes.insert(0, "the file is UTF-16 text (as Windows PowerShell writes `az ... > file`) and was read as such".to_string());

@@ -2,10 +2,15 @@
 //! (`resolve`) and errors that name file, line, column and field (`error`).
 //! Nothing in `model/` touches the system.
 
+#[cfg(test)]
+mod fuzz_regressions;
+
 pub mod error;
 pub mod lab;
 pub mod raw;
+pub mod redact;
 pub mod resolve;
+pub mod tree;
 
 pub use lab::*;
 pub use resolve::{load, parse};

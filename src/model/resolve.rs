@@ -7,13 +7,14 @@ use std::path::Path;
 
 use serde_saphyr::{Location, Spanned};
 
-use super::error::{LabError, LabErrors};
+use super::error::{closest, LabError, LabErrors};
 use super::lab::*;
 use super::raw::*;
 use crate::azure::{ConnectionMode, Role};
 use crate::ike::{check_duration, check_proposal, ProposalKind};
 
 /// Node kinds and what each is for, shown when a kind is unknown.
+const KIND_NAMES: &[&str] = &["host", "router", "nat-router", "dut", "azure-gateway"];
 const KINDS: &str = "host (LAN PC, Azure VM), router (plain IP router), nat-router (home/branch router), dut (firewall under test), azure-gateway (simulated Azure VPN Gateway)";
 
 /// Reads and validates a lab file. `path` may name the folder or the `lab.yaml` in it.
@@ -35,7 +36,14 @@ pub enum LoadError {
 /// Parses lab text; `file` is used for messages and as the lab's source.
 pub fn parse(file: &Path, source: &str) -> Result<Lab, LabErrors> {
     let raw: RawLab = serde_saphyr::from_str(source).map_err(|e| LabErrors::from_parse(file, source, &e))?;
-    let mut r = Resolver { errors: Vec::new(), lab_dir: azure::lab_dir(file), dns: HashMap::new(), deferred_addresses: Vec::new(), iface_locs: HashMap::new() };
+    let mut r = Resolver {
+        errors: Vec::new(),
+        lab_dir: azure::lab_dir(file),
+        dns: HashMap::new(),
+        deferred_addresses: Vec::new(),
+        iface_locs: HashMap::new(),
+        all_addresses: HashSet::new(),
+    };
     let lab = r.lab(file, raw);
     if r.errors.is_empty() {
         Ok(lab)
@@ -55,6 +63,9 @@ struct Resolver {
     deferred_addresses: Vec<(Location, Option<std::path::PathBuf>, String, Ipv4Addr)>,
     /// Where each `node:interface` was declared, for errors found after resolution.
     iface_locs: HashMap<(String, String), Location>,
+    /// Every interface address written in the lab, also of nodes that did not resolve (so
+    /// that one bad node does not make the addresses that point at it look wrong too).
+    all_addresses: HashSet<Ipv4Addr>,
 }
 
 fn valid_name(name: &str, max: usize) -> bool {
@@ -121,12 +132,13 @@ impl Resolver {
         }
         let links = self.links(&raw.links, &nodes, &declared);
         self.addresses(&nodes);
-        self.check_deferred_addresses(&nodes);
-        let plan = self.plan(raw.run, &nodes);
+        self.check_deferred_addresses();
+        let plan = self.plan(raw.run, &nodes, &declared);
         let mut notes = finish(&mut nodes, &plan, time_scale);
         let dns = raw.dns.map(|d| {
             let server = d.server.map(|s| {
                 match nodes.iter().find(|n| n.name == s.value) {
+                    None if declared.contains(&s.value) => {}
                     None => {
                         self.err(&s.referenced, "dns.server", format!("no node `{}`", s.value), Some("the node that answers DNS, e.g. the internet router"))
                     }
@@ -167,6 +179,7 @@ impl Resolver {
                 );
             }
             let a = addr.value.0;
+            self.all_addresses.insert(a.addr());
             if a.prefix_len() < 31 && (a.addr() == a.network() || a.addr() == a.broadcast()) {
                 self.err(
                     &addr.referenced,
@@ -217,6 +230,15 @@ impl Resolver {
 
         let kind_loc = &name.referenced;
         let k = raw.kind.value.as_str();
+        if !KIND_NAMES.contains(&k) {
+            // One error: the sections cannot be judged against a kind that does not exist.
+            let message = match closest(k, KIND_NAMES.iter().copied()) {
+                Some(near) => format!("unknown node kind `{k}`; did you mean `{near}`?"),
+                None => format!("unknown node kind `{k}`"),
+            };
+            self.err(&raw.kind.referenced, format!("{path}.kind"), message, Some(KINDS));
+            return None;
+        }
         let section = |present: bool, section: &str, owner: &str, this: &mut Resolver| {
             if present && k != owner {
                 this.err(
@@ -500,10 +522,11 @@ impl Resolver {
                     }
                     let mut names: Vec<&str> = declared.iter().map(String::as_str).collect();
                     names.sort();
+                    let near = closest(node, names.iter().copied()).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
                     self.err(
                         &ep.referenced,
                         &field,
-                        format!("link to a missing node `{node}`"),
+                        format!("link to a missing node `{node}`{near}"),
                         Some(&format!("one of the lab's nodes: {}", names.join(", "))),
                     );
                     continue;
@@ -565,10 +588,9 @@ impl Resolver {
 
     /// Addresses named by Azure resources (the local network gateway's) must exist in the lab,
     /// or Azure would never hear from that peer.
-    fn check_deferred_addresses(&mut self, nodes: &[Node]) {
-        let all: HashSet<Ipv4Addr> = nodes.iter().flat_map(|n| n.interfaces.iter().map(|i| i.address.addr())).collect();
+    fn check_deferred_addresses(&mut self) {
         for (loc, origin, field, addr) in std::mem::take(&mut self.deferred_addresses) {
-            if !all.contains(&addr) {
+            if !self.all_addresses.contains(&addr) {
                 let hint = "the on-premises public address in this lab (e.g. the NAT router's WAN address); set it next to import: to map an exported address into the lab";
                 self.err_from(
                     &origin,
@@ -600,14 +622,16 @@ impl Resolver {
         }
     }
 
-    fn plan(&mut self, raw: Option<RawRun>, nodes: &[Node]) -> RunPlan {
-        let names: HashSet<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+    /// `declared` holds every node name written, also of nodes that did not resolve: their own
+    /// error has been reported, so a reference to them is not one more.
+    fn plan(&mut self, raw: Option<RawRun>, nodes: &[Node], declared: &HashSet<String>) -> RunPlan {
         let Some(raw) = raw else {
             let initiator = nodes.iter().find(|n| matches!(n.kind, NodeKind::Dut(_))).or_else(|| nodes.iter().find(|n| n.ipsec().is_some()));
             return RunPlan { initiator: initiator.map(|n| n.name.clone()).unwrap_or_default(), probes: Vec::new() };
         };
         let init = &raw.initiator;
         match nodes.iter().find(|n| n.name == init.value) {
+            None if declared.contains(&init.value) => {}
             None => self.err(&init.referenced, "run.initiator", format!("no node `{}`", init.value), Some("the name of the dut or the azure-gateway node")),
             Some(n) => match &n.kind {
                 NodeKind::Dut(_) => {}
@@ -631,7 +655,7 @@ impl Resolver {
         let mut probes = Vec::new();
         for p in &raw.probes {
             let from = &p.value.ping.from;
-            if !names.contains(from.value.as_str()) {
+            if !declared.contains(&from.value) {
                 self.err(&from.referenced, "run.probes.ping.from", format!("no node `{}`", from.value), Some("the name of a host node"));
             }
             probes.push(Ping { from: from.value.clone(), to: p.value.ping.to.0, size: p.value.ping.size, df: p.value.ping.df });

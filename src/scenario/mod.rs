@@ -6,15 +6,17 @@
 pub mod expect;
 pub mod runner;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
-use serde_saphyr::Spanned;
+use serde_saphyr::{Location, Spanned};
 
 use self::expect::Expect;
 use crate::ike::check_duration;
 use crate::model::error::{LabError, LabErrors};
+use crate::model::tree::{Entry, Index, Part};
 use crate::model::Lab;
 use crate::run::execute::Step;
 
@@ -29,13 +31,18 @@ struct RawScenario {
     #[serde(default)]
     brief_tickets: Vec<u32>,
     /// A merge patch (RFC 7386) over the lab file: mappings merge, other values replace,
-    /// `null` removes a key.
+    /// `null` removes a key. It may only change or remove what the lab has, so that a typo
+    /// cannot silently add a node or a field.
     #[serde(default)]
     patch: Option<serde_json::Value>,
+    /// A merge patch applied after `patch:` that may also create keys: new nodes, sections
+    /// and fields the lab does not have.
+    #[serde(default)]
+    add: Option<serde_json::Value>,
     #[serde(default)]
     initiator: Option<Spanned<String>>,
     #[serde(default)]
-    time_scale: Option<f64>,
+    time_scale: Option<Spanned<f64>>,
     #[serde(default)]
     steps: Vec<Spanned<RawStep>>,
     expect: expect::RawExpect,
@@ -138,17 +145,154 @@ fn duration(errors: &mut Vec<LabError>, field: &str, v: &Spanned<String>) -> Dur
 /// Reads one scenario of the lab in `lab_dir`.
 pub fn load(lab_dir: &Path, file: &Path) -> Result<Scenario, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read scenario {}: {e}", file.display()))?;
-    let raw: RawScenario = serde_saphyr::from_str(&text).map_err(|e| LabErrors::from_parse(file, &text, &e).to_string())?;
     let lab_file = lab_dir.join("lab.yaml");
     let lab_source = std::fs::read_to_string(&lab_file).map_err(|e| format!("cannot read {}: {e}", lab_file.display()))?;
-    let mut tree: serde_json::Value = serde_saphyr::from_str(&lab_source).map_err(|e| LabErrors::from_parse(&lab_file, &lab_source, &e).to_string())?;
+    parse(file, &text, &lab_file, &lab_source)
+}
+
+/// The message and hint for a patch key that names what the lab does not have.
+fn not_in_lab(path: &str, siblings: &[&str], lab_file: &Path, is_null: bool) -> (String, String) {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    let near = crate::model::error::closest(last, siblings.iter().copied()).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+    if is_null {
+        let message = format!("`{path}` is not in {}, so there is nothing to remove{near}", lab_file.display());
+        (message, "`null` removes a key the lab has; drop this line".to_string())
+    } else {
+        let message = format!("`{path}` is not in {}{near}", lab_file.display());
+        (message, "`patch:` only changes or removes what the lab has; to create a node or a field, write it under `add:` instead".to_string())
+    }
+}
+
+/// Checks that `patch` (the scenario's `patch:`) names only keys that `target` has.
+fn check_patch(target: &serde_json::Value, patch: &serde_json::Value, prefix: &str, index: &Index, lab_file: &Path, errors: &mut Vec<LabError>) {
+    use serde_json::Value;
+    let (Value::Object(p), Value::Object(t)) = (patch, target) else { return };
+    for (k, v) in p {
+        let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match t.get(k) {
+            None => {
+                let at = index.get(&format!("patch.{path}")).map(|e| e.key).unwrap_or(Location::UNKNOWN);
+                let siblings: Vec<&str> = t.keys().map(String::as_str).collect();
+                let (message, hint) = not_in_lab(&path, &siblings, lab_file, v.is_null());
+                errors.push(LabError::at(&at, format!("patch.{path}"), message).hint(hint));
+            }
+            Some(existing) => check_patch(existing, v, &path, index, lab_file, errors),
+        }
+    }
+}
+
+/// Where each field of the patched lab was written in the scenario: the keys of `patch:` and
+/// `add:`, and the values the scenario writes into the lab outside them (`initiator`,
+/// `time_scale`, the probes of `expect.ping`).
+fn scenario_fields(index: &Index) -> HashMap<String, Entry> {
+    let mut map = HashMap::new();
+    for e in &index.entries {
+        let path = if let Some(rest) = e.path.strip_prefix("patch.").or_else(|| e.path.strip_prefix("add.")) {
+            rest.to_string()
+        } else if let Some(rest) = e.path.strip_prefix("expect.ping") {
+            // expect.ping[0].from → run.probes[0].ping.from
+            match rest.split_once(']') {
+                Some((i, tail)) => format!("run.probes{i}].ping{tail}"),
+                None => "run.probes".to_string(),
+            }
+        } else if e.path == "initiator" {
+            "run.initiator".to_string()
+        } else if e.path == "time_scale" {
+            "time_scale".to_string()
+        } else {
+            continue;
+        };
+        map.insert(path, e.clone());
+    }
+    map
+}
+
+fn location(e: &Entry, part: Part) -> Location {
+    match part {
+        Part::Key => e.key,
+        Part::Value => e.value,
+    }
+}
+
+/// The deepest prefix of `path` (itself included) that `has` knows, with its depth.
+fn deepest<'a, T>(path: &str, has: impl Fn(&str) -> Option<&'a T>) -> Option<(usize, &'a T)> {
+    let mut p = path;
+    loop {
+        if p.is_empty() {
+            return None;
+        }
+        if let Some(t) = has(p) {
+            return Some((p.matches(['.', '[']).count() + 1, t));
+        }
+        p = crate::model::tree::parent(p);
+    }
+}
+
+/// Errors in the patched lab, moved to where their value was written: the scenario's patch key
+/// (or its `initiator:`, `time_scale:`, `expect.ping`), or the lab file's own line when the
+/// value came unchanged from the lab. The patched lab's text exists only in memory, so its line
+/// numbers would mean nothing to the reader. Returns (scenario errors, lab errors).
+fn relocate(errors: Vec<LabError>, patched: &str, scenario: &Index, lab: &Index) -> (Vec<LabError>, Vec<LabError>) {
+    let patched = Index::of(patched).unwrap_or_default();
+    let fields = scenario_fields(scenario);
+    let (mut in_scenario, mut in_lab) = (Vec::new(), Vec::new());
+    for mut e in errors {
+        // What is written at the error's location in the patched text: a key or a value.
+        // A mapping starts where its first key does: the error's own field comes first.
+        let mut here: Vec<(String, Part)> = patched.at(e.line, e.column).into_iter().map(|(x, p)| (x.path.clone(), p)).collect();
+        here.sort_by_key(|(p, _)| *p != e.field);
+        let (loc, scenario_side) = if let Some((s, part)) = here.iter().find_map(|(p, part)| fields.get(p).map(|s| (s, *part))) {
+            (location(s, part), true)
+        } else if let Some(s) = fields.get(&e.field) {
+            (s.key, true)
+        } else if let Some((l, part)) = here.iter().find_map(|(p, part)| lab.get(p).map(|l| (l, *part))) {
+            (location(l, part), false)
+        } else {
+            match (deepest(&e.field, |p| fields.get(p)), deepest(&e.field, |p| lab.get(p))) {
+                (Some((sd, s)), ld) if ld.is_none_or(|(ld, _)| sd > ld) => (s.key, true),
+                (_, Some((_, l))) => (l.key, false),
+                _ => (Location::UNKNOWN, true),
+            }
+        };
+        e.line = loc.line();
+        e.column = loc.column();
+        if scenario_side {
+            in_scenario.push(e);
+        } else {
+            in_lab.push(e);
+        }
+    }
+    (in_scenario, in_lab)
+}
+
+/// A scenario from its text and its lab's text (`file` and `lab_file` name them in messages;
+/// the lab's imports are read relative to `lab_file`). `load` reads the files; the fuzz
+/// targets call this directly.
+pub fn parse(file: &Path, text: &str, lab_file: &Path, lab_source: &str) -> Result<Scenario, String> {
+    let raw: RawScenario = serde_saphyr::from_str(text).map_err(|e| LabErrors::from_parse(file, text, &e).to_string())?;
+    let mut tree: serde_json::Value = serde_saphyr::from_str(lab_source).map_err(|e| LabErrors::from_parse(lab_file, lab_source, &e).to_string())?;
+    let index = Index::of(text).unwrap_or_default();
+    let mut errors = Vec::new();
+    for (key, value) in [("patch", &raw.patch), ("add", &raw.add)] {
+        if let Some(v) = value.as_ref().filter(|v| !v.is_object()) {
+            let at = index.get(key).map(|e| e.value).unwrap_or(Location::UNKNOWN);
+            let what = if v.is_null() { "empty" } else { "not a mapping" };
+            let hint = format!("{key}: {{ nodes: {{ NODE: {{ FIELD: VALUE }} }} }}, the lab's own keys");
+            errors.push(LabError::at(&at, key, format!("`{key}:` is {what}")).hint(hint));
+        }
+    }
     if let Some(p) = &raw.patch {
+        check_patch(&tree, p, "", &index, lab_file, &mut errors);
+    }
+    if !errors.is_empty() {
+        return Err(LabErrors::new(file, text, errors).to_string());
+    }
+    for p in [&raw.patch, &raw.add].into_iter().flatten() {
         merge_patch(&mut tree, p);
     }
-    if let Some(scale) = raw.time_scale {
-        merge_patch(&mut tree, &serde_json::json!({ "time_scale": scale }));
+    if let Some(scale) = &raw.time_scale {
+        merge_patch(&mut tree, &serde_json::json!({ "time_scale": scale.value }));
     }
-    let mut errors = Vec::new();
     let mut run = serde_json::Map::new();
     if let Some(i) = &raw.initiator {
         run.insert("initiator".into(), serde_json::Value::String(i.value.clone()));
@@ -175,7 +319,21 @@ pub fn load(lab_dir: &Path, file: &Path) -> Result<Scenario, String> {
         merge_patch(&mut tree, &serde_json::json!({ "run": run }));
     }
     let lab_text = serde_saphyr::to_string(&tree).map_err(|e| format!("cannot write the patched lab of {}: {e}", file.display()))?;
-    let lab = crate::model::parse(&lab_file, &lab_text).map_err(|e| format!("the lab as patched by {} is invalid:\n{e}", file.display()))?;
+    let lab = crate::model::parse(lab_file, &lab_text).map_err(|e| {
+        let lab_index = Index::of(lab_source).unwrap_or_default();
+        let (here, there) = relocate(e.errors, &lab_text, &index, &lab_index);
+        let mut out = format!("the lab as patched by {} is invalid:\n", file.display());
+        if !here.is_empty() {
+            out.push_str(&LabErrors::new(file, text, here).to_string());
+        }
+        if !there.is_empty() {
+            if !out.ends_with(":\n") {
+                out.push('\n');
+            }
+            out.push_str(&LabErrors::new(lab_file, lab_source, there).to_string());
+        }
+        out
+    })?;
 
     let mut steps = Vec::new();
     for s in &raw.steps {
@@ -225,7 +383,7 @@ pub fn load(lab_dir: &Path, file: &Path) -> Result<Scenario, String> {
     }
     let expect = expect::resolve(&raw.expect, &lab, &mut errors);
     if !errors.is_empty() {
-        return Err(LabErrors::new(file, &text, errors).to_string());
+        return Err(LabErrors::new(file, text, errors).to_string());
     }
     let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     Ok(Scenario { name, title: raw.title, ticket: raw.ticket, brief_tickets: raw.brief_tickets, lab, lab_text, steps, expect })
@@ -240,7 +398,9 @@ pub fn files(lab_dir: &Path) -> Vec<PathBuf> {
 }
 
 #[cfg(test)]
-mod tests {
+mod tests;
+#[cfg(test)]
+mod merge_tests {
     use super::merge_patch;
     use serde_json::json;
 

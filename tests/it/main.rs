@@ -6,6 +6,7 @@
 //! never touches another test's labs. No assertion is on time; speed lives in `make bench`.
 
 mod azure;
+mod bad_input;
 mod cli;
 mod common;
 mod lifecycle;

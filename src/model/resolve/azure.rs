@@ -44,7 +44,18 @@ impl Resolver {
         let loc = inline.referenced;
         let (file, name) = import_of(&inline.value);
         let Some(file) = file else { return (inline.value, None, loc) };
-        let full = self.lab_dir.join(&file.value);
+        let full = match confined(&self.lab_dir, &file.value) {
+            Ok(full) => full,
+            Err(problem) => {
+                self.err(
+                    &file.referenced,
+                    format!("{path}.import"),
+                    format!("`{}` {problem}", file.value),
+                    Some("a path relative to the lab's folder and inside it, e.g. `import: exports/connection.json`"),
+                );
+                return (inline.value, None, loc);
+            }
+        };
         match import::import(&full, kind, name.as_deref()) {
             Ok(imported) => {
                 notes.extend(imported.notes.into_iter().map(|n| format!("{} ({}): {n}", file.value, kind.lab_key())));
@@ -78,6 +89,14 @@ impl Resolver {
             }
         }
         self.err(loc, field, message, hint);
+    }
+
+    /// A property the model needs is missing after the merge. When the resource was imported,
+    /// the error names the export (and the lab's resource); otherwise the lab's resource.
+    fn err_missing(&mut self, origin: &Option<PathBuf>, loc: &Location, field: String, message: String, hint: &str) {
+        let mut e = crate::model::error::LabError::at(loc, field, message).hint(hint);
+        e.file = origin.clone();
+        self.errors.push(e);
     }
 
     /// BGP settings; `on_premises` ASNs must avoid the ranges Azure and IANA reserve.
@@ -136,13 +155,8 @@ impl Resolver {
         let vpn_type = match &g.vpn_type {
             Some(t) => self.azure_enum(&format!("{gpath}.vpnType"), t, VpnType::parse),
             None => {
-                self.err_from(
-                    &g_origin,
-                    &g_loc,
-                    format!("{gpath}.vpnType"),
-                    "the virtual network gateway has no vpnType".into(),
-                    Some("RouteBased or PolicyBased"),
-                );
+                let message = missing("the virtual network gateway", "vpnType", &g_origin);
+                self.err_missing(&g_origin, &g_loc, format!("{gpath}.vpnType"), message, "vpnType: RouteBased or PolicyBased");
                 None
             }
         };
@@ -233,18 +247,31 @@ impl Resolver {
         // --- virtual network
         let vnet_prefixes: Vec<Ipv4Net> = v.address_space.as_ref().map(|a| a.address_prefixes.iter().map(|p| p.value.0.trunc()).collect()).unwrap_or_default();
         if vnet_prefixes.is_empty() {
-            self.err_from(
+            let message = missing("the virtual network", "addressSpace.addressPrefixes", &v_origin);
+            self.err_missing(
                 &v_origin,
                 &v_loc,
                 format!("{vpath}.addressSpace.addressPrefixes"),
-                "the virtual network has no address space".into(),
-                Some("e.g. addressSpace: { addressPrefixes: [10.20.0.0/16] }"),
+                message,
+                "e.g. addressSpace: { addressPrefixes: [10.20.0.0/16] }",
             );
         }
 
         // --- local network gateway
         let lng_prefixes: Vec<Ipv4Net> =
             l.local_network_address_space.as_ref().map(|a| a.address_prefixes.iter().map(|p| p.value.0.trunc()).collect()).unwrap_or_default();
+        if lng_prefixes.is_empty() {
+            // Azure routes these prefixes into the tunnel (and builds selectors from them); the
+            // lab's BGP is not run, so without them nothing would reach the branch.
+            let message = missing("the local network gateway", "localNetworkAddressSpace.addressPrefixes", &l_origin);
+            self.err_missing(
+                &l_origin,
+                &l_loc,
+                format!("{lpath}.localNetworkAddressSpace.addressPrefixes"),
+                message,
+                "the on-premises prefixes, e.g. localNetworkAddressSpace: { addressPrefixes: [10.10.0.0/16] }",
+            );
+        }
         if let Some(space) = &l.local_network_address_space {
             for p in &space.address_prefixes {
                 if vnet_prefixes.iter().any(|v| v.contains(&p.value.0.network()) || p.value.0.contains(&v.network())) {
@@ -290,12 +317,13 @@ impl Resolver {
                 (ip.value.0, None)
             }
             (None, None) => {
-                self.err_from(
+                let message = missing("the local network gateway", "gatewayIpAddress or fqdn", &l_origin);
+                self.err_missing(
                     &l_origin,
                     &l_loc,
-                    lpath.clone(),
-                    "the local network gateway has neither gatewayIpAddress nor fqdn".into(),
-                    Some("gatewayIpAddress: the on-premises public address (in the lab, e.g. the NAT router's WAN address)"),
+                    format!("{lpath}.gatewayIpAddress"),
+                    message,
+                    "gatewayIpAddress: the on-premises public address (in the lab, e.g. the NAT router's WAN address)",
                 );
                 return None;
             }
@@ -592,6 +620,47 @@ impl Resolver {
             }
         }
     }
+}
+
+/// "the X has no P", or, for an imported resource, that neither the export nor the lab has it.
+fn missing(what: &str, property: &str, origin: &Option<PathBuf>) -> String {
+    match origin {
+        Some(file) => format!("{what} has no {property}: the export {} does not set it and neither does the lab", file.display()),
+        None => format!("{what} has no {property}"),
+    }
+}
+
+/// `import:` names a file inside the lab's folder: not an absolute path, no `..` out of it,
+/// no symlink that leads out of it (an import is read and its values end up in reports).
+/// Returns the path to read, or what is wrong with it.
+fn confined(lab_dir: &Path, import: &str) -> Result<PathBuf, String> {
+    use std::path::Component;
+    let rel = Path::new(import);
+    if import.is_empty() {
+        return Err("is empty".to_string());
+    }
+    if rel.is_absolute() || rel.components().any(|c| matches!(c, Component::Prefix(_) | Component::RootDir)) {
+        return Err("is an absolute path; imports are read from the lab's folder only".to_string());
+    }
+    let mut depth: i32 = 0;
+    for c in rel.components() {
+        match c {
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            _ => {}
+        }
+        if depth < 0 {
+            return Err("leads out of the lab's folder (`..`); imports are read from the lab's folder only".to_string());
+        }
+    }
+    let full = lab_dir.join(rel);
+    let dir = if lab_dir.as_os_str().is_empty() { Path::new(".") } else { lab_dir };
+    if let (Ok(real_dir), Ok(real)) = (dir.canonicalize(), full.canonicalize()) {
+        if !real.starts_with(&real_dir) {
+            return Err(format!("resolves (through a symbolic link) to {}, outside the lab's folder", real.display()));
+        }
+    }
+    Ok(full)
 }
 
 /// The folder a lab's relative paths (imports) are resolved against.

@@ -302,3 +302,180 @@ fn azure_import_problems_name_the_export() {
     assert!(err.contains("nosuch.json"), "{err}");
     assert!(err.contains("virtualNetwork.import"), "{err}");
 }
+
+// --- Secrets never printed (issue 7) ---------------------------------------------------------
+
+const PSKS: [&str; 2] = ["S2sVpnAzure!Psk#2026", "H0me!Lab#Psk2026"];
+
+/// The errors for `text`, checked to quote no part of the shipped keys.
+fn secret_free_errors(text: &str) -> String {
+    let out = errors(text);
+    for psk in PSKS {
+        assert!(!out.contains(psk), "a pre-shared key in:\n{out}");
+        assert!(!out.contains(&psk[..10]), "part of a pre-shared key in:\n{out}");
+    }
+    out
+}
+
+const KEY_LINE: &str = "        sharedKey: \"S2sVpnAzure!Psk#2026\"\n";
+
+#[test]
+fn shared_key_with_a_newline_is_not_shown() {
+    insta::assert_snapshot!(secret_free_errors(&edited(KEY_LINE, "        sharedKey: \"S2sVpnAzure!Psk#2026\\n\"\n")));
+}
+
+#[test]
+fn shared_key_as_a_block_scalar_is_not_shown() {
+    insta::assert_snapshot!(secret_free_errors(&edited(KEY_LINE, "        sharedKey: |\n          S2sVpnAzure!Psk#2026\n")));
+}
+
+#[test]
+fn shared_key_of_200_characters_is_not_shown() {
+    let long = format!("        sharedKey: \"S2sVpnAzure!Psk#2026{}\"\n", "x".repeat(180));
+    insta::assert_snapshot!(secret_free_errors(&edited(KEY_LINE, &long)));
+}
+
+#[test]
+fn shared_key_with_unicode_is_not_shown() {
+    insta::assert_snapshot!(secret_free_errors(&edited(KEY_LINE, "        sharedKey: \"S2sVpnAzure!Psk#2026é\"\n")));
+}
+
+#[test]
+fn shared_key_with_an_unterminated_quote_is_not_shown() {
+    insta::assert_snapshot!(secret_free_errors(&edited(KEY_LINE, "        sharedKey: \"S2sVpnAzure!Psk#2026\n")));
+}
+
+#[test]
+fn dut_secret_with_an_unterminated_quote_is_not_shown_where_the_parser_stops() {
+    // The string runs on to the next `"`, the sharedKey line 42 lines below: reported there.
+    let out = secret_free_errors(&edited("          secret: \"S2sVpnAzure!Psk#2026\"", "          secret: \"S2sVpnAzure!Psk#2026"));
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn dut_secret_in_flow_style_is_not_shown() {
+    let text = edited(
+        "        - ids: [203.0.113.10, 198.51.100.20]\n          secret: \"S2sVpnAzure!Psk#2026\"",
+        "        - { ids: [203.0.113.10, 198.51.100.20], secret: S2sVpnAzure!Psk#2026, colour: red }",
+    );
+    insta::assert_snapshot!(secret_free_errors(&text));
+}
+
+#[test]
+fn shared_key_in_an_export_is_not_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = r#"{"name": "cn", "type": "Microsoft.Network/connections", "properties": {"connectionType": "IPsec", "sharedKey": "S2sVpnAzure!Psk#2026 "}}"#;
+    std::fs::write(dir.path().join("connection.json"), export).unwrap();
+    let text = edited(KEY_LINE, "        import: connection.json\n");
+    std::fs::write(dir.path().join("lab.yaml"), &text).unwrap();
+    let out = crate::model::load(dir.path()).unwrap_err().to_string();
+    assert!(!out.contains("S2sVpnAzure"), "{out}");
+    let out = out.replace(&dir.path().display().to_string(), "LAB");
+    assert_eq!(
+        out,
+        "error: connection.json (imported by LAB/lab.yaml): nodes.azure-gw.azure.connection.sharedKey: the shared key contains a space at position 21; Azure accepts printable ASCII except space, hyphen (-) and tilde (~)\n"
+    );
+}
+
+#[test]
+fn debug_of_errors_leaves_the_text_out() {
+    let e = parse(Path::new(FILE), &edited("dpdTimeoutSeconds: 45", "dpdTimeoutSeconds: 4")).unwrap_err();
+    let debug = format!("{e:?}");
+    assert!(!debug.contains("S2sVpnAzure") && debug.contains("bytes>"), "{debug}");
+}
+
+// --- Error gaps (issue 7) --------------------------------------------------------------------
+
+#[test]
+fn invalid_number_says_what_is_valid() {
+    insta::assert_snapshot!(errors(&edited("dpdTimeoutSeconds: 45", "dpdTimeoutSeconds: forty-five")));
+}
+
+#[test]
+fn scalar_where_a_list_belongs_says_what_is_valid() {
+    insta::assert_snapshot!(errors(&edited("remote_addrs: [198.51.100.20]", "remote_addrs: 198.51.100.20")));
+}
+
+#[test]
+fn empty_file_says_what_is_valid() {
+    assert_eq!(
+        errors(""),
+        "error: labs/azure-paloalto/lab.yaml:1:1: unexpected end of input\n  = valid: the file ends where a value must follow: a lab is a mapping with at least `name:` and `nodes:` (see labs/azure-paloalto/lab.yaml)\n"
+    );
+}
+
+#[test]
+fn tab_is_reported_on_its_own_line() {
+    // The scanner gives up at the end of the line before (`kind: host`).
+    insta::assert_snapshot!(errors(&edited(
+        "    kind: host\n    interfaces:\n      eth0: 10.10.0.5/16",
+        "    kind: host\n\tinterfaces:\n      eth0: 10.10.0.5/16"
+    )));
+}
+
+#[test]
+fn missing_field_is_reported_under_its_own_path() {
+    insta::assert_snapshot!(errors(&edited("name: azure-paloalto\n", "")));
+    let out = errors(&edited("          local: { auth: psk, id: 203.0.113.10 }\n", ""));
+    assert!(out.contains(": nodes.firewall.strongswan.connections.azure-ike-gw.local: missing field `local`"), "{out}");
+    let out = errors(&edited("    - ping: { from: lan-pc, to: 10.20.0.4 }", "    - ping: { to: 10.20.0.4, size: 100 }"));
+    assert!(out.contains(": run.probes[0].ping.from: missing field `from`\n"), "{out}");
+}
+
+#[test]
+fn misspelt_kind_is_one_error_with_a_suggestion() {
+    insta::assert_snapshot!(errors(&edited("    kind: nat-router\n", "    kind: hots\n")));
+    let out = errors(&edited("  lan-pc:\n    kind: host\n", "  lan-pc:\n    kind: hots\n"));
+    assert!(out.contains("unknown node kind `hots`; did you mean `host`?") && !out.contains("problems in"), "{out}");
+}
+
+#[test]
+fn long_line_is_cut_around_the_column() {
+    let long = format!("        name: lng-paloalto-hq\n        gatewayIpAddress: 203.0.113.10 # {}\n", "a".repeat(300));
+    let text = edited("        name: lng-paloalto-hq\n        gatewayIpAddress: 203.0.113.10\n", &long)
+        .replace("dhGroup: DHGroup14", &format!("dhGroup: DH14 {}", "b".repeat(250)));
+    insta::assert_snapshot!(errors(&text));
+}
+
+#[test]
+fn export_without_required_properties_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let lng = r#"{"name": "lng-hq", "type": "Microsoft.Network/localNetworkGateways", "properties": {"gatewayIpAddress": "203.0.113.10"}}"#;
+    std::fs::write(dir.path().join("lng.json"), lng).unwrap();
+    let gw = r#"{"name": "gw", "type": "Microsoft.Network/virtualNetworkGateways", "properties": {"sku": {"name": "VpnGw2AZ"}}}"#;
+    std::fs::write(dir.path().join("gw.json"), gw).unwrap();
+    let text = edited(
+        "        name: lng-paloalto-hq\n        gatewayIpAddress: 203.0.113.10\n        localNetworkAddressSpace:\n          addressPrefixes: [10.10.0.0/16]\n",
+        "        import: lng.json\n",
+    )
+    .replace("        name: vnetgw-prod-01\n        vpnType: RouteBased\n        sku: VpnGw2AZ\n", "        import: gw.json\n");
+    std::fs::write(dir.path().join("lab.yaml"), &text).unwrap();
+    let out = crate::model::load(dir.path()).unwrap_err().to_string().replace(&dir.path().display().to_string(), "LAB");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn import_paths_stay_inside_the_lab_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("lng.json"), "{}").unwrap();
+    std::os::unix::fs::symlink(outside.path().join("lng.json"), dir.path().join("link.json")).unwrap();
+    let at = "        name: lng-paloalto-hq\n";
+    for (import, problem) in [
+        ("../../etc/passwd", "`../../etc/passwd` leads out of the lab's folder (`..`); imports are read from the lab's folder only"),
+        ("/etc/passwd", "`/etc/passwd` is an absolute path; imports are read from the lab's folder only"),
+        ("exports/../../x.json", "`exports/../../x.json` leads out of the lab's folder (`..`); imports are read from the lab's folder only"),
+        ("link.json", "`link.json` resolves (through a symbolic link) to OUT/lng.json, outside the lab's folder"),
+    ] {
+        let text = edited(at, &format!("        import: {import}\n{at}"));
+        std::fs::write(dir.path().join("lab.yaml"), &text).unwrap();
+        let out = crate::model::load(dir.path()).unwrap_err().to_string();
+        let out = out.replace(&outside.path().canonicalize().unwrap().display().to_string(), "OUT").replace(&dir.path().display().to_string(), "LAB");
+        assert_eq!(
+            out,
+            format!(
+                "error: LAB/lab.yaml:82:17: nodes.azure-gw.azure.localNetworkGateway.import: {problem}\n   |\n82 |         import: {import}\n   |                 ^\n  = valid: a path relative to the lab's folder and inside it, e.g. `import: exports/connection.json`\n"
+            )
+        );
+    }
+}
