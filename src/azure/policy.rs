@@ -229,6 +229,39 @@ pub const DEFAULT_ESP_PROPOSALS_ROUTE_BASED_RESPONDER: &[&str] = &[
 /// Route-based Default policy, Phase 2 offers when Azure initiates, in order: no PFS [S1].
 pub const DEFAULT_ESP_PROPOSALS_ROUTE_BASED_INITIATOR: &[&str] = &["aes256gcm16", "aes256-sha1", "3des-sha1", "aes256-sha256", "aes128-sha1", "3des-sha256"];
 
+/// The proposal with its DH group (if any) left out: `aes256-sha1-modp1024` → `aes256-sha1`.
+fn without_dh(proposal: &str) -> String {
+    proposal.split('-').filter(|t| crate::ike::dh::DhGroup::from_keyword(t).is_none()).collect::<Vec<_>>().join("-")
+}
+
+/// The route-based Default policy as the gateway's charon holds it: one `esp_proposals` list per
+/// child serves every exchange, and Azure's role is per exchange (rule
+/// default-policy-phase2-per-exchange). The first proposal names the key exchange `none`
+/// explicitly: charon takes the KE group of a CREATE_CHILD_SA it starts from the first proposal
+/// with a KE transform, so every exchange the gateway starts (its rekeys, a recreate after
+/// expiry) carries no KE, as Azure's initiator table has no PFS; as responder the same list
+/// still accepts the PFS combinations (measured against charon 5.9.8, ARCHITECTURE.md).
+///
+/// `azure_starts_first`: which no-PFS pairs the list holds, since they are what the gateway
+/// offers in IKE_AUTH when it starts the first exchange (the six initiator offers, with the PFS
+/// combinations of the responder table over those six pairs), and otherwise the whole responder
+/// table.
+pub fn default_route_based_gateway_esp(azure_starts_first: bool) -> Vec<String> {
+    let mut list: Vec<String> = if azure_starts_first {
+        let offers: Vec<String> = DEFAULT_ESP_PROPOSALS_ROUTE_BASED_INITIATOR.iter().map(|p| p.to_string()).collect();
+        let pfs_over_offers =
+            DEFAULT_ESP_PROPOSALS_ROUTE_BASED_RESPONDER.iter().filter(|p| without_dh(p) != **p && offers.contains(&without_dh(p))).map(|p| p.to_string());
+        offers.iter().cloned().chain(pfs_over_offers).collect()
+    } else {
+        DEFAULT_ESP_PROPOSALS_ROUTE_BASED_RESPONDER.iter().map(|p| p.to_string()).collect()
+    };
+    if let Some(first) = list.first_mut() {
+        debug_assert_eq!(without_dh(first), *first, "the first proposal of Azure's tables has no PFS");
+        first.push_str("-none");
+    }
+    list
+}
+
 /// Policy-based Default policy, Phase 1 (IKEv1 Main Mode), in order [S1].
 pub const DEFAULT_IKE_PROPOSALS_POLICY_BASED: &[&str] = &["aes256-sha256-modp1024", "aes256-sha1-modp1024", "aes128-sha1-modp1024", "3des-sha1-modp1024"];
 
@@ -238,6 +271,20 @@ pub const DEFAULT_ESP_PROPOSALS_POLICY_BASED: &[&str] = &["aes256-sha256", "aes2
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gateway_lists_start_without_key_exchange_and_keep_the_tables() {
+        let responder = default_route_based_gateway_esp(false);
+        assert_eq!(responder[0], "aes256gcm16-none");
+        assert_eq!(responder.len(), DEFAULT_ESP_PROPOSALS_ROUTE_BASED_RESPONDER.len());
+        assert_eq!(&responder[1..], &DEFAULT_ESP_PROPOSALS_ROUTE_BASED_RESPONDER[1..]);
+        let initiator = default_route_based_gateway_esp(true);
+        assert_eq!(initiator[..6], ["aes256gcm16-none", "aes256-sha1", "3des-sha1", "aes256-sha256", "aes128-sha1", "3des-sha256"]);
+        // The PFS combinations over the six offered pairs: every PFS row but AES128/SHA256's.
+        assert_eq!(initiator.len(), 6 + 15);
+        assert!(initiator[6..].iter().all(|p| crate::ike::dh::groups_of(p).len() == 1 && !p.starts_with("aes128-sha256")));
+        assert!(initiator.contains(&"aes256-sha256-modp2048".to_string()));
+    }
 
     fn policy() -> IpsecPolicy {
         IpsecPolicy {

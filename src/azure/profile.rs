@@ -165,9 +165,17 @@ impl AzureSite {
         let public_ip = self.gateway.public_ip.to_string();
         let lng_ip = self.local_gateway.gateway_ip.to_string();
         let responder = self.role == Role::Responder;
-        // strongSwan has one ESP list per child for both roles: take the one of the gateway's
-        // role in this lab.
-        let esp = if responder { e.esp_accepted.clone() } else { e.esp_offered.clone() };
+        // strongSwan has one ESP list per child for every exchange. The Default policy's role is
+        // per exchange (rule default-policy-phase2-per-exchange): see
+        // `default_route_based_gateway_esp`. A custom policy is one proposal both ways; the
+        // policy-based Default policy has no PFS either way.
+        let esp = if c.policy.is_none() && self.gateway.vpn_type == VpnType::RouteBased {
+            super::policy::default_route_based_gateway_esp(!responder)
+        } else if responder {
+            e.esp_accepted.clone()
+        } else {
+            e.esp_offered.clone()
+        };
 
         // Scale the lifetime first, then rekey at 90 % of the scaled value, so that a compressed
         // clock never makes the rekey and the expiry fall on the same second.
@@ -338,15 +346,19 @@ mod tests {
     }
 
     #[test]
-    fn default_policy_depends_on_the_role() {
+    fn default_policy_offers_no_key_exchange_in_any_exchange_it_starts() {
         let mut s = site();
         s.build_profile();
         let child = &s.profile.connections[0].children[0];
-        assert_eq!(child.esp_proposals.len(), 26, "responder accepts the 26-entry table");
+        assert_eq!(child.esp_proposals.len(), 26, "as responder it accepts the 26-entry table");
+        assert_eq!(child.esp_proposals[0], "aes256gcm16-none", "its own CREATE_CHILD_SA exchanges carry no KE");
         assert_eq!(s.profile.connections[0].proposals[0], "aes256-sha1-modp1024");
         s.role = Role::Initiator;
         s.build_profile();
-        assert_eq!(s.profile.connections[0].children[0].esp_proposals, DEFAULT_ESP_PROPOSALS_ROUTE_BASED_INITIATOR);
+        let esp = &s.profile.connections[0].children[0].esp_proposals;
+        assert_eq!(esp[0], "aes256gcm16-none");
+        assert_eq!(&esp[1..6], &DEFAULT_ESP_PROPOSALS_ROUTE_BASED_INITIATOR[1..], "the IKE_AUTH offer is the six initiator offers");
+        assert!(esp.contains(&"aes256-sha256-modp2048".to_string()), "a peer's PFS rekey is still accepted");
     }
 
     #[test]

@@ -118,6 +118,63 @@ fn version_name(v: IkeVersion) -> &'static str {
     }
 }
 
+/// Seconds of a strongSwan duration (`3600s`, `1h`); charon's default CHILD rekey (1 h) if unset.
+fn rekey_seconds(value: &Option<String>) -> u64 {
+    value.as_deref().and_then(|v| crate::ike::check_duration(v).ok()).unwrap_or(3600)
+}
+
+/// A Phase 2 that came up and failed at its first rekey for PFS, decided by who starts that
+/// rekey: the side whose CHILD rekey timer fires first starts the CREATE_CHILD_SA, with its own
+/// offer, and the other side answers from its accept list. Azure offers PFS only with a custom
+/// policy that has a `pfsGroup`; as responder its Default policy accepts groups 1, 2, 14, 24.
+fn pfs_at_rekey(lab: &Lab, dut: &Connection, site: &crate::azure::AzureSite) -> Option<Diagnosis> {
+    use crate::ike::dh::{groups_in, groups_of};
+    let fw_child = dut.children.first()?;
+    let gw_child = site.profile.connections.first()?.children.first()?;
+    let az = site.effective();
+    let fw_esp = &fw_child.esp_proposals;
+    let fw_requires_pfs = !fw_esp.is_empty() && fw_esp.iter().all(|p| !groups_of(p).is_empty());
+    let fw_groups = groups_in(fw_esp);
+    let az_offer_groups = groups_in(&az.esp_offered);
+    let (fw_rekey, gw_rekey) = (rekey_seconds(&fw_child.rekey_time), rekey_seconds(&gw_child.rekey_time));
+    let scale = |s: u64| (s as f64 * lab.time_scale).round() as u64;
+    let policy = if site.connection.policy.is_some() { "its custom IPsec/IKE policy (pfsGroup None)" } else { "the Default policy" };
+    let groups = |g: &[crate::ike::dh::DhGroup]| g.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    if gw_rekey < fw_rekey && fw_requires_pfs && az_offer_groups.is_empty() {
+        return Some(diag(
+            CauseId::PfsMismatch,
+            format!(
+                "Azure starts the first Phase 2 rekey (its CHILD SA is renewed after {} s, the firewall's after {} s) and, with {policy}, offers no PFS; the firewall requires PFS ({}) and refuses it (NO_PROPOSAL_CHOSEN), so the CHILD SA expires. Had the firewall started the rekey, Azure would have {} its PFS proposal",
+                az.child_lifetime_s * 9 / 10,
+                scale(fw_rekey),
+                groups(&fw_groups),
+                if fw_esp.iter().any(|p| az.esp_accepted.contains(p)) { "accepted" } else { "refused" }
+            ),
+            "PAN-OS: Network → Network Profiles → IPSec Crypto → Lifetime below Azure's (27,000 s, e.g. 3,600 s) so that the firewall always rekeys first, or DH Group no-pfs; pfSense: VPN → IPsec → Phase 2 → Life Time below Azure's, or PFS key group off. Log: 'IKE phase-2 negotiation failed ... NO_PROPOSAL_CHOSEN' at Azure's rekey.",
+            "Portal: Connection → Configuration → IPsec/IKE policy (custom) with PFS Group set to the firewall's group, so that Azure's own rekeys offer it too.",
+            "either",
+            format!("PROPOSAL_MISMATCH_CHILD after the CHILD SA was up; Azure's CHILD rekey at {} s comes before the firewall's at {} s", az.child_lifetime_s * 9 / 10, scale(fw_rekey)),
+        ));
+    }
+    if fw_rekey <= gw_rekey && !fw_groups.is_empty() && !fw_esp.iter().any(|p| az.esp_accepted.contains(p)) {
+        return Some(diag(
+            CauseId::PfsMismatch,
+            format!(
+                "the firewall starts the first Phase 2 rekey (after {} s, Azure's after {} s) with PFS ({}), and Azure, with {policy}, accepts {}; the CHILD SA expires",
+                scale(fw_rekey),
+                az.child_lifetime_s * 9 / 10,
+                groups(&fw_groups),
+                az.esp_accepted.join(", ")
+            ),
+            "PAN-OS: Network → Network Profiles → IPSec Crypto → DH Group: one Azure accepts (group 2, 14 or 24 with the Default policy), or no-pfs; pfSense: VPN → IPsec → Phase 2 → PFS key group.",
+            "Portal: Connection → Configuration → IPsec/IKE policy → PFS Group, set to the firewall's group.",
+            "either",
+            format!("PROPOSAL_MISMATCH_CHILD after the CHILD SA was up; the firewall's CHILD rekey at {} s comes first", scale(fw_rekey)),
+        ));
+    }
+    None
+}
+
 /// Every cause the evidence supports, most specific first.
 pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
     let mut out = Vec::new();
@@ -266,6 +323,8 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
                 "firewall",
                 [child_npc.clone(), ts.clone()].concat().join(", "),
             ));
+        } else if let Some(pfs) = child_was_up.then(|| pfs_at_rekey(lab, dc, site)).flatten() {
+            out.push(pfs);
         } else if child_was_up && fw_pfs != az_pfs {
             out.push(diag(
                 CauseId::PfsMismatch,

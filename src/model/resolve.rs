@@ -701,8 +701,23 @@ fn scale_profile(profile: &mut StrongswanProfile, scale: f64) {
         scale_one(&mut c.dpd_delay);
         scale_one(&mut c.rekey_time);
         for ch in &mut c.children {
+            // charon's default hard lifetime is 110 % of the rekey time; at a compressed clock
+            // whole seconds make the two the same second, and the CHILD SA expires instead of
+            // being rekeyed. So the default is made explicit, and kept at least a second later.
+            if ch.life_time.is_none() {
+                if let Some(rekey) = ch.rekey_time.as_deref().and_then(|t| check_duration(t).ok()) {
+                    ch.life_time = Some(format!("{}s", rekey + rekey / 10));
+                }
+            }
             scale_one(&mut ch.rekey_time);
             scale_one(&mut ch.life_time);
+            let rekey_s = ch.rekey_time.as_deref().and_then(|t| check_duration(t).ok());
+            let life_s = ch.life_time.as_deref().and_then(|t| check_duration(t).ok());
+            if let (Some(r), Some(l)) = (rekey_s, life_s) {
+                if l <= r {
+                    ch.life_time = Some(format!("{}s", r + 1));
+                }
+            }
         }
     }
 }

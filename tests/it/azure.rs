@@ -534,3 +534,31 @@ fn ikev1_main_mode_rekey_drops_and_rebuilds_the_tunnel() {
     assert_eq!(ping.status.code(), Some(0), "{}", describe(&ping));
     guard.remove();
 }
+
+/// Azure's role is per exchange (rule default-policy-phase2-per-exchange): in a lab the firewall
+/// starts, the gateway's own CHILD rekey carries no KE payload (its initiator table has no PFS),
+/// and a firewall that requires PFS refuses it; the same firewall's own PFS rekey is accepted.
+/// Read on the wire as charon logs it, not only from the verdicts.
+#[test]
+fn gateway_rekeys_without_key_exchange_and_accepts_the_peers_pfs_rekey() {
+    if !privileged("gateway_rekeys_without_key_exchange_and_accepts_the_peers_pfs_rekey") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let art = dir.path().join("artifacts");
+    let out = vpnlab(&dir.path().join("state"))
+        .args(["test", LAB, "-s", "pfs-required-azure-rekeys-first", "-s", "pfs-required-firewall-rekeys-first", "--artifacts"])
+        .arg(&art)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let log = |scenario: &str, node: &str| std::fs::read_to_string(art.join("azure-paloalto").join(scenario).join(node).join("charon.log")).unwrap();
+    let gw = log("pfs-required-azure-rekeys-first", "azure-gw");
+    let rekey = gw.lines().find(|l| l.contains("generating CREATE_CHILD_SA request") && l.contains("N(REKEY_SA)")).expect("the gateway starts a CHILD rekey");
+    assert!(rekey.contains("[ N(REKEY_SA) SA No TSi TSr ]"), "the gateway's rekey must carry no KE: {rekey}");
+    assert!(log("pfs-required-azure-rekeys-first", "firewall").contains("no acceptable proposal found"), "the PFS-only firewall refuses it");
+    let fw = log("pfs-required-firewall-rekeys-first", "firewall");
+    let own = fw.lines().find(|l| l.contains("generating CREATE_CHILD_SA request") && l.contains("N(REKEY_SA)")).expect("the firewall rekeys");
+    assert!(own.contains(" KE "), "the firewall's rekey carries its PFS group: {own}");
+    assert!(log("pfs-required-firewall-rekeys-first", "azure-gw").contains("MODP_1024"), "the gateway selected the PFS proposal");
+}
