@@ -146,7 +146,14 @@ pub fn explain(node: &str, site: &AzureSite) -> Explanation {
             ids.push(l.rule);
         }
     }
-    let rules = ids.iter().filter_map(|id| rules::rule(id)).map(rule_ref).collect();
+    // An id without a rule is a vpnlab bug: shown, never dropped (and a test keeps it from shipping).
+    let rules = ids
+        .iter()
+        .map(|id| match rules::rule(id) {
+            Some(r) => rule_ref(r),
+            None => RuleRef { id, evidence: "UNKNOWN RULE (a vpnlab bug)", sources: Vec::new(), statement: "", modelled: "" },
+        })
+        .collect();
     Explanation {
         node: node.to_string(),
         summary: site.summary(),
@@ -202,5 +209,27 @@ impl Explanation {
         let _ = writeln!(out, "{}", r.build().with(Style::psql()));
         let _ = writeln!(out, "sources: `vpnlab azure explain --all` or docs/azure-model.md");
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every behaviour the shipped and fixture labs' gateways follow names a rule of rules.rs, in
+    /// each role and with each connection mode.
+    #[test]
+    fn every_rule_id_in_an_explanation_exists() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for lab in ["labs/azure-paloalto", "labs/azure-pfsense-home", "tests/fixtures/azure"] {
+            let lab = crate::model::load(&root.join(lab)).expect("lab loads");
+            let (node, site) = lab.azure_gateway().expect("a gateway");
+            for role in [super::Role::Initiator, super::Role::Responder] {
+                let mut site = site.clone();
+                site.role = role;
+                let e = super::explain(&node.name, &site);
+                for r in &e.rules {
+                    assert!(super::rules::rule(r.id).is_some(), "{}: rule id `{}` has no rule", lab.name, r.id);
+                }
+            }
+        }
     }
 }
