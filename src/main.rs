@@ -18,6 +18,8 @@ use vpnlab::{cli, process, run};
 
 /// How long interrupted work may take to tear its runs down before `main` does it instead.
 const STOP_GRACE: Duration = Duration::from_secs(20);
+/// After a second signal, how long the work may still run before the final sweep.
+const HURRY_GRACE: Duration = Duration::from_secs(3);
 
 fn main() -> ExitCode {
     // Before anything else: nothing this process inherited may reach the daemons it starts.
@@ -63,7 +65,11 @@ fn main() -> ExitCode {
                 grace.as_mut().reset(tokio::time::Instant::now() + STOP_GRACE);
             } else {
                 eprintln!("{what} again: removing this process's runs now");
-                return remove_registered(interrupt::requested().unwrap_or(signalled));
+                let code = remove_registered(interrupt::requested().unwrap_or(signalled));
+                // Work still in flight (a topology being built) may register or create more
+                // before it notices: give it a moment to end, then sweep again.
+                let _ = tokio::time::timeout(HURRY_GRACE, &mut work).await;
+                return remove_registered(code);
             }
         }
     });

@@ -119,8 +119,8 @@ async fn run_step(run: &mut LabRun, step: &Step, evidence: &mut Evidence) -> Res
     }
 }
 
+/// Everything after the topology: this part may be dropped at any await on a stop request.
 async fn drive(run: &mut LabRun, steps: &[Step], evidence: &mut Evidence) -> Result<()> {
-    run.build_topology().await?;
     run.pause_point("namespaces and links").await;
     run.start_daemons().await?;
     run.pause_point("daemons ready").await;
@@ -189,10 +189,17 @@ pub async fn execute_in(
     }
     let mut run = LabRun::create(run, lab, mode)?;
     let mut evidence = Evidence::default();
-    // A stop request drops the drive at its next await; the run is then removed like any other.
-    let driven = tokio::select! {
-        d = drive(&mut run, steps, &mut evidence) => Some(d),
-        _ = super::interrupt::wait() => None,
+    // The topology is built to the end even on a stop request (tens of milliseconds): its
+    // namespaces are created on blocking threads that a dropped future would not stop, so one
+    // could appear after the teardown. After it, a stop request drops the drive at its next
+    // await; the run is then removed like any other.
+    let built = run.build_topology().await;
+    let driven = match built {
+        Err(e) => Some(Err(e)),
+        Ok(()) => tokio::select! {
+            d = drive(&mut run, steps, &mut evidence) => Some(d),
+            _ = super::interrupt::wait() => None,
+        },
     };
     let Some(driven) = driven else {
         let id = run.run.id.clone();
