@@ -278,7 +278,14 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
     }
 
     // --- Authentication
-    let auth = e.alerts(&[AlertKind::LocalAuthFailed, AlertKind::PeerAuthFailed]);
+    let mut auth = e.alerts(&[AlertKind::LocalAuthFailed, AlertKind::PeerAuthFailed]);
+    // IKEv1 Main Mode encrypts the identity with a key derived from the PSK: with different
+    // keys the responder cannot decrypt message 5 and reports a parse error (lab, measured),
+    // while the initiator only sees its retransmits time out.
+    let ikev1_undecryptable = e.ikev1_undecryptable(lab);
+    if auth.is_empty() && !ikev1_undecryptable.is_empty() {
+        auth = ikev1_undecryptable.iter().map(|a| format!("{a} (IKEv1 Main Mode: the peer's ID payload could not be decrypted)")).collect();
+    }
     if !auth.is_empty() {
         let fw_key = dut.secrets.first().map(|s| s.secret.as_str()).unwrap_or("");
         if fw_key != gc.shared_key && fw_key.trim() == gc.shared_key.trim() {

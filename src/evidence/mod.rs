@@ -71,3 +71,16 @@ impl Evidence {
         out
     }
 }
+
+impl Evidence {
+    /// IKEv1 Main Mode messages that could not be decrypted (`PARSE_ERROR_BODY`), when the lab
+    /// runs IKEv1: the mark of a pre-shared key mismatch, since the key encrypts the identity.
+    pub fn ikev1_undecryptable(&self, lab: &crate::model::Lab) -> Vec<String> {
+        let v1 = lab.ipsec_nodes().any(|n| n.ipsec().is_some_and(|p| p.connections.iter().any(|c| c.version == crate::model::IkeVersion::V1)));
+        if v1 {
+            self.alerts(&[AlertKind::ParseErrorBody])
+        } else {
+            Vec::new()
+        }
+    }
+}

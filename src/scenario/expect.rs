@@ -282,7 +282,10 @@ pub fn observe_phase1(lab: &Lab, e: &Evidence, node: &str) -> Observed {
         return Observed { up: true, reason: None, detail: format!("up: IKEv{} {}", sa.version, sa.algorithms) };
     }
     let npc = e.alerts(&[AlertKind::ProposalMismatchIke]);
-    let auth = e.alerts(&[AlertKind::LocalAuthFailed, AlertKind::PeerAuthFailed]);
+    let mut auth = e.alerts(&[AlertKind::LocalAuthFailed, AlertKind::PeerAuthFailed]);
+    if auth.is_empty() {
+        auth = e.ikev1_undecryptable(lab).into_iter().map(|a| format!("{a}: IKEv1 ID payload not decryptable")).collect();
+    }
     let timeout = e.alerts(&[AlertKind::PeerInitUnreachable, AlertKind::RetransmitSendTimeout]);
     let was_up = e.events.iter().any(|ev| ev.node == node && ev.what.ike_up());
     let (reason, detail) = if !auth.is_empty() {
