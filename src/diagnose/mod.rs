@@ -445,6 +445,36 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
                     side,
                     format!("ping {} -> {} failed{counters}", p.from, p.to),
                 ));
+                continue;
+            }
+            // The way there is routed; the reply needs the way back into the tunnel from the
+            // other end, towards the ping's source.
+            let (back, back_side) = if lan_side { (gw_node, "azure") } else { (dut_node, "firewall") };
+            if let Some(src) = source {
+                if !back.routes.iter().any(|r| r.via == NextHop::Tunnel && r.to.contains(&src)) {
+                    let (fw, az) = if lan_side {
+                        (
+                            "Nothing to change on the firewall for this (its route to the VNet is there).",
+                            "Portal: Local network gateway → Address space: add the on-premises prefix the traffic comes from; Azure routes into the tunnel only what that list holds.",
+                        )
+                    } else {
+                        (
+                            "PAN-OS: Network → Virtual Routers → default → Static Routes: the VNet prefix → tunnel.1; pfSense: the Phase 2 remote network / a route to the VNet.",
+                            "Nothing to change on Azure for this (its route to the on-premises prefix is there).",
+                        )
+                    };
+                    out.push(diag(
+                        CauseId::MissingRoute,
+                        format!(
+                            "both SAs are up and {} routes {to} into the tunnel, but {} has no route back to {src} into the tunnel, so the reply never returns",
+                            router.name, back.name
+                        ),
+                        fw,
+                        az,
+                        back_side,
+                        format!("ping {} -> {} failed; {} has no tunnel route covering {src}", p.from, p.to, back.name),
+                    ));
+                }
             }
         }
     }
