@@ -8,6 +8,7 @@ use crate::azure::{ConnectionMode, NarrowedSelectors, VpnType};
 use crate::evidence::alert::AlertKind;
 use crate::evidence::event::What;
 use crate::evidence::Evidence;
+use crate::ike::ProposalKind;
 use crate::model::{Connection, IkeVersion, Lab, NextHop, NodeKind, StrongswanProfile};
 
 /// A cause vpnlab can name. Scenario files name causes by [`CauseId::as_str`]; an unknown
@@ -115,6 +116,20 @@ fn version_name(v: IkeVersion) -> &'static str {
         IkeVersion::V1 => "IKEv1",
         IkeVersion::V2 => "IKEv2",
         IkeVersion::Any => "IKEv1 or IKEv2",
+    }
+}
+
+/// A device's proposals for a sentence; a strongSwan device without any uses charon's defaults,
+/// which are named rather than left blank.
+fn offer_words(proposals: &[String], kind: ProposalKind) -> String {
+    if !proposals.is_empty() {
+        return proposals.join(", ");
+    }
+    match kind {
+        ProposalKind::Ike => {
+            "strongSwan 5.9's default IKE proposals (`default`: AES-CBC/GCM 128-256, SHA-2, DH group 19, 20, 21, 31, 14 and more; not DH group 2)".into()
+        }
+        ProposalKind::Esp => "strongSwan 5.9's default ESP proposals (`default`: AES-GCM-128/256 and AES-CBC with SHA-2, no PFS)".into(),
     }
 }
 
@@ -268,7 +283,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
             };
             out.push(diag(
                 CauseId::IkeProposalMismatch,
-                format!("the firewall offers {} and Azure accepts {}{dh_note}", dc.proposals.join(", "), az.ike_proposals.join(", ")),
+                format!("the firewall offers {} and Azure accepts {}{dh_note}", offer_words(&dc.proposals, ProposalKind::Ike), az.ike_proposals.join(", ")),
                 "PAN-OS: Network → Network Profiles → IKE Crypto (DH group, encryption, authentication); pfSense: VPN → IPsec → Phase 1 → Encryption Algorithm. Log: 'IKE phase-1 negotiation is failed ... no proposal chosen'.",
                 "Portal: Connection → Configuration → IPsec/IKE policy: Custom with the firewall's DH group, IKE encryption and integrity (the Default policy accepts DH group 2 only).",
                 "either",
@@ -335,7 +350,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
         } else if child_was_up && fw_pfs != az_pfs {
             out.push(diag(
                 CauseId::PfsMismatch,
-                format!("PFS on one side only: the firewall's Phase 2 {} a DH group ({}), Azure's {}; the first CHILD SA comes up without one, the first rekey fails and the tunnel drops at expiry", if fw_pfs { "has" } else { "has no" }, fw_esp.join(", "), if az_pfs { "requires one" } else { "has none (pfsGroup None)" }),
+                format!("PFS on one side only: the firewall's Phase 2 {} a DH group ({}), Azure's {}; the first CHILD SA comes up without one, the first rekey fails and the tunnel drops at expiry", if fw_pfs { "has" } else { "has no" }, offer_words(&fw_esp, ProposalKind::Esp), if az_pfs { "requires one" } else { "has none (pfsGroup None)" }),
                 "PAN-OS: Network → Network Profiles → IPSec Crypto → DH Group (no-pfs to match pfsGroup None); pfSense: VPN → IPsec → Phase 2 → PFS key group.",
                 "Portal: Connection → Configuration → IPsec/IKE policy → PFS Group, set to the firewall's group.",
                 "either",
@@ -344,7 +359,7 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
         } else {
             out.push(diag(
                 CauseId::EspProposalMismatch,
-                format!("the firewall offers {} in Phase 2 and Azure accepts {}", fw_esp.join(", "), az.esp_accepted.join(", ")),
+                format!("the firewall offers {} in Phase 2 and Azure accepts {}", offer_words(&fw_esp, ProposalKind::Esp), az.esp_accepted.join(", ")),
                 "PAN-OS: Network → Network Profiles → IPSec Crypto (encryption, authentication, DH group); pfSense: VPN → IPsec → Phase 2 → Encryption Algorithms / Hash Algorithms.",
                 "Portal: Connection → Configuration → IPsec/IKE policy: IPsec encryption, IPsec integrity, PFS group.",
                 "either",
@@ -484,6 +499,13 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_proposals_are_named_not_blank() {
+        assert!(offer_words(&[], ProposalKind::Esp).starts_with("strongSwan 5.9's default ESP proposals"));
+        assert!(offer_words(&[], ProposalKind::Ike).contains("not DH group 2"));
+        assert_eq!(offer_words(&["aes256-sha256".into()], ProposalKind::Esp), "aes256-sha256");
+    }
 
     #[test]
     fn dh_group_names() {
