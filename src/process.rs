@@ -20,11 +20,6 @@ impl ProcessId {
         ProcessId { pid, start: start_time(pid).unwrap_or(0) }
     }
 
-    /// The process now running as `pid`, if any.
-    pub fn of(pid: u32) -> Option<ProcessId> {
-        start_time(pid).map(|start| ProcessId { pid, start })
-    }
-
     /// Still running (not a zombie) and the same process as recorded.
     pub fn is_alive(&self) -> bool {
         is_alive(self.pid) && (self.start == 0 || start_time(self.pid) == Some(self.start))
@@ -48,8 +43,20 @@ pub fn is_alive(pid: u32) -> bool {
     stat_fields(pid).and_then(|f| f.first().cloned()).is_some_and(|state| state != "Z")
 }
 
-pub fn is_zombie(pid: u32) -> bool {
-    stat_fields(pid).and_then(|f| f.first().cloned()).is_some_and(|state| state == "Z")
+/// The process's command name (`/proc/PID/comm`), e.g. `vpnlab` or `charon`.
+pub fn comm(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).map(|c| c.trim().to_string()).unwrap_or_default()
+}
+
+/// The process's argv.
+pub fn argv(pid: u32) -> Vec<String> {
+    std::fs::read(format!("/proc/{pid}/cmdline")).map(|c| c.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect()).unwrap_or_default()
+}
+
+/// The process's parent pid.
+pub fn parent(pid: u32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|l| l.strip_prefix("PPid:"))?.trim().parse().ok()
 }
 
 /// The value of `name` in the environment `pid` was started with.

@@ -74,10 +74,7 @@ pub async fn bench(lab_path: &Path, runs: usize, format: Format) -> Result<Code>
         tokio::time::sleep(Duration::from_millis(200)).await;
         for pid in cleanup::labelled_processes(&run.run.id) {
             let (r, h, p) = memory(pid);
-            let node = std::fs::read(format!("/proc/{pid}/environ"))
-                .ok()
-                .and_then(|e| e.split(|b| *b == 0).find_map(|v| v.strip_prefix(b"VPNLAB_NODE=").map(|n| String::from_utf8_lossy(n).to_string())))
-                .unwrap_or_default();
+            let node = crate::process::env_var(pid, "VPNLAB_NODE").unwrap_or_default();
             mem_rows.push((format!("charon ({node})"), r, h, p));
             rss += r;
             hwm += h;

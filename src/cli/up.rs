@@ -6,7 +6,6 @@
 //! the report, it stops the keeper, which removes what it built.
 
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::Result;
 
@@ -16,9 +15,6 @@ use crate::report::{status, RunResult};
 use crate::run::execute::{execute_in, healthy_judge, AfterRun};
 use crate::run::state::RunDir;
 use crate::run::{cleanup, interrupt, keeper};
-
-/// How long a stopped keeper may take to remove its lab before `up` removes it by labels.
-const KEEPER_STOP: Duration = Duration::from_secs(10);
 
 pub async fn up(lab_path: &Path, format: Format) -> Result<Code> {
     load_lab(lab_path)?;
@@ -37,41 +33,41 @@ pub async fn up(lab_path: &Path, format: Format) -> Result<Code> {
         r = keeper::read_ready(&mut child) => Some(r),
         _ = interrupt::wait() => None,
     };
-    let ready = match ready {
-        Some(Ok(r)) => r,
-        stopped_or_failed => {
-            // Interrupted, or the keeper died or hung: stop it (it removes what it built), then
-            // remove by labels whatever is left.
-            if let Some(pid) = child.id() {
-                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGTERM);
-            }
-            if tokio::time::timeout(KEEPER_STOP, child.wait()).await.is_err() {
-                let _ = child.start_kill();
-                let _ = child.wait().await;
-            }
-            let removed = cleanup::teardown(&run);
+    let error = match ready {
+        Some(Ok(ready)) => {
+            // The keeper owns the run from here on.
             crate::run::active::unregister(&run);
-            return match stopped_or_failed {
-                None => Err(interrupt::Interrupted.into()),
-                Some(Err(e)) => Err(fail(
-                    Code::Inconclusive,
-                    format!("error: {e:#}{}", removed.err().map(|e| format!("\n{e:#} (retry with `vpnlab down {}`)", run.id)).unwrap_or_default()),
-                )),
-                Some(Ok(_)) => unreachable!("handled above"),
-            };
+            match format {
+                Format::Json => println!("{}", ready.json),
+                Format::Table => print!("{}", ready.table),
+            }
+            return Ok(match ready.code {
+                0 => Code::Ok,
+                1 => Code::VerdictFailed,
+                _ => Code::Inconclusive,
+            });
         }
+        Some(Err(e)) => Some(e),
+        None => None,
     };
-    // The keeper owns the run from here on.
-    crate::run::active::unregister(&run);
-    match format {
-        Format::Json => println!("{}", ready.json),
-        Format::Table => print!("{}", ready.table),
+    // Interrupted, or the keeper died or hung: stop it (it removes what it built), then remove
+    // by labels whatever is left.
+    if let Some(pid) = child.id() {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGTERM);
     }
-    Ok(match ready.code {
-        0 => Code::Ok,
-        1 => Code::VerdictFailed,
-        _ => Code::Inconclusive,
-    })
+    if tokio::time::timeout(cleanup::KEEPER_STOP, child.wait()).await.is_err() {
+        let _ = child.start_kill();
+        let _ = child.wait().await;
+    }
+    let removed = cleanup::teardown(&run);
+    crate::run::active::unregister(&run);
+    match error {
+        None => Err(interrupt::Interrupted.into()),
+        Some(e) => Err(fail(
+            Code::Inconclusive,
+            format!("error: {e:#}{}", removed.err().map(|e| format!("\n{e:#} (retry with `vpnlab down {}`)", run.id)).unwrap_or_default()),
+        )),
+    }
 }
 
 /// The keeper's side (`vpnlab supervise RUN LAB`): builds the lab in the claimed run folder,

@@ -6,11 +6,19 @@ use std::path::{Path, PathBuf};
 
 use crate::azure::import::{import_bytes, ResourceKind};
 
+/// Every regression input of `target`, and its seed corpus too: while no regression was found,
+/// the seeds keep these tests exercising the entry points instead of passing on nothing.
 fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions").join(target);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).map(|e| e.unwrap().path()).collect();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in [root.join("regressions").join(target), root.join("seeds").join(target)] {
+        files.extend(std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).map(|e| e.unwrap().path()));
+    }
     files.sort();
-    files.into_iter().filter(|p| p.file_name().is_some_and(|n| n != "README.md")).map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect()
+    let inputs: Vec<(PathBuf, Vec<u8>)> =
+        files.into_iter().filter(|p| p.file_name().is_some_and(|n| n != "README.md")).map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect();
+    assert!(!inputs.is_empty(), "no regression or seed inputs for {target}");
+    inputs
 }
 
 const LAB: &str = include_str!("../../labs/azure-paloalto/lab.yaml");

@@ -19,15 +19,8 @@ const KILL_WAIT: Duration = Duration::from_secs(3);
 
 /// Pids of processes labelled with this run.
 pub fn labelled_processes(run_id: &str) -> Vec<u32> {
-    let needle = format!("{RUN_LABEL}={run_id}");
     let me = std::process::id();
-    let Ok(proc_dir) = std::fs::read_dir("/proc") else { return Vec::new() };
-    proc_dir
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
-        .filter(|pid| *pid != me)
-        .filter(|pid| std::fs::read(format!("/proc/{pid}/environ")).map(|env| env.split(|b| *b == 0).any(|var| var == needle.as_bytes())).unwrap_or(false))
-        .collect()
+    crate::process::all_pids().into_iter().filter(|pid| *pid != me && crate::process::env_var(*pid, RUN_LABEL).as_deref() == Some(run_id)).collect()
 }
 
 /// How long a keeper (`up`) may take to remove its lab after SIGTERM.

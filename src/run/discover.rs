@@ -88,37 +88,10 @@ impl FoundRun {
             _ => None,
         }
     }
-
-    /// A few words on what was found, for tables: "state file, 6 namespaces, 2 processes".
-    pub fn evidence(&self) -> String {
-        let mut parts = Vec::new();
-        match (&self.folder, &self.state) {
-            (Some(_), Some(_)) => parts.push("run folder".to_string()),
-            (Some(_), None) => parts.push("run folder without state (starting or half-removed)".to_string()),
-            (None, _) => parts.push("no run folder here (labels only)".to_string()),
-        }
-        parts.push(format!("{} namespaces", self.namespaces.len()));
-        parts.push(format!("{} processes", self.processes.len()));
-        parts.join(", ")
-    }
-}
-
-/// argv of a process, for recognising a keeper (`vpnlab supervise RUN LAB`).
-fn argv(pid: u32) -> Vec<String> {
-    std::fs::read(format!("/proc/{pid}/cmdline")).map(|c| c.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect()).unwrap_or_default()
-}
-
-fn comm(pid: u32) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/comm")).map(|c| c.trim().to_string()).unwrap_or_default()
-}
-
-fn parent(pid: u32) -> Option<u32> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find_map(|l| l.strip_prefix("PPid:"))?.trim().parse().ok()
 }
 
 fn is_keeper(pid: u32) -> bool {
-    argv(pid).get(1).is_some_and(|a| a == super::keeper::SUBCOMMAND)
+    process::argv(pid).get(1).is_some_and(|a| a == super::keeper::SUBCOMMAND)
 }
 
 /// A live vpnlab holding one of these resources open (a run still being built).
@@ -167,7 +140,8 @@ fn judge(id: String, folder: Option<RunDir>, state: Option<RunState>, namespaces
             (owner, mode, Some(s.user))
         }
         None => {
-            let parent_vpnlab = || processes.iter().filter_map(|p| parent(*p)).find(|pp| *pp > 1 && process::is_alive(*pp) && comm(*pp) == "vpnlab");
+            let parent_vpnlab =
+                || processes.iter().filter_map(|p| process::parent(*p)).find(|pp| *pp > 1 && process::is_alive(*pp) && process::comm(*pp) == "vpnlab");
             let owner = keeper.or_else(parent_vpnlab).or_else(|| holder_of(&namespaces));
             // A folder just claimed by `up`, whose keeper has not written the state yet.
             let starting = owner.is_none()

@@ -356,11 +356,6 @@ impl LabRun {
         self.daemons.iter_mut().filter_map(|(n, d)| (!d.killed && d.charon.has_exited()).then(|| n.clone())).collect()
     }
 
-    /// The pids of this run's daemons, by node.
-    pub fn daemon_pids(&self) -> Vec<(String, u32)> {
-        self.daemons.iter().map(|(n, d)| (n.clone(), d.charon.pid())).collect()
-    }
-
     /// Removes everything of the run; returns how long it took.
     pub fn teardown(mut self) -> Result<Duration> {
         let start = Instant::now();

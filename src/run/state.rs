@@ -55,10 +55,7 @@ fn new_id() -> Result<String> {
     Ok(bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect())
 }
 
-/// Whether `s` has the shape of a run id (six of [a-z0-9]).
-pub fn is_run_id(s: &str) -> bool {
-    s.len() == 6 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-}
+pub use crate::topology::is_run_id;
 
 impl RunDir {
     /// Claims a fresh run id by creating its folder.

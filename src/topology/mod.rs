@@ -52,6 +52,11 @@ pub fn resources() -> Vec<Box<dyn Resources>> {
     vec![Box::new(netns::NetnsResources)]
 }
 
+/// Whether `s` has the shape of a run id (six of [a-z0-9]), the label every resource carries.
+pub fn is_run_id(s: &str) -> bool {
+    s.len() == 6 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
 /// Where a node of a run lives, for people (`vpnlab status`): its namespace's name.
 pub fn node_location(run_id: &str, node: &str) -> String {
     netns::ns_name(run_id, node)

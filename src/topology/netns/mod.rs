@@ -219,7 +219,7 @@ pub struct NetnsResources;
 /// The run id in a namespace name `vpnlab-<id>-<node>`.
 pub fn id_of_namespace(name: &str) -> Option<&str> {
     let id = name.strip_prefix(NS_PREFIX)?.split('-').next()?;
-    crate::run::state::is_run_id(id).then_some(id)
+    super::is_run_id(id).then_some(id)
 }
 
 impl super::Resources for NetnsResources {
@@ -255,9 +255,8 @@ impl super::Resources for NetnsResources {
         if inodes.is_empty() {
             return None;
         }
-        let is_vpnlab = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "vpnlab");
         crate::process::all_pids().into_iter().find(|pid| {
-            is_vpnlab(*pid)
+            crate::process::comm(*pid) == "vpnlab"
                 && std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
                     fds.filter_map(|e| e.ok()).any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| inodes.iter().any(|i| t.as_os_str() == i.as_str())))
                 })
