@@ -2,8 +2,8 @@
 //! fuzz targets (`fuzz/`) can drive the lab-file, scenario and Azure-export parsers directly.
 //! Nothing outside this repository is meant to depend on it.
 
-pub mod azure;
 pub mod cli;
+pub mod device;
 pub mod diagnose;
 pub mod dns;
 pub mod evidence;

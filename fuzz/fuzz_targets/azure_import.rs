@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use vpnlab::azure::import::{import_bytes, ResourceKind};
+use vpnlab::device::azure::import::{import_bytes, ResourceKind};
 
 fuzz_target!(|data: &[u8]| {
     for kind in [ResourceKind::VirtualNetworkGateway, ResourceKind::VirtualNetwork, ResourceKind::LocalNetworkGateway, ResourceKind::Connection] {

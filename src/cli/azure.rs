@@ -6,9 +6,9 @@ use std::path::Path;
 use anyhow::Result;
 
 use super::{load_lab, Format};
-use crate::azure::{explain, rules};
+use crate::device::azure::{explain, rules};
+use crate::device::RunContext;
 use crate::exit::{fail, Code};
-use crate::model::NodeKind;
 
 pub fn explain(lab: Option<&Path>, all: bool, format: Format) -> Result<Code> {
     if all {
@@ -17,7 +17,7 @@ pub fn explain(lab: Option<&Path>, all: bool, format: Format) -> Result<Code> {
             Format::Json => {
                 let list: Vec<_> = rules::RULES
                     .iter()
-                    .map(|r| serde_json::json!({"id": r.id, "topic": r.topic, "statement": r.statement, "evidence": r.evidence.label(), "sources": r.sources, "modelled": r.modelled}))
+                    .map(|r| serde_json::json!({"id": r.id.as_str(), "topic": r.topic, "statement": r.statement, "evidence": r.evidence.label(), "sources": r.sources, "modelled": r.modelled}))
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema": "vpnlab.azure-rules/1", "rules": list}))?);
             }
@@ -31,9 +31,9 @@ pub fn explain(lab: Option<&Path>, all: bool, format: Format) -> Result<Code> {
     let explanations: Vec<_> = lab
         .nodes
         .iter()
-        .filter_map(|n| match &n.kind {
-            NodeKind::AzureGateway(site) => Some(explain::explain(&n.name, site)),
-            _ => None,
+        .filter_map(|n| {
+            let site = n.ipsec()?.azure()?;
+            Some(explain::explain(&n.name, site, RunContext { starts_first: lab.plan.initiator == n.name, time_scale: lab.time_scale }))
         })
         .collect();
     if explanations.is_empty() {

@@ -55,9 +55,7 @@ pub async fn explain(file: &Path, format: Format) -> Result<Code> {
                 println!("\nCause\n  nothing wrong found: the tunnel behaves as configured");
             }
             for d in &r.diagnosis {
-                println!("\nCause: {}\n  {}", d.title, d.cause);
-                println!("  evidence: {}", d.evidence);
-                println!("Fix ({} side)\n  firewall: {}\n  Azure: {}", d.change, d.firewall, d.azure);
+                print!("\n{}", crate::report::diagnosis::text(d, ""));
             }
             let failed: Vec<String> =
                 r.verdicts.iter().filter(|v| v.outcome == Outcome::Fail).map(|v| format!("{} ({}): {}", v.check, v.node, v.evidence)).collect();

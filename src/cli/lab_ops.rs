@@ -19,11 +19,11 @@ pub async fn initiate(lab: &str, node: &str, format: Format) -> Result<Code> {
     crate::preflight::check_root()?;
     let (run, _) = find_one_run(lab)?;
     let lab = run.load_lab()?;
-    let Some(profile) = lab.node(node).and_then(|n| n.ipsec()) else {
+    let Some(intent) = lab.node(node).and_then(|n| n.intent()) else {
         let ipsec: Vec<&str> = lab.ipsec_nodes().map(|n| n.name.as_str()).collect();
         return Err(fail(Code::BadInput, format!("`{node}` runs no IKE daemon in run {}; these do: {}", run.id, ipsec.join(", "))));
     };
-    let (conn, child) = match profile.connections.first().and_then(|c| c.children.first().map(|ch| (c, ch))) {
+    let (conn, child) = match intent.first_child() {
         Some(x) => x,
         None => return Err(fail(Code::BadInput, format!("`{node}` has no connection to initiate"))),
     };

@@ -145,7 +145,7 @@ pub async fn test(path: &Path, only: &[String], jobs: Option<usize>, junit: Opti
                     println!("  FAIL {} ({}): {}", v.check, v.node, v.evidence);
                 }
                 for d in &r.diagnosis {
-                    println!("  diagnosis: {} — {}\n    firewall: {}\n    azure: {}", d.title, d.cause, d.firewall, d.azure);
+                    print!("{}", crate::report::diagnosis::text(d, "  "));
                 }
             }
             let count = |x: RunResult| results.iter().filter(|r| r.result == x).count();

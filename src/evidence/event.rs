@@ -39,6 +39,50 @@ pub enum What {
     /// The gateway's 0/0 offer was refused and it retried with this child (VNet x local
     /// network prefixes).
     Fallback { child: String },
+    /// The node received an error notify from its peer, read from its log while vpnlab
+    /// initiated (IKEv1 Quick Mode refusals raise no error-notify alert; this is their evidence).
+    Notify { notify: Notify },
+}
+
+/// An IKE error notify a peer sent (RFC 7296 §3.10.1, RFC 2408 §3.14.1), by its IANA name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notify {
+    NoProposalChosen,
+    TsUnacceptable,
+    AuthenticationFailed,
+    InvalidKePayload,
+    Other(String),
+}
+
+impl Notify {
+    pub fn name(&self) -> &str {
+        match self {
+            Notify::NoProposalChosen => "NO_PROPOSAL_CHOSEN",
+            Notify::TsUnacceptable => "TS_UNACCEPTABLE",
+            Notify::AuthenticationFailed => "AUTHENTICATION_FAILED",
+            Notify::InvalidKePayload => "INVALID_KE_PAYLOAD",
+            Notify::Other(name) => name,
+        }
+    }
+
+    fn from_name(name: &str) -> Notify {
+        match name {
+            "NO_PROPOSAL_CHOSEN" => Notify::NoProposalChosen,
+            "TS_UNACCEPTABLE" => Notify::TsUnacceptable,
+            "AUTHENTICATION_FAILED" => Notify::AuthenticationFailed,
+            "INVALID_KE_PAYLOAD" => Notify::InvalidKePayload,
+            other => Notify::Other(other.to_string()),
+        }
+    }
+}
+
+/// The notify in charon's `received NO_PROPOSAL_CHOSEN error notify` (IKEv1) or `received
+/// NO_PROPOSAL_CHOSEN notify error` (IKEv2) line.
+pub fn received_notify(line: &str) -> Option<Notify> {
+    let rest = line.trim_start().strip_prefix("received ")?;
+    let (name, tail) = rest.split_once(' ')?;
+    let is_notify = tail.starts_with("error notify") || tail.starts_with("notify error") || tail.starts_with("notify,");
+    (is_notify && name.chars().all(|c| c.is_ascii_uppercase() || c == '_') && !name.is_empty()).then(|| Notify::from_name(name))
 }
 
 impl What {
@@ -60,6 +104,7 @@ impl What {
             What::Alert { kind, .. } => kind.name(),
             What::ControlLog { .. } => "control-log",
             What::Fallback { .. } => "fallback",
+            What::Notify { .. } => "notify",
         }
     }
 
@@ -84,6 +129,7 @@ impl What {
             }
             What::ControlLog { line, .. } => line.clone(),
             What::Fallback { child } => format!("0.0.0.0/0 refused; retrying with {child} (VNet x local network prefixes)"),
+            What::Notify { notify } => format!("received {} from the peer", notify.name()),
         }
     }
 
@@ -103,6 +149,15 @@ impl What {
     pub fn child_up(&self) -> bool {
         matches!(self, What::Child { change: Change::Up | Change::Rekeyed, .. })
     }
+}
+
+#[cfg(test)]
+#[test]
+fn notify_lines() {
+    assert_eq!(received_notify("received NO_PROPOSAL_CHOSEN error notify"), Some(Notify::NoProposalChosen));
+    assert_eq!(received_notify("received TS_UNACCEPTABLE notify, no CHILD_SA built"), Some(Notify::TsUnacceptable));
+    assert_eq!(received_notify("received AUTHENTICATION_FAILED notify error"), Some(Notify::AuthenticationFailed));
+    assert_eq!(received_notify("received packet: from 198.51.100.20[4500] to 172.16.0.2[4500] (92 bytes)"), None);
 }
 
 /// The message ID in `retransmit 2 of request with message ID 1`, charon's retransmit line.

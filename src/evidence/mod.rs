@@ -73,11 +73,28 @@ impl Evidence {
 }
 
 impl Evidence {
+    /// CHILD SA proposals refused: error-notify alerts, and NO_PROPOSAL_CHOSEN received by a
+    /// node whose IKE SA came up (IKEv1 Quick Mode raises no alert), as `KIND on node`, each
+    /// once. (The notify is read from the initiate's log stream and the IKE SA's event from
+    /// the event stream, so their order in the timeline says nothing.)
+    pub fn child_refusals(&self) -> Vec<String> {
+        let mut out = self.alerts(&[AlertKind::ProposalMismatchChild]);
+        let ike_up = |node: &str| self.events.iter().any(|ev| ev.node == node && ev.what.ike_up());
+        for ev in &self.events {
+            if matches!(&ev.what, event::What::Notify { notify: event::Notify::NoProposalChosen }) && ike_up(&ev.node) {
+                let s = format!("NO_PROPOSAL_CHOSEN received by {}", ev.node);
+                if !out.contains(&s) {
+                    out.push(s);
+                }
+            }
+        }
+        out
+    }
+
     /// IKEv1 Main Mode messages that could not be decrypted (`PARSE_ERROR_BODY`), when the lab
     /// runs IKEv1: the mark of a pre-shared key mismatch, since the key encrypts the identity.
-    pub fn ikev1_undecryptable(&self, lab: &crate::model::Lab) -> Vec<String> {
-        let v1 = lab.ipsec_nodes().any(|n| n.ipsec().is_some_and(|p| p.connections.iter().any(|c| c.version == crate::model::IkeVersion::V1)));
-        if v1 {
+    pub fn ikev1_undecryptable(&self, runs_ikev1: bool) -> Vec<String> {
+        if runs_ikev1 {
             self.alerts(&[AlertKind::ParseErrorBody])
         } else {
             Vec::new()

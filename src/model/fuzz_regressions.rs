@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::azure::import::{import_bytes, ResourceKind};
+use crate::device::azure::import::{import_bytes, ResourceKind};
 
 /// Every regression input of `target`, and its seed corpus too: while no regression was found,
 /// the seeds keep these tests exercising the entry points instead of passing on nothing.

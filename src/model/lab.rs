@@ -9,7 +9,9 @@ use std::path::PathBuf;
 
 use ipnet::Ipv4Net;
 
-use crate::azure::AzureSite;
+use crate::device::azure::AzureSite;
+use crate::device::Device;
+use crate::ike::intent::IpsecIntent;
 
 #[derive(Debug, Clone)]
 pub struct Lab {
@@ -39,20 +41,14 @@ impl Lab {
         self.nodes.iter().find(|n| n.name == name)
     }
 
-    /// The device under test and its profile (the first, if there are several).
-    pub fn dut(&self) -> Option<(&Node, &StrongswanProfile)> {
-        self.nodes.iter().find_map(|n| match &n.kind {
-            NodeKind::Dut(p) => Some((n, p)),
-            _ => None,
-        })
+    /// The device under test (the first, if there are several).
+    pub fn dut(&self) -> Option<(&Node, &IpsecNode)> {
+        self.nodes.iter().find_map(|n| n.ipsec().filter(|i| i.device.under_test()).map(|i| (n, i)))
     }
 
-    /// The simulated Azure gateway (the first, if there are several).
-    pub fn azure_gateway(&self) -> Option<(&Node, &AzureSite)> {
-        self.nodes.iter().find_map(|n| match &n.kind {
-            NodeKind::AzureGateway(s) => Some((n, s.as_ref())),
-            _ => None,
-        })
+    /// The simulated Azure gateway (the first, if there are several), its model and its intent.
+    pub fn azure_gateway(&self) -> Option<(&Node, &AzureSite, &IpsecIntent)> {
+        self.nodes.iter().find_map(|n| n.ipsec().and_then(|i| i.azure().map(|site| (n, site, &i.intent))))
     }
 
     /// Nodes that run an IKE daemon, in file order.
@@ -71,13 +67,17 @@ pub struct Node {
 }
 
 impl Node {
-    /// The strongSwan configuration this node's daemon runs, if it runs one.
-    pub fn ipsec(&self) -> Option<&StrongswanProfile> {
+    /// The node's IPsec device and intent, if it runs an IKE daemon.
+    pub fn ipsec(&self) -> Option<&IpsecNode> {
         match &self.kind {
-            NodeKind::Dut(p) => Some(p),
-            NodeKind::AzureGateway(site) => Some(&site.profile),
+            NodeKind::Ipsec(i) => Some(i),
             _ => None,
         }
+    }
+
+    /// What the node's IKE daemon is to do, if it runs one.
+    pub fn intent(&self) -> Option<&IpsecIntent> {
+        self.ipsec().map(|i| &i.intent)
     }
 
     /// Whether the node forwards packets between its interfaces.
@@ -93,10 +93,9 @@ pub enum NodeKind {
     /// A plain IP router (the "internet" between the sites).
     Router,
     NatRouter(Nat),
-    /// The device under test, described as a strongSwan profile.
-    Dut(StrongswanProfile),
-    /// The simulated Azure VPN Gateway.
-    AzureGateway(Box<AzureSite>),
+    /// An IPsec node: the device under test (`dut`) or the simulated Azure VPN Gateway
+    /// (`azure-gateway`), each a device with its intent for this lab's run.
+    Ipsec(IpsecNode),
 }
 
 impl NodeKind {
@@ -105,9 +104,24 @@ impl NodeKind {
             NodeKind::Host => "host",
             NodeKind::Router => "router",
             NodeKind::NatRouter(_) => "nat-router",
-            NodeKind::Dut(_) => "dut",
-            NodeKind::AzureGateway(_) => "azure-gateway",
+            NodeKind::Ipsec(i) if i.device.under_test() => "dut",
+            NodeKind::Ipsec(_) => "azure-gateway",
         }
+    }
+}
+
+/// An IPsec node: its device (behaviour and vocabulary) and what it does in this lab's run.
+#[derive(Debug, Clone)]
+pub struct IpsecNode {
+    pub device: Box<dyn Device>,
+    /// Built by the device once the run plan is known (`resolve::finish`).
+    pub intent: IpsecIntent,
+}
+
+impl IpsecNode {
+    /// The Azure model, when this node is the simulated gateway.
+    pub fn azure(&self) -> Option<&AzureSite> {
+        self.device.as_any().downcast_ref::<AzureSite>()
     }
 }
 
@@ -179,101 +193,6 @@ pub struct DropRule {
     pub protocol: Protocol,
     pub dport: Option<u16>,
     pub sport: Option<u16>,
-}
-
-/// swanctl-like settings of one charon.
-#[derive(Debug, Clone, Default)]
-pub struct StrongswanProfile {
-    pub connections: Vec<Connection>,
-    pub secrets: Vec<Secret>,
-    /// A stateful filter on what arrives from the tunnel (pfSense's IPsec tab): `None` passes
-    /// everything; `Some(rules)` passes replies and what the rules allow, and blocks the rest.
-    pub tunnel_rules: Option<Vec<TunnelRule>>,
-    /// Global `charon.initiator_only` (Azure's InitiatorOnly connection mode).
-    pub initiator_only: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IkeVersion {
-    /// Either version (swanctl `version = 0`).
-    Any,
-    V1,
-    V2,
-}
-
-impl IkeVersion {
-    pub fn number(self) -> u8 {
-        match self {
-            IkeVersion::Any => 0,
-            IkeVersion::V1 => 1,
-            IkeVersion::V2 => 2,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Connection {
-    pub name: String,
-    pub version: IkeVersion,
-    pub local_addrs: Vec<String>,
-    pub remote_addrs: Vec<String>,
-    pub proposals: Vec<String>,
-    pub dpd_delay: Option<String>,
-    pub mobike: Option<bool>,
-    pub encap: Option<bool>,
-    pub rekey_time: Option<String>,
-    /// IKEv1: rebuild the IKE SA (break-before-make) instead of rekeying it.
-    pub reauth_time: Option<String>,
-    /// Time after rekey/reauth time until the IKE SA expires.
-    pub over_time: Option<String>,
-    /// IKEv1 only: DPD timeout.
-    pub dpd_timeout: Option<String>,
-    pub local: Auth,
-    pub remote: Auth,
-    pub children: Vec<Child>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Auth {
-    /// Only `psk` so far.
-    pub auth: String,
-    pub id: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Child {
-    pub name: String,
-    /// Traffic selectors as strongSwan takes them: CIDRs or `a.b.c.d-e.f.g.h` ranges.
-    pub local_ts: Vec<String>,
-    pub remote_ts: Vec<String>,
-    pub esp_proposals: Vec<String>,
-    pub rekey_time: Option<String>,
-    pub life_time: Option<String>,
-    pub rand_time: Option<String>,
-    pub rekey_bytes: Option<u64>,
-    pub life_bytes: Option<u64>,
-    pub dpd_action: Option<String>,
-    pub start_action: Option<String>,
-}
-
-/// A pass rule of the DUT's filter on traffic from the tunnel.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TunnelRule {
-    pub from: Ipv4Net,
-    pub to: Ipv4Net,
-}
-
-/// A pre-shared key. `Debug` never prints the key.
-#[derive(Clone)]
-pub struct Secret {
-    pub ids: Vec<String>,
-    pub secret: String,
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Secret").field("ids", &self.ids).field("secret", &"<redacted>").finish()
-    }
 }
 
 /// What `vpnlab run` does once the lab is built.

@@ -251,7 +251,7 @@ pub struct RawChild {
     #[serde(default)]
     pub life_time: Option<Spanned<String>>,
     #[serde(default)]
-    pub dpd_action: Option<String>,
+    pub dpd_action: Option<Spanned<String>>,
     #[serde(default)]
     pub start_action: Option<Spanned<String>>,
 }

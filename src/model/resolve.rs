@@ -10,8 +10,10 @@ use serde_saphyr::{Location, Spanned};
 use super::error::{closest, LabError, LabErrors};
 use super::lab::*;
 use super::raw::*;
-use crate::azure::{ConnectionMode, Role};
-use crate::ike::{check_duration, check_proposal, ProposalKind};
+use crate::device::strongswan::{self as strongswan_device, StrongswanDevice};
+use crate::device::RunContext;
+use crate::ike::intent::{Auth, Child, Connection, DpdAction, IkeVersion, IpsecIntent, SelectorMatch, TunnelRule};
+use crate::ike::{check_duration, Proposal, ProposalKind};
 
 /// Node kinds and what each is for, shown when a kind is unknown.
 const KIND_NAMES: &[&str] = &["host", "router", "nat-router", "dut", "azure-gateway"];
@@ -149,7 +151,7 @@ impl Resolver {
             });
             Dns { server, records: dns_records }
         });
-        let uses_fqdn = nodes.iter().any(|n| matches!(&n.kind, NodeKind::AzureGateway(site) if site.local_gateway.fqdn.is_some()));
+        let uses_fqdn = nodes.iter().any(|n| n.intent().is_some_and(|i| i.clock.iter().any(|t| matches!(t, crate::ike::intent::Timed::ReresolvePeer { .. }))));
         if uses_fqdn && dns.as_ref().is_none_or(|d| d.server.is_none()) {
             notes.push("dns: no `server:` node, so the gateway resolves its local network gateway's fqdn once, when the lab is built".into());
         }
@@ -267,17 +269,17 @@ impl Resolver {
             },
             "dut" => match raw.strongswan {
                 Some(sw) => {
-                    let mut profile = self.strongswan(&format!("{path}.strongswan"), &name.referenced, sw);
+                    let mut config = self.strongswan(&format!("{path}.strongswan"), &name.referenced, sw);
                     if raw.exact_proxy_id == Some(true) {
-                        for c in &mut profile.connections {
-                            c.children.push(crate::strongswan::config::exact_match_only_child("exact-proxy-id-only"));
+                        for c in &mut config.connections {
+                            c.selector_match = SelectorMatch::Exact;
                         }
                     }
-                    profile.tunnel_rules = raw
+                    config.tunnel_rules = raw
                         .tunnel_rules
                         .as_ref()
                         .map(|rules| rules.iter().map(|r| TunnelRule { from: r.value.from.0.trunc(), to: r.value.to.0.trunc() }).collect());
-                    NodeKind::Dut(profile)
+                    ipsec_node(Box::new(StrongswanDevice::new(config)))
                 }
                 None => {
                     self.err(
@@ -297,7 +299,7 @@ impl Resolver {
                     for p in &site.local_gateway.prefixes {
                         routes.push(Route { to: *p, via: NextHop::Tunnel });
                     }
-                    NodeKind::AzureGateway(Box::new(site))
+                    ipsec_node(Box::new(site))
                 }
                 None => {
                     self.err(
@@ -314,7 +316,7 @@ impl Resolver {
                 return None;
             }
         };
-        if routes.iter().any(|r| r.via == NextHop::Tunnel) && !matches!(kind, NodeKind::Dut(_) | NodeKind::AzureGateway(_)) {
+        if routes.iter().any(|r| r.via == NextHop::Tunnel) && !matches!(kind, NodeKind::Ipsec(_)) {
             self.err(
                 &name.referenced,
                 format!("{path}.routes"),
@@ -372,24 +374,32 @@ impl Resolver {
         Nat { masquerade: raw.masquerade.value, port_forwards, drops }
     }
 
-    fn duration(&mut self, field: &str, d: &Option<Spanned<String>>) -> Option<String> {
+    /// A duration in seconds; a bad one is reported and read as unset.
+    fn duration(&mut self, field: &str, d: &Option<Spanned<String>>) -> Option<u64> {
         let d = d.as_ref()?;
-        if let Err(e) = check_duration(&d.value) {
-            self.err(&d.referenced, field, e, None);
-        }
-        Some(d.value.clone())
-    }
-
-    fn proposals(&mut self, field: &str, list: &[Spanned<String>], kind: ProposalKind) -> Vec<String> {
-        for p in list {
-            if let Err(e) = check_proposal(&p.value, kind) {
-                self.err(&p.referenced, field, e, None);
+        match check_duration(&d.value) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                self.err(&d.referenced, field, e, None);
+                None
             }
         }
-        list.iter().map(|p| p.value.clone()).collect()
     }
 
-    fn strongswan(&mut self, path: &str, loc: &Location, raw: RawStrongswan) -> StrongswanProfile {
+    fn proposals(&mut self, field: &str, list: &[Spanned<String>], kind: ProposalKind) -> Vec<Proposal> {
+        let mut out = Vec::new();
+        for p in list {
+            match Proposal::parse(&p.value, kind) {
+                Ok(parsed) => out.push(parsed),
+                Err(e) => self.err(&p.referenced, field, e, None),
+            }
+        }
+        out
+    }
+
+    /// The `strongswan:` section: swanctl.conf's connections and secrets, as a strongSwan
+    /// device's configuration.
+    fn strongswan(&mut self, path: &str, loc: &Location, raw: RawStrongswan) -> IpsecIntent {
         let mut connections = Vec::new();
         if raw.connections.0.is_empty() {
             self.err(loc, format!("{path}.connections"), "the profile has no connections", Some("one connection towards the Azure gateway"));
@@ -444,8 +454,9 @@ impl Resolver {
                 let esp = self.proposals(&format!("{chpath}.esp_proposals"), &ch.esp_proposals, ProposalKind::Esp);
                 let rekey = self.duration(&format!("{chpath}.rekey_time"), &ch.rekey_time);
                 let life = self.duration(&format!("{chpath}.life_time"), &ch.life_time);
-                if let Some(sa) = &ch.start_action {
-                    if !matches!(sa.value.as_str(), "none" | "start") {
+                let start_action = ch.start_action.as_ref().and_then(|sa| {
+                    let parsed = strongswan_device::start_action(&sa.value);
+                    if parsed.is_none() {
                         self.err(
                             &sa.referenced,
                             format!("{chpath}.start_action"),
@@ -453,21 +464,39 @@ impl Resolver {
                             Some("none (vpnlab initiates when the run says so) or start; `trap` does not work with the kernel-libipsec data path"),
                         );
                     }
-                }
+                    parsed
+                });
+                let dpd_action = ch.dpd_action.as_ref().and_then(|a| {
+                    let parsed = match a.value.as_str() {
+                        "clear" => Some(DpdAction::Clear),
+                        "restart" => Some(DpdAction::Restart),
+                        "trap" => Some(DpdAction::Trap),
+                        _ => None,
+                    };
+                    if parsed.is_none() {
+                        self.err(
+                            &a.referenced,
+                            format!("{chpath}.dpd_action"),
+                            format!("dpd_action `{}` does not exist", a.value),
+                            Some("clear, restart or trap"),
+                        );
+                    }
+                    parsed
+                });
                 children.push(Child {
-                    name: child_name.value,
-                    local_ts: ch.local_ts.iter().map(|t| t.value.0.trunc().to_string()).collect(),
-                    remote_ts: ch.remote_ts.iter().map(|t| t.value.0.trunc().to_string()).collect(),
-                    rekey_bytes: None,
-                    life_bytes: None,
-                    esp_proposals: esp,
                     // Deterministic rekeying when the profile sets a rekey time (lab notes,
                     // Surprises 1: life_time alone yields a negative rekey time).
-                    rand_time: rekey.as_ref().map(|_| "0s".to_string()),
-                    rekey_time: rekey,
-                    life_time: life,
-                    dpd_action: ch.dpd_action,
-                    start_action: ch.start_action.map(|s| s.value),
+                    rand_time_s: rekey.map(|_| 0),
+                    rekey_time_s: rekey,
+                    life_time_s: life,
+                    dpd_action,
+                    start_action,
+                    ..Child::new(
+                        child_name.value,
+                        ch.local_ts.iter().map(|t| t.value.0.trunc()).collect(),
+                        ch.remote_ts.iter().map(|t| t.value.0.trunc()).collect(),
+                        esp,
+                    )
                 });
             }
             connections.push(Connection {
@@ -476,20 +505,22 @@ impl Resolver {
                 local_addrs: c.local_addrs,
                 remote_addrs: c.remote_addrs,
                 proposals,
-                dpd_delay,
+                dpd_delay_s: dpd_delay,
+                dpd_timeout_s: None,
                 mobike: c.mobike,
                 encap: c.encap,
-                rekey_time,
-                reauth_time: None,
-                over_time: None,
-                dpd_timeout: None,
-                local: Auth { auth: c.local.auth.value, id: c.local.id },
-                remote: Auth { auth: c.remote.auth.value, id: c.remote.id },
+                rekey_time_s: rekey_time,
+                reauth_time_s: None,
+                over_time_s: None,
+                local: Auth::psk(c.local.id),
+                remote: Auth::psk(c.remote.id),
                 children,
+                selector_match: SelectorMatch::Narrowing,
+                fallback_child: None,
             });
         }
-        let secrets = raw.secrets.into_iter().map(|s| Secret { ids: s.value.ids, secret: s.value.secret }).collect();
-        StrongswanProfile { connections, secrets, tunnel_rules: None, initiator_only: false }
+        let secrets = raw.secrets.into_iter().map(|s| crate::ike::intent::Secret { ids: s.value.ids, secret: s.value.secret }).collect();
+        IpsecIntent { connections, secrets, ..IpsecIntent::default() }
     }
 
     /// Links join two declared interfaces on the same subnet; every interface is used once.
@@ -626,28 +657,30 @@ impl Resolver {
     /// error has been reported, so a reference to them is not one more.
     fn plan(&mut self, raw: Option<RawRun>, nodes: &[Node], declared: &HashSet<String>) -> RunPlan {
         let Some(raw) = raw else {
-            let initiator = nodes.iter().find(|n| matches!(n.kind, NodeKind::Dut(_))).or_else(|| nodes.iter().find(|n| n.ipsec().is_some()));
+            let initiator = nodes.iter().find(|n| n.ipsec().is_some_and(|i| i.device.under_test())).or_else(|| nodes.iter().find(|n| n.ipsec().is_some()));
             return RunPlan { initiator: initiator.map(|n| n.name.clone()).unwrap_or_default(), probes: Vec::new() };
         };
         let init = &raw.initiator;
         match nodes.iter().find(|n| n.name == init.value) {
             None if declared.contains(&init.value) => {}
             None => self.err(&init.referenced, "run.initiator", format!("no node `{}`", init.value), Some("the name of the dut or the azure-gateway node")),
-            Some(n) => match &n.kind {
-                NodeKind::Dut(_) => {}
-                NodeKind::AzureGateway(site) if site.connection.mode == ConnectionMode::ResponderOnly => {
-                    self.err(
-                        &init.referenced,
-                        "run.initiator",
-                        format!("`{}` is an Azure connection in ResponderOnly mode, which never initiates", init.value),
-                        Some("the dut, or connectionMode Default / InitiatorOnly"),
-                    );
+            Some(n) => match n.ipsec() {
+                Some(i) if !i.device.initiation().may_initiate() => {
+                    let (message, hint) = if i.azure().is_some() {
+                        (
+                            format!("`{}` is an Azure connection in ResponderOnly mode, which never initiates", init.value),
+                            "the dut, or connectionMode Default / InitiatorOnly",
+                        )
+                    } else {
+                        (format!("`{}` is configured never to initiate", init.value), "the other IPsec node, or let this one initiate")
+                    };
+                    self.err(&init.referenced, "run.initiator", message, Some(hint));
                 }
-                NodeKind::AzureGateway(_) => {}
-                other => self.err(
+                Some(_) => {}
+                None => self.err(
                     &init.referenced,
                     "run.initiator",
-                    format!("`{}` is a {} and runs no IKE daemon", init.value, other.name()),
+                    format!("`{}` is a {} and runs no IKE daemon", init.value, n.kind.name()),
                     Some("the dut or the azure-gateway node"),
                 ),
             },
@@ -668,56 +701,21 @@ mod azure;
 #[cfg(test)]
 mod tests;
 
-/// After validation: the Azure gateways learn their role from the run plan and build their
-/// charon profiles, every daemon timer is compressed by the lab's time scale, and the notes
-/// of every Azure resource are collected.
+/// An IPsec node whose intent is built once the run plan is known ([`finish`]).
+fn ipsec_node(device: Box<dyn crate::device::Device>) -> NodeKind {
+    NodeKind::Ipsec(IpsecNode { device, intent: IpsecIntent::default() })
+}
+
+/// After validation: every device learns from the run plan whether it starts the first exchange
+/// and the lab's clock, and builds its intent; the notes of every device are collected.
 fn finish(nodes: &mut [Node], plan: &RunPlan, time_scale: f64) -> Vec<String> {
     let mut notes = Vec::new();
     for node in nodes.iter_mut() {
-        match &mut node.kind {
-            NodeKind::AzureGateway(site) => {
-                site.role = if plan.initiator == node.name { Role::Initiator } else { Role::Responder };
-                site.time_scale = time_scale;
-                site.build_profile();
-                notes.extend(site.notes.iter().map(|n| format!("{}: {n}", node.name)));
-            }
-            NodeKind::Dut(profile) if time_scale != 1.0 => scale_profile(profile, time_scale),
-            _ => {}
+        if let NodeKind::Ipsec(ipsec) = &mut node.kind {
+            let run = RunContext { starts_first: plan.initiator == node.name, time_scale };
+            ipsec.intent = ipsec.device.intent(run);
+            notes.extend(ipsec.device.notes().iter().map(|n| format!("{}: {n}", node.name)));
         }
     }
     notes
-}
-
-/// Compresses the DUT's own timers (already validated durations) by the lab's time scale.
-fn scale_profile(profile: &mut StrongswanProfile, scale: f64) {
-    let scale_one = |d: &mut Option<String>| {
-        if let Some(text) = d {
-            if let Ok(secs) = check_duration(text) {
-                *text = format!("{}s", crate::azure::profile::scaled(secs, scale));
-            }
-        }
-    };
-    for c in &mut profile.connections {
-        scale_one(&mut c.dpd_delay);
-        scale_one(&mut c.rekey_time);
-        for ch in &mut c.children {
-            // charon's default hard lifetime is 110 % of the rekey time; at a compressed clock
-            // whole seconds make the two the same second, and the CHILD SA expires instead of
-            // being rekeyed. So the default is made explicit, and kept at least a second later.
-            if ch.life_time.is_none() {
-                if let Some(rekey) = ch.rekey_time.as_deref().and_then(|t| check_duration(t).ok()) {
-                    ch.life_time = Some(format!("{}s", rekey + rekey / 10));
-                }
-            }
-            scale_one(&mut ch.rekey_time);
-            scale_one(&mut ch.life_time);
-            let rekey_s = ch.rekey_time.as_deref().and_then(|t| check_duration(t).ok());
-            let life_s = ch.life_time.as_deref().and_then(|t| check_duration(t).ok());
-            if let (Some(r), Some(l)) = (rekey_s, life_s) {
-                if l <= r {
-                    ch.life_time = Some(format!("{}s", r + 1));
-                }
-            }
-        }
-    }
 }

@@ -24,7 +24,7 @@ fn details(r: &ScenarioResult) -> String {
         out.push_str(&format!("{word} {} ({}): {}\n", v.check, v.node, v.evidence));
     }
     for d in &r.diagnosis {
-        out.push_str(&format!("diagnosis {}: {}\n  firewall: {}\n  azure: {}\n  change: {}\n", d.id, d.cause, d.firewall, d.azure, d.change));
+        out.push_str(&super::diagnosis::text(d, ""));
     }
     for (node, switches) in &r.azure_model {
         out.push_str(&format!("Azure model of {node}: {}\n", switches.join(", ")));

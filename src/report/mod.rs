@@ -3,6 +3,7 @@
 //! "vpnlab.run/1"`); status tables (`status.rs`); JUnit (`junit.rs`). Secrets never appear: the
 //! record is made of SAs, verdicts and events, none of which carries a key.
 
+pub mod diagnosis;
 pub mod junit;
 pub mod status;
 

@@ -64,19 +64,7 @@ fn config_of(kind: &NodeKind) -> Vec<String> {
         NodeKind::NatRouter(nat) => {
             vec![format!("masquerade out {}, {} port forwards, {} drop rules", nat.masquerade, nat.port_forwards.len(), nat.drops.len())]
         }
-        NodeKind::AzureGateway(site) => site.summary(),
-        NodeKind::Dut(p) => p
-            .connections
-            .iter()
-            .map(|c| {
-                let children: Vec<String> = c
-                    .children
-                    .iter()
-                    .map(|ch| format!("{} {} === {} [{}]", ch.name, ch.local_ts.join(","), ch.remote_ts.join(","), ch.esp_proposals.join(",")))
-                    .collect();
-                format!("strongSwan {} IKEv{} -> {} [{}]; {}", c.name, c.version.number(), c.remote_addrs.join(","), c.proposals.join(","), children.join("; "))
-            })
-            .collect(),
+        NodeKind::Ipsec(ipsec) => ipsec.device.summary(&ipsec.intent),
     }
 }
 

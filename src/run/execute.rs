@@ -230,13 +230,11 @@ pub async fn execute_in(
         .lab
         .nodes
         .iter()
-        .filter_map(|n| match &n.kind {
-            crate::model::NodeKind::AzureGateway(site) => Some((n.name.clone(), {
-                let mut v = site.switches.describe();
-                v.push(format!("role {}", if site.role == crate::azure::Role::Initiator { "initiator" } else { "responder" }));
-                v
-            })),
-            _ => None,
+        .filter_map(|n| {
+            let site = n.ipsec()?.azure()?;
+            let mut v = site.switches.describe();
+            v.push(format!("role {}", if run.lab.plan.initiator == n.name { "initiator" } else { "responder" }));
+            Some((n.name.clone(), v))
         })
         .collect();
     let run_id = run.run.id.clone();

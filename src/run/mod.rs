@@ -26,6 +26,7 @@ use tokio::task::JoinHandle;
 
 use self::events::Timeline;
 use self::state::{RunDir, RunState};
+use crate::ike::intent::Initiation;
 use crate::model::{Lab, NextHop, NodeKind};
 use crate::strongswan::conf::{self, CharonSettings};
 use crate::strongswan::config;
@@ -156,8 +157,7 @@ impl LabRun {
         for node in &self.lab.nodes {
             let ruleset = match &node.kind {
                 NodeKind::NatRouter(nat) => Some(nft::render(nat)),
-                NodeKind::AzureGateway(site) => Some(site.nft_ruleset()),
-                NodeKind::Dut(p) => p.tunnel_rules.as_deref().map(nft::render_tunnel_rules),
+                NodeKind::Ipsec(ipsec) => nft::render_ipsec(&ipsec.intent),
                 _ => None,
             };
             if let Some(ruleset) = ruleset {
@@ -177,8 +177,8 @@ impl LabRun {
         let charon = charon_path();
         let mut started = Vec::new();
         for node in self.lab.ipsec_nodes() {
-            let profile = node.ipsec().expect("ipsec node");
-            let settings = CharonSettings { initiator_only: profile.initiator_only, ..CharonSettings::default() };
+            let intent = node.intent().expect("ipsec node");
+            let settings = CharonSettings { initiator_only: intent.initiation == Initiation::InitiatorOnly, ..CharonSettings::default() };
             let text = conf::render(&node.name, &self.run.id, &settings);
             let cmd = self.backend.command(&node.name, &charon)?;
             let c = Charon::spawn(cmd, &node.name, &self.run.node_dir(&node.name), &text, &self.run.id)?;
@@ -216,8 +216,7 @@ impl LabRun {
     pub async fn load_configs(&mut self) -> Result<()> {
         for node in self.lab.ipsec_nodes() {
             let d = self.daemons.get_mut(&node.name).ok_or_else(|| anyhow!("no daemon for {}", node.name))?;
-            let profile = node.ipsec().expect("ipsec node");
-            let messages = config::messages(profile);
+            let messages = config::messages(node.intent().expect("ipsec node"));
             // What was sent, secrets redacted: for people reading a kept lab's run folder.
             let rendered: Vec<String> = messages.iter().map(|(c, m)| format!("# {c}\n{}", config::redacted(m).to_json())).collect();
             let file = d.charon.dir.join("vici-messages.txt");
@@ -242,17 +241,10 @@ impl LabRun {
         let node = self.lab.plan.initiator.clone();
         let timeout = self.timeouts.initiate;
         let mut outcome = self.initiate_from(&node, timeout).await?;
-        // An Azure gateway whose 0/0 offer was refused retries with the VNet x local network
-        // prefixes (field report [S15], rule initiator-selector-fallback); Phase 1 is kept.
-        let fallback = self.lab.node(&node).and_then(|n| match &n.kind {
-            NodeKind::AzureGateway(site) => site
-                .profile
-                .connections
-                .first()
-                .and_then(|c| c.children.iter().find(|ch| ch.name.ends_with(crate::azure::profile::FALLBACK_SUFFIX)))
-                .map(|ch| ch.name.clone()),
-            _ => None,
-        });
+        // A device whose first offer was refused with Phase 1 kept may try another child (an
+        // Azure gateway falls back from 0/0 to the VNet x local network prefixes, field report
+        // [S15], rule initiator-selector-fallback).
+        let fallback = self.lab.node(&node).and_then(|n| n.intent()).and_then(|i| i.first_child()).and_then(|(c, _)| c.fallback_child.clone());
         if let (false, Some(child)) = (outcome.success, fallback) {
             let ike_up = self.list_sas(&node).await?.iter().any(|s| s.is_established());
             if ike_up {
@@ -298,18 +290,23 @@ impl LabRun {
     pub async fn initiate_child(&mut self, node: &str, child: Option<&str>, timeout: Duration) -> Result<InitiateOutcome> {
         let node = node.to_string();
         let lab_node = self.lab.node(&node).ok_or_else(|| anyhow!("no initiator node {node}"))?;
-        let profile = lab_node.ipsec().ok_or_else(|| anyhow!("{node} runs no IKE daemon"))?;
-        let conn = profile.connections.first().ok_or_else(|| anyhow!("{node} has no connection"))?;
-        let child = match child {
-            Some(name) => conn.children.iter().find(|c| c.name == name),
-            None => conn.children.first(),
+        let intent = lab_node.intent().ok_or_else(|| anyhow!("{node} runs no IKE daemon"))?;
+        let (conn, child) = match child {
+            Some(name) => intent.child(name),
+            None => intent.first_child(),
         }
-        .ok_or_else(|| anyhow!("{node}'s connection {} has no such child", conn.name))?;
+        .ok_or_else(|| anyhow!("{node} has no connection with the child to initiate"))?;
         let (conn_name, child_name) = (conn.name.clone(), child.name.clone());
         let d = self.daemons.get_mut(&node).ok_or_else(|| anyhow!("no daemon for {node}"))?;
         let timeline = self.timeline.clone();
         let started = Instant::now();
-        let mut on_log = |line: String| timeline.push(&node, events::What::ControlLog { retransmit: events::retransmitted_message(&line), line });
+        let mut on_log = |line: String| {
+            let notify = crate::evidence::event::received_notify(&line);
+            timeline.push(&node, events::What::ControlLog { retransmit: events::retransmitted_message(&line), line });
+            if let Some(notify) = notify {
+                timeline.push(&node, events::What::Notify { notify });
+            }
+        };
         let result =
             control::initiate(&mut d.vici, &conn_name, &child_name, timeout, &mut on_log).await.with_context(|| format!("initiating {conn_name} on {node}"))?;
         let ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -1,7 +1,9 @@
 //! The behaviours of a running lab that need a clock rather than a configuration: the lab's
-//! name server, the Azure gateway re-resolving an FQDN local network gateway every five
-//! minutes while its tunnel is down [S22], and the gateway's IKEv1 Main Mode rekey, which
-//! drops the tunnel and rebuilds it [S2]. All follow the lab's time scale.
+//! name server, and the timed behaviours of the IPsec nodes' intents (`ike::intent::Timed`):
+//! re-resolving a peer's name while the tunnel is down (the Azure gateway's FQDN local network
+//! gateway, every five minutes [S22]), and deleting and rebuilding an IKE SA instead of
+//! rekeying it (the Azure gateway's IKEv1 Main Mode rekey [S2]). The devices decided them and
+//! their intervals (on the lab's clock); this module only carries them out.
 //!
 //! It runs inside the process that owns the run: `run`/`test`, or the keeper of a lab left
 //! running by `up` (`keeper.rs`). Every action is appended to `supervisor.log` in the run
@@ -17,41 +19,30 @@ use std::time::Duration;
 use anyhow::{anyhow, Context, Result};
 
 use super::state::RunDir;
-use crate::azure::profile::scaled;
 use crate::dns;
-use crate::model::{Lab, NodeKind};
+use crate::ike::intent::{IpsecIntent, Timed};
+use crate::model::Lab;
 use crate::strongswan::{config, control, sas, vici};
 use crate::topology::netns::NetnsBackend;
 use crate::topology::Backend;
 use crate::wait::{within, VICI_ANSWER};
 
-/// Azure refreshes its DNS cache every 5 minutes [S22].
-const AZURE_DNS_REFRESH_SECONDS: u64 = 300;
 /// How long a resolver waits for the lab's name server.
 const DNS_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Whether a lab has anything for a supervisor to do.
 pub fn needed(lab: &Lab) -> bool {
-    lab.dns.as_ref().is_some_and(|d| d.server.is_some()) || lab.nodes.iter().any(|n| ikev1_gateway(&n.kind))
+    lab.dns.as_ref().is_some_and(|d| d.server.is_some()) || lab.nodes.iter().any(|n| n.intent().is_some_and(|i| !i.clock.is_empty()))
 }
 
-fn ikev1_gateway(kind: &NodeKind) -> bool {
-    matches!(kind, NodeKind::AzureGateway(site) if site.connection.protocol == crate::model::IkeVersion::V1)
-}
-
-/// Azure has no in-place IKEv1 rekey: at each Main Mode rekey (90 % of the 28,800 s IKE SA
-/// lifetime here) the tunnel drops, and comes back within about 5 s [S2]. The gateway's IKE SA
-/// is deleted, and, when the connection mode lets Azure initiate, built again a second later.
-async fn ikev1_main_mode_rekey(run: RunDir, lab: Lab, node: String) -> Result<()> {
-    let Some(crate::model::Node { kind: NodeKind::AzureGateway(site), .. }) = lab.node(&node).cloned() else {
-        return Ok(());
-    };
-    let renew = scaled(crate::azure::profile::IKE_SA_LIFETIME_SECONDS * 9 / 10, lab.time_scale);
-    let poll = Duration::from_millis((renew * 1000 / 20).clamp(200, 60_000));
-    let conn = site.profile.connections.first().cloned().ok_or_else(|| anyhow!("{node} has no connection"))?;
-    let may_initiate = site.connection.mode != crate::azure::ConnectionMode::ResponderOnly;
+/// `after_s` seconds after `connection`'s IKE SA was established, deletes it and, when
+/// `reinitiate`, builds it again a second later (Azure's IKEv1 Main Mode rekey: the tunnel drops
+/// and comes back within about 5 s [S2]).
+async fn rebuild_ike_sa(run: RunDir, node: String, intent: IpsecIntent, connection: String, after_s: u64, reinitiate: bool) -> Result<()> {
+    let conn = intent.connections.iter().find(|c| c.name == connection).cloned().ok_or_else(|| anyhow!("{node} has no connection {connection}"))?;
+    let poll = Duration::from_millis((after_s * 1000 / 20).clamp(200, 60_000));
     let vici_path = run.node_dir(&node).join("charon.vici");
-    log(&run, &format!("{node}: IKEv1 Main Mode rekey every {renew} s drops and rebuilds the tunnel"));
+    log(&run, &format!("{node}: the IKE SA of {connection} is deleted and rebuilt every {after_s} s (no rekey in place)"));
     loop {
         tokio::time::sleep(poll).await;
         let Ok(mut client) = vici::Client::connect(&vici_path).await else {
@@ -59,10 +50,10 @@ async fn ikev1_main_mode_rekey(run: RunDir, lab: Lab, node: String) -> Result<()
             return Ok(());
         };
         let sas = within(VICI_ANSWER, || format!("charon of {node} to list its SAs"), sas::list(&mut client)).await?;
-        for sa in sas.iter().filter(|s| s.name == conn.name && s.is_established() && s.established_s >= renew) {
+        for sa in sas.iter().filter(|s| s.name == conn.name && s.is_established() && s.established_s >= after_s) {
             let _ = control::terminate_ike(&mut client, &sa.uniqueid, Duration::from_secs(2)).await;
-            log(&run, &format!("{node}: IKEv1 Main Mode rekey after {} s: IKE SA {} deleted, tunnel down", sa.established_s, sa.uniqueid));
-            if may_initiate {
+            log(&run, &format!("{node}: IKE SA {} of {connection} deleted after {} s, tunnel down", sa.uniqueid, sa.established_s));
+            if reinitiate {
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 if let Some(child) = conn.children.first() {
                     let result = control::initiate(&mut client, &conn.name, &child.name, Duration::from_secs(5), &mut |_| {}).await;
@@ -134,18 +125,14 @@ async fn resolve(backend: &dyn Backend, node: &str, server: Ipv4Addr, name: &str
     Ok(addrs.first().copied())
 }
 
-/// Every five (lab) minutes, while the gateway has no established IKE SA for its connection,
-/// re-resolves the local network gateway's FQDN and points the connection at the new address.
-async fn re_resolve(run: RunDir, backend: Arc<dyn Backend>, lab: Lab, node: String, server: Ipv4Addr) -> Result<()> {
-    let Some(crate::model::Node { kind: NodeKind::AzureGateway(site), .. }) = lab.node(&node).cloned() else {
-        return Ok(());
-    };
-    let Some(fqdn) = site.local_gateway.fqdn.clone() else { return Ok(()) };
-    let interval = Duration::from_secs(scaled(AZURE_DNS_REFRESH_SECONDS, lab.time_scale));
-    let mut current = site.local_gateway.gateway_ip;
-    let mut profile = site.profile.clone();
+/// Every `every_s` seconds, while `node` has no established IKE SA for `connection`, resolves
+/// `name` and points the connection, its keys and the node's peer filter at a new address.
+async fn re_resolve(run: RunDir, backend: Arc<dyn Backend>, node: String, mut intent: IpsecIntent, timed: Timed, server: Ipv4Addr) -> Result<()> {
+    let Timed::ReresolvePeer { connection, name, current, every_s } = timed else { return Ok(()) };
+    let interval = Duration::from_secs(every_s);
+    let mut current = current;
     let vici_path = run.node_dir(&node).join("charon.vici");
-    log(&run, &format!("{node}: {fqdn} is {current}; re-resolved every {} s while the tunnel is down", interval.as_secs()));
+    log(&run, &format!("{node}: {name} is {current}; re-resolved every {every_s} s while the tunnel is down"));
     loop {
         tokio::time::sleep(interval).await;
         let mut client = match vici::Client::connect(&vici_path).await {
@@ -156,18 +143,17 @@ async fn re_resolve(run: RunDir, backend: Arc<dyn Backend>, lab: Lab, node: Stri
             }
         };
         let sas = within(VICI_ANSWER, || format!("charon of {node} to list its SAs"), sas::list(&mut client)).await?;
-        let connected = sas.iter().any(|s| s.name == site.connection.name && s.is_established());
-        if connected {
+        if sas.iter().any(|s| s.name == connection && s.is_established()) {
             continue;
         }
-        let resolved = match resolve(backend.as_ref(), &node, server, &fqdn).await {
+        let resolved = match resolve(backend.as_ref(), &node, server, &name).await {
             Ok(Some(a)) => a,
             Ok(None) => {
-                log(&run, &format!("{node}: {fqdn} has no address; keeping {current}"));
+                log(&run, &format!("{node}: {name} has no address; keeping {current}"));
                 continue;
             }
             Err(e) => {
-                log(&run, &format!("{node}: resolving {fqdn} failed: {e:#}; keeping {current}"));
+                log(&run, &format!("{node}: resolving {name} failed: {e:#}; keeping {current}"));
                 continue;
             }
         };
@@ -175,31 +161,28 @@ async fn re_resolve(run: RunDir, backend: Arc<dyn Backend>, lab: Lab, node: Stri
             continue;
         }
         let (old, new) = (current.to_string(), resolved.to_string());
-        for c in &mut profile.connections {
+        for c in intent.connections.iter_mut().filter(|c| c.name == connection) {
             for a in &mut c.remote_addrs {
                 if *a == old {
                     a.clone_from(&new);
                 }
             }
         }
-        for s in &mut profile.secrets {
+        for s in &mut intent.secrets {
             for id in &mut s.ids {
                 if *id == old {
                     id.clone_from(&new);
                 }
             }
         }
-        for (command, message) in config::messages(&profile) {
+        for (command, message) in config::messages(&intent) {
             within(VICI_ANSWER, || format!("charon of {node} to answer `{command}`"), client.call(command, message)).await?;
         }
-        // The gateway now hears the new address, and no longer the old one.
-        let update = format!(
-            "add element inet {t} {s} {{ {new} }}\ndelete element inet {t} {s} {{ {old} }}\n",
-            t = crate::azure::profile::AZURE_NFT_TABLE,
-            s = crate::azure::profile::AZURE_PEERS_SET
-        );
-        nft_in(backend.as_ref(), &node, &update).await?;
-        log(&run, &format!("{node}: {fqdn} re-resolved while disconnected: {old} -> {new}"));
+        // The node now hears the new address, and no longer the old one.
+        if intent.listen.only_from.is_some() {
+            nft_in(backend.as_ref(), &node, &crate::topology::nft::replace_peer(current, resolved)).await?;
+        }
+        log(&run, &format!("{node}: {name} re-resolved while disconnected: {old} -> {new}"));
         current = resolved;
     }
 }
@@ -213,29 +196,40 @@ async fn nft_in(backend: &dyn Backend, node: &str, commands: &str) -> Result<()>
 /// tasks live in a JoinSet, which aborts them all when dropped.
 pub async fn supervise(run: RunDir, lab: Lab) -> Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
-    // The nodes this supervisor acts in: the name server and the gateways whose filter it edits.
+    // The nodes this supervisor acts in: the name server and the nodes whose peer it re-resolves.
+    let reresolves = |n: &crate::model::Node| n.intent().is_some_and(|i| i.clock.iter().any(|t| matches!(t, Timed::ReresolvePeer { .. })));
     let nodes: Vec<&str> = lab
         .nodes
         .iter()
-        .filter(|n| lab.dns.as_ref().and_then(|d| d.server.as_deref()) == Some(n.name.as_str()) || matches!(n.kind, NodeKind::AzureGateway(_)))
+        .filter(|n| lab.dns.as_ref().and_then(|d| d.server.as_deref()) == Some(n.name.as_str()) || reresolves(n))
         .map(|n| n.name.as_str())
         .collect();
     let backend: Arc<dyn Backend> = Arc::new(NetnsBackend::attach(&run.id, &nodes)?);
+    let mut server_addr = None;
     if let Some(server_node) = lab.dns.as_ref().and_then(|d| d.server.clone()) {
-        let server_addr = lab
+        let addr = lab
             .node(&server_node)
             .and_then(|n| n.interfaces.first())
             .map(|i| i.address.addr())
             .ok_or_else(|| anyhow!("the name server node {server_node} has no address"))?;
         tasks.spawn(serve_dns(run.clone(), backend.clone(), server_node));
-        for n in &lab.nodes {
-            if matches!(&n.kind, NodeKind::AzureGateway(site) if site.local_gateway.fqdn.is_some()) {
-                tasks.spawn(re_resolve(run.clone(), backend.clone(), lab.clone(), n.name.clone(), server_addr));
+        server_addr = Some(addr);
+    }
+    for n in &lab.nodes {
+        let Some(intent) = n.intent() else { continue };
+        for timed in &intent.clock {
+            match timed {
+                Timed::ReresolvePeer { name, .. } => match server_addr {
+                    Some(server) => {
+                        tasks.spawn(re_resolve(run.clone(), backend.clone(), n.name.clone(), intent.clone(), timed.clone(), server));
+                    }
+                    None => log(&run, &format!("{}: no name server in the lab, so {name} is not re-resolved", n.name)),
+                },
+                Timed::RebuildIkeSa { connection, after_s, reinitiate } => {
+                    tasks.spawn(rebuild_ike_sa(run.clone(), n.name.clone(), intent.clone(), connection.clone(), *after_s, *reinitiate));
+                }
             }
         }
-    }
-    for n in lab.nodes.iter().filter(|n| ikev1_gateway(&n.kind)) {
-        tasks.spawn(ikev1_main_mode_rekey(run.clone(), lab.clone(), n.name.clone()));
     }
     while let Some(t) = tasks.join_next().await {
         match t {

@@ -34,9 +34,9 @@ fn verdict(check: &str, node: &str, pass: bool, evidence: String) -> Verdict {
 /// DUT, mirrored on the gateway (the gateway's 0.0.0.0/0 narrows to what the DUT proposes).
 fn expected_selectors(lab: &Lab) -> BTreeMap<String, (Vec<String>, Vec<String>)> {
     let mut out = BTreeMap::new();
-    let dut_child = lab.dut().and_then(|(n, p)| p.connections.first().and_then(|c| c.children.first()).map(|c| (n.name.clone(), c.clone())));
+    let dut_child = lab.dut().and_then(|(n, d)| d.intent.first_child().map(|(_, c)| (n.name.clone(), c.clone())));
     let Some((dut, child)) = dut_child else { return out };
-    let show = |v: &[String]| if v.is_empty() { vec!["dynamic".to_string()] } else { v.to_vec() };
+    let show = |v: &[ipnet::Ipv4Net]| if v.is_empty() { vec!["dynamic".to_string()] } else { v.iter().map(ToString::to_string).collect() };
     let (local, remote) = (show(&child.local_ts), show(&child.remote_ts));
     for n in lab.ipsec_nodes() {
         if n.name == dut {

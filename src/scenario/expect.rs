@@ -284,7 +284,11 @@ pub fn observe_phase1(lab: &Lab, e: &Evidence, node: &str) -> Observed {
     let npc = e.alerts(&[AlertKind::ProposalMismatchIke]);
     let mut auth = e.alerts(&[AlertKind::LocalAuthFailed, AlertKind::PeerAuthFailed]);
     if auth.is_empty() {
-        auth = e.ikev1_undecryptable(lab).into_iter().map(|a| format!("{a}: IKEv1 ID payload not decryptable")).collect();
+        auth = e
+            .ikev1_undecryptable(lab.ipsec_nodes().any(|n| n.intent().is_some_and(|i| i.runs_ikev1())))
+            .into_iter()
+            .map(|a| format!("{a}: IKEv1 ID payload not decryptable"))
+            .collect();
     }
     let timeout = e.alerts(&[AlertKind::PeerInitUnreachable, AlertKind::RetransmitSendTimeout]);
     let was_up = e.events.iter().any(|ev| ev.node == node && ev.what.ike_up());
@@ -310,7 +314,7 @@ pub fn observe_phase2(e: &Evidence, node: &str) -> Observed {
         return Observed { up: true, reason: None, detail: format!("up: {} {} === {}", c.algorithms, c.local_ts.join(","), c.remote_ts.join(",")) };
     }
     let was_up = e.events.iter().any(|ev| ev.node == node && ev.what.child_up());
-    let npc = e.alerts(&[AlertKind::ProposalMismatchChild]);
+    let npc = e.child_refusals();
     let ts = e.alerts(&[AlertKind::TsMismatch]);
     let (reason, detail) = if was_up {
         let why = if npc.is_empty() { String::new() } else { format!("; {}", npc.join(", ")) };

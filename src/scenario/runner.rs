@@ -132,7 +132,7 @@ async fn run_one(s: Scenario, artifacts: Option<PathBuf>) -> Option<ScenarioResu
 /// The patched lab for artifacts, with every pre-shared key replaced.
 fn redact_keys(text: &str, lab: &crate::model::Lab) -> String {
     let mut secrets: Vec<&str> =
-        lab.ipsec_nodes().flat_map(|n| n.ipsec().expect("ipsec node").secrets.iter().map(|s| s.secret.as_str())).filter(|s| !s.trim().is_empty()).collect();
+        lab.ipsec_nodes().flat_map(|n| n.intent().expect("ipsec node").secrets.iter().map(|s| s.secret.as_str())).filter(|s| !s.trim().is_empty()).collect();
     // Longest first, so that a key with a trailing space is not half-replaced by its prefix.
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     let mut out = text.to_string();

@@ -1,5 +1,7 @@
-//! The NAT router's firewall: an nftables ruleset rendered as text from the lab and applied
-//! atomically inside the router's namespace with `nft -f -` (one transaction, readable in
+//! Packet filters as nftables rulesets: the NAT router's, and the filters an IPsec node's
+//! intent asks for in front of its daemon (which peers it hears, an IKE version it ignores) and
+//! behind its tunnel (pass rules for traffic from the tunnel). Rendered as text and applied
+//! atomically inside the node's namespace with `nft -f -` (one transaction, readable in
 //! artifacts, snapshot-tested). Chain and table names avoid nft's reserved words (`fwd`, `dnat`).
 
 use std::fmt::Write as _;
@@ -12,6 +14,7 @@ use tokio::io::AsyncWriteExt;
 use anyhow::{bail, Context, Result};
 
 use super::Backend;
+use crate::ike::intent::{IkeVersion, IpsecIntent};
 use crate::model::Nat;
 use crate::wait::within;
 
@@ -51,21 +54,68 @@ pub fn render(nat: &Nat) -> String {
     s
 }
 
-/// The DUT's filter on traffic from the tunnel, like pfSense's IPsec tab: replies to
-/// connections from the LAN pass (state), so do the pass rules; the rest is blocked.
-pub fn render_tunnel_rules(rules: &[crate::model::TunnelRule]) -> String {
-    let mut s = String::new();
-    let _ = writeln!(s, "table inet vpnlab_dut {{");
-    let _ = writeln!(s, "\tchain forward {{");
-    let _ = writeln!(s, "\t\ttype filter hook forward priority filter; policy accept;");
-    let _ = writeln!(s, "\t\tiifname \"ipsec0\" ct state established,related accept");
-    for r in rules {
-        let _ = writeln!(s, "\t\tiifname \"ipsec0\" ip saddr {} ip daddr {} counter accept", r.from, r.to);
+/// The table of an IPsec node's own filters, and its set of peers it hears.
+pub const IPSEC_TABLE: &str = "vpnlab_ipsec";
+pub const PEERS_SET: &str = "peers";
+
+/// The filters of an IPsec node's intent, or `None` when it asks for none:
+/// - `listen.only_from`: IKE and NAT-T from any other address are dropped, so a peer whose
+///   address changed is not heard (the set `peers` can be updated while the lab runs);
+/// - `listen.ignore_version`: IKE_SA_INIT of that version is dropped before the daemon sees it
+///   (it would answer NO_PROPOSAL_CHOSEN), matched on the IKE header's version byte;
+/// - `tunnel_rules`: like pfSense's IPsec tab, replies to connections from the LAN pass
+///   (state), so do the pass rules; the rest from the tunnel is blocked.
+pub fn render_ipsec(intent: &IpsecIntent) -> Option<String> {
+    let listen = &intent.listen;
+    if listen.only_from.is_none() && listen.ignore_version.is_none() && intent.tunnel_rules.is_none() {
+        return None;
     }
-    let _ = writeln!(s, "\t\tiifname \"ipsec0\" counter drop comment \"no pass rule for traffic from the tunnel\"");
-    let _ = writeln!(s, "\t}}");
+    let mut s = String::new();
+    let _ = writeln!(s, "table inet {IPSEC_TABLE} {{");
+    if let Some(peers) = &listen.only_from {
+        let _ = writeln!(s, "\tset {PEERS_SET} {{");
+        let _ = writeln!(s, "\t\ttype ipv4_addr;");
+        if !peers.is_empty() {
+            let list: Vec<String> = peers.iter().map(ToString::to_string).collect();
+            let _ = writeln!(s, "\t\telements = {{ {} }}", list.join(", "));
+        }
+        let _ = writeln!(s, "\t}}");
+    }
+    if listen.only_from.is_some() || listen.ignore_version.is_some() {
+        let _ = writeln!(s, "\tchain input {{");
+        let _ = writeln!(s, "\t\ttype filter hook input priority filter; policy accept;");
+        if listen.only_from.is_some() {
+            let _ = writeln!(s, "\t\tudp dport {{ 500, 4500 }} ip saddr != @{PEERS_SET} counter drop comment \"not a peer of this gateway\"");
+        }
+        if let Some(version) = listen.ignore_version {
+            let (byte, name) = match version {
+                IkeVersion::V2 => ("0x20", "IKEv2"),
+                _ => ("0x10", "IKEv1"),
+            };
+            // UDP header (8) + SPIs (16) + next payload (1): the version byte is at bit 200.
+            let _ = writeln!(s, "\t\tudp dport 500 @th,200,8 {byte} counter drop comment \"{name} ignored\"");
+            // On 4500 a zero non-ESP marker (4 bytes) precedes the IKE header.
+            let _ = writeln!(s, "\t\tudp dport 4500 @th,64,32 0 @th,232,8 {byte} counter drop comment \"{name} ignored\"");
+        }
+        let _ = writeln!(s, "\t}}");
+    }
+    if let Some(rules) = &intent.tunnel_rules {
+        let _ = writeln!(s, "\tchain forward {{");
+        let _ = writeln!(s, "\t\ttype filter hook forward priority filter; policy accept;");
+        let _ = writeln!(s, "\t\tiifname \"ipsec0\" ct state established,related accept");
+        for r in rules {
+            let _ = writeln!(s, "\t\tiifname \"ipsec0\" ip saddr {} ip daddr {} counter accept", r.from, r.to);
+        }
+        let _ = writeln!(s, "\t\tiifname \"ipsec0\" counter drop comment \"no pass rule for traffic from the tunnel\"");
+        let _ = writeln!(s, "\t}}");
+    }
     let _ = writeln!(s, "}}");
-    s
+    Some(s)
+}
+
+/// The commands that make an IPsec node hear `new` instead of `old`.
+pub fn replace_peer(old: std::net::Ipv4Addr, new: std::net::Ipv4Addr) -> String {
+    format!("add element inet {IPSEC_TABLE} {PEERS_SET} {{ {new} }}\ndelete element inet {IPSEC_TABLE} {PEERS_SET} {{ {old} }}\n")
 }
 
 /// Applies `ruleset` inside `node` in one nft transaction.
@@ -93,7 +143,23 @@ pub async fn run(cmd: std::process::Command, node: &str, commands: &str) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ike::intent::{Listen, TunnelRule};
     use crate::model::{DropRule, PortForward, Protocol};
+
+    #[test]
+    fn ipsec_filters() {
+        assert_eq!(render_ipsec(&IpsecIntent::default()), None);
+        let gateway = IpsecIntent {
+            listen: Listen { only_from: Some(vec!["203.0.113.10".parse().unwrap()]), ignore_version: Some(IkeVersion::V2) },
+            ..IpsecIntent::default()
+        };
+        insta::assert_snapshot!(render_ipsec(&gateway).unwrap());
+        let dut = IpsecIntent {
+            tunnel_rules: Some(vec![TunnelRule { from: "10.30.0.0/16".parse().unwrap(), to: "192.168.10.0/24".parse().unwrap() }]),
+            ..IpsecIntent::default()
+        };
+        insta::assert_snapshot!(render_ipsec(&dut).unwrap());
+    }
 
     #[test]
     fn masquerade_only() {

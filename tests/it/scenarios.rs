@@ -64,7 +64,7 @@ fn a_wrong_expectation_fails_readably() {
     for needle in [
         "FAIL azure-paloalto/dh-mismatch",
         "FAIL phase 1 (firewall): expected up; observed failed: NO_PROPOSAL_CHOSEN",
-        "diagnosis: Phase 1 proposal mismatch",
+        "cause: Phase 1 proposal mismatch (ike-proposal-mismatch)",
         "DH group 14",
         "0 passed, 1 failed, 0 inconclusive",
     ] {
@@ -136,9 +136,11 @@ fn explain_tells_the_ticket_the_cause_and_the_fix() {
         "(brief ticket 6)",
         "dragged a trailing space",
         "phase 1: failed: AUTHENTICATION_FAILED",
-        "Cause: pre-shared key with trailing whitespace",
-        "Fix (firewall side)",
-        "Network → IKE Gateways → Authentication → Pre-shared Key",
+        "cause: pre-shared key with trailing whitespace (psk-whitespace)",
+        "fix (firewall side)",
+        "  firewall: swanctl.conf secrets.ike-<name>.secret: type the key again by hand",
+        "  Azure: Portal: Connection VNet-to-PaloAlto → Authentication → Shared key",
+        "confirm on strongSwan: swanctl --list-sas",
         "As the scenario expects: yes",
     ] {
         assert!(stdout.contains(needle), "`{needle}` missing from:\n{stdout}");

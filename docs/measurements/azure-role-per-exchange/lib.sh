@@ -121,7 +121,7 @@ stop_charons() {
     PIDS=()
 }
 
-# Tables (Azure Default policy, route-based; src/azure/policy.rs).
+# Tables (Azure Default policy, route-based; src/device/azure/policy.rs).
 INIT6="aes256gcm16,aes256-sha1,3des-sha1,aes256-sha256,aes128-sha1,3des-sha256"
 RESP26_TAIL="aes256-sha1,3des-sha1,aes256-sha256,aes128-sha1,3des-sha256,des-sha1,aes256-sha1-modp768,aes256-sha1-modp1024,aes256-sha1-modp2048,aes128-sha1-modp768,aes128-sha1-modp1024,aes128-sha1-modp2048,3des-sha1-modp768,3des-sha1-modp1024,3des-sha256-modp1024,aes256-sha256-modp768,aes256-sha256-modp1024,aes256-sha256-modp2048,aes256-sha1-modp2048s256,aes256-sha256-modp2048s256,aes128-sha256,aes128-sha256-modp768,aes128-sha256-modp1024,aes128-sha256-modp2048,3des-sha1-modp2048"
 RESP26="aes256gcm16,$RESP26_TAIL"

@@ -10,12 +10,13 @@ use ipnet::Ipv4Net;
 use serde_saphyr::{Location, Spanned};
 
 use super::Resolver;
-use crate::azure::import::{self, ResourceKind};
-use crate::azure::{
+use crate::device::azure::import::{self, ResourceKind};
+use crate::device::azure::{
     self, asn_problem, AzureConnection, AzureSite, Bgp, ConnectionMode, IpsecPolicy, LocalNetworkGateway, NarrowedSelectors, OtherIkeVersion,
-    PbtsWithDefaultPolicy, Role, SelectorPolicy, Sku, Switches, VirtualNetworkGateway, VpnType,
+    PbtsWithDefaultPolicy, SelectorPolicy, Sku, Switches, VirtualNetworkGateway, VpnType,
 };
-use crate::model::lab::{IkeVersion, Interface, StrongswanProfile};
+use crate::ike::intent::IkeVersion;
+use crate::model::lab::Interface;
 use crate::model::raw::*;
 
 impl Resolver {
@@ -565,15 +566,12 @@ impl Resolver {
                 selector_policies,
             },
             switches,
-            role: Role::Responder,
-            time_scale: 1.0,
             notes,
-            profile: StrongswanProfile::default(),
         })
     }
 
     fn ipsec_policy(&mut self, ppath: &str, origin: &Option<PathBuf>, v: &RawIpsecPolicy) -> Option<IpsecPolicy> {
-        use crate::azure::policy::{DhGroup, IkeEncryption, IkeIntegrity, IpsecEncryption, IpsecIntegrity, PfsGroup};
+        use crate::device::azure::policy::{DhGroup, IkeEncryption, IkeIntegrity, IpsecEncryption, IpsecIntegrity, PfsGroup};
         macro_rules! parse {
             ($field:literal, $value:expr, $ty:ty) => {
                 match <$ty>::parse(&$value.value) {

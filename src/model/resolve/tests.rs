@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use super::parse;
-use crate::model::{IkeVersion, NextHop, NodeKind};
+use crate::ike::intent::IkeVersion;
+use crate::model::NextHop;
 
 const SHIPPED: &str = include_str!("../../../labs/azure-paloalto/lab.yaml");
 const FILE: &str = "labs/azure-paloalto/lab.yaml";
@@ -34,16 +35,20 @@ fn shipped_lab_resolves() {
     assert_eq!(lab.plan.probes.len(), 2);
 
     let gw = lab.node("azure-gw").unwrap();
-    let NodeKind::AzureGateway(site) = &gw.kind else { panic!("azure-gw is not an azure-gateway") };
-    let conn = &site.profile.connections[0];
+    let intent = gw.intent().expect("azure-gw runs an IKE daemon");
+    assert_eq!(gw.ipsec().unwrap().device.family(), "azure");
+    let conn = &intent.connections[0];
     assert_eq!(conn.version, IkeVersion::V2);
-    assert_eq!(conn.proposals, ["aes256-sha256-modp2048"]);
-    assert_eq!(conn.children[0].esp_proposals, ["aes256-sha256"]);
+    assert_eq!(conn.proposals.iter().map(ToString::to_string).collect::<Vec<_>>(), ["aes256-sha256-modp2048"]);
+    assert_eq!(conn.children[0].esp_proposals.iter().map(ToString::to_string).collect::<Vec<_>>(), ["aes256-sha256"]);
     assert_eq!(conn.remote_addrs, ["203.0.113.10"]);
-    assert_eq!(conn.children[0].local_ts, ["0.0.0.0/0"]);
+    assert!(conn.children[0].is_any_to_any());
     // The LNG prefix becomes a route into the tunnel, as Azure installs it.
     assert!(gw.routes.iter().any(|r| r.to.to_string() == "10.10.0.0/16" && r.via == NextHop::Tunnel));
-    assert_eq!(site.profile.secrets[0].secret, "S2sVpnAzure!Psk#2026");
+    assert_eq!(intent.secrets[0].secret, "S2sVpnAzure!Psk#2026");
+    let (fw_node, fw) = lab.dut().expect("a device under test");
+    assert_eq!((fw_node.name.as_str(), fw.device.family()), ("firewall", "strongswan"));
+    assert_eq!(fw.intent.first_child().map(|(c, ch)| (c.name.as_str(), ch.name.as_str())), Some(("azure-ike-gw", "azure-ipsec-tunnel")));
 
     let fw = lab.node("firewall").unwrap();
     assert!(fw.routes.iter().any(|r| r.to.to_string() == "10.20.0.0/16" && r.via == NextHop::Tunnel));
@@ -267,19 +272,19 @@ fn azure_notes_for_accepted_but_ignored_settings() {
 fn azure_resources_imported_from_exports() {
     let file = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/azure/lab.yaml"));
     let lab = crate::model::load(file).unwrap();
-    let NodeKind::AzureGateway(site) = &lab.node("azure-gw").unwrap().kind else { panic!("no gateway") };
+    let (_, site, _) = lab.azure_gateway().expect("a gateway");
     assert_eq!(site.gateway.name, "vnetgw-prod-01");
-    assert_eq!(site.gateway.sku, crate::azure::Sku::VpnGw2AZ);
+    assert_eq!(site.gateway.sku, crate::device::azure::Sku::VpnGw2AZ);
     assert_eq!(site.gateway.public_ip.to_string(), "198.51.100.20", "the lab's address, not the export's");
     assert_eq!(site.vnet_prefixes.iter().map(|p| p.to_string()).collect::<Vec<_>>(), ["10.20.0.0/16"]);
     assert_eq!(site.local_gateway.prefixes.len(), 2);
     let c = &site.connection;
     assert_eq!(c.name, "cn-paloalto-custom");
-    assert_eq!(c.mode, crate::azure::ConnectionMode::ResponderOnly);
+    assert_eq!(c.mode, crate::device::azure::ConnectionMode::ResponderOnly);
     assert_eq!(c.dpd_timeout_seconds, 30);
     assert!(c.policy_based_selectors);
     assert_eq!(c.selector_policies.len(), 1);
-    assert_eq!(c.policy.as_ref().unwrap().ike_proposal(), "aes256-sha256-modp2048");
+    assert_eq!(c.policy.as_ref().unwrap().ike_proposal().to_string(), "aes256-sha256-modp2048");
     assert!(lab.notes.iter().any(|n| n.contains("ignored 11 read-only or deployment properties")), "{:#?}", lab.notes);
 }
 

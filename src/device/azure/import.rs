@@ -922,16 +922,16 @@ mod tests {
 
     use super::*;
 
-    const GATEWAY_CLI: &str = include_str!("../../tests/fixtures/azure/vnet-gateway.cli.json");
-    const GATEWAY_BGP_REST: &str = include_str!("../../tests/fixtures/azure/vnet-gateway-bgp.rest.json");
-    const VNET_CLI: &str = include_str!("../../tests/fixtures/azure/vnet.cli.json");
-    const LNG_CLI: &str = include_str!("../../tests/fixtures/azure/local-gateway.cli.json");
-    const LNG_FQDN_CLI: &str = include_str!("../../tests/fixtures/azure/local-gateway-fqdn.cli.json");
-    const LNG_BGP_CLI: &str = include_str!("../../tests/fixtures/azure/local-gateway-bgp.cli.json");
-    const CONNECTION_CLI: &str = include_str!("../../tests/fixtures/azure/connection.cli.json");
-    const CUSTOM_CLI: &str = include_str!("../../tests/fixtures/azure/connection-custom-policy.cli.json");
-    const CUSTOM_REST: &str = include_str!("../../tests/fixtures/azure/connection-custom-policy.rest.json");
-    const TEMPLATE: &str = include_str!("../../tests/fixtures/azure/template.json");
+    const GATEWAY_CLI: &str = include_str!("../../../tests/fixtures/azure/vnet-gateway.cli.json");
+    const GATEWAY_BGP_REST: &str = include_str!("../../../tests/fixtures/azure/vnet-gateway-bgp.rest.json");
+    const VNET_CLI: &str = include_str!("../../../tests/fixtures/azure/vnet.cli.json");
+    const LNG_CLI: &str = include_str!("../../../tests/fixtures/azure/local-gateway.cli.json");
+    const LNG_FQDN_CLI: &str = include_str!("../../../tests/fixtures/azure/local-gateway-fqdn.cli.json");
+    const LNG_BGP_CLI: &str = include_str!("../../../tests/fixtures/azure/local-gateway-bgp.cli.json");
+    const CONNECTION_CLI: &str = include_str!("../../../tests/fixtures/azure/connection.cli.json");
+    const CUSTOM_CLI: &str = include_str!("../../../tests/fixtures/azure/connection-custom-policy.cli.json");
+    const CUSTOM_REST: &str = include_str!("../../../tests/fixtures/azure/connection-custom-policy.rest.json");
+    const TEMPLATE: &str = include_str!("../../../tests/fixtures/azure/template.json");
 
     const SHARED_KEY_NOTE: &str = "the export has no sharedKey (az network vpn-connection show leaves it out; `az network vpn-connection shared-key show` prints it): set sharedKey in the lab";
 

@@ -2,13 +2,118 @@
 //! (or deliberately lacks), how strong the evidence for it is, which sources say so, and how
 //! vpnlab reproduces it in strongSwan and nftables terms, or why it does not.
 //!
-//! This file owns the catalogue only; the behaviour itself lives in `azure/mod.rs`, the
+//! This file owns the catalogue only; the behaviour itself lives in `profile.rs`, the
 //! validation in `model/resolve.rs`. Source ids are the `[Sx]` tags of the reference sheet
 //! `shared/reference/azure-vpn-gateway.md`, plus the two seed documents and the strongSwan lab
 //! notes. `render_markdown` produces `docs/azure-model.md`; a test keeps the two in step.
 //! Nothing here touches the system.
 
 use std::fmt::Write as _;
+
+/// Declares the rule ids: a typed id per rule of the catalogue, so that code naming a rule that
+/// does not exist does not compile, and a test checks that every id has exactly one rule.
+macro_rules! rule_ids {
+    ($($variant:ident = $text:literal),+ $(,)?) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum RuleId { $($variant),+ }
+        impl RuleId {
+            pub const ALL: &'static [RuleId] = &[$(RuleId::$variant),+];
+            /// The id as documents and reports spell it, e.g. `custom-policy-exact`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(RuleId::$variant => $text),+ }
+            }
+            pub fn parse(text: &str) -> Option<RuleId> {
+                match text { $($text => Some(RuleId::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+rule_ids! {
+    VpnTypeIkeVersions = "vpn-type-ike-versions",
+    ConnectionProtocolDefault = "connection-protocol-default",
+    PolicyBasedBasicOnly = "policy-based-basic-only",
+    PolicyBasedStaticRouting = "policy-based-static-routing",
+    PolicyBasedOneTunnel = "policy-based-one-tunnel",
+    PolicyBasedPortal = "policy-based-portal",
+    VpnTypeImmutable = "vpn-type-immutable",
+    IkeVersionTransit = "ike-version-transit",
+    VnetToVnet = "vnet-to-vnet",
+    OtherIkeVersionIgnored = "other-ike-version-ignored",
+    DefaultPolicyPhase1 = "default-policy-phase1",
+    DefaultPolicyPhase2Initiator = "default-policy-phase2-initiator",
+    DefaultPolicyPhase2Responder = "default-policy-phase2-responder",
+    DefaultPolicyPolicyBasedPhase2 = "default-policy-policy-based-phase2",
+    QuickModeSasPerIkeSa = "quick-mode-sas-per-ike-sa",
+    CustomPolicyExact = "custom-policy-exact",
+    CustomPolicyValues = "custom-policy-values",
+    CustomPolicySingle = "custom-policy-single",
+    CustomPolicyChange = "custom-policy-change",
+    CustomPolicyScope = "custom-policy-scope",
+    EspNull = "esp-null",
+    DhGroupNames = "dh-group-names",
+    RouteBasedAnyToAny = "route-based-any-to-any",
+    PolicyBasedSelectors = "policy-based-selectors",
+    PbtsCrossProduct = "pbts-cross-product",
+    PbtsCustomPolicy = "pbts-custom-policy",
+    PbtsNoTransitNoNat = "pbts-no-transit-no-nat",
+    ResponderAcceptsAnySelectors = "responder-accepts-any-selectors",
+    NarrowedSelectors = "narrowed-selectors",
+    InitiatorOffersAny = "initiator-offers-any",
+    InitiatorSelectorFallback = "initiator-selector-fallback",
+    PbtsInitiatorNarrowFirst = "pbts-initiator-narrow-first",
+    TrafficSelectorPolicies = "traffic-selector-policies",
+    ConnectionModeDefault = "connection-mode-default",
+    ConnectionModeInitiatorOnly = "connection-mode-initiator-only",
+    ConnectionModeResponderOnly = "connection-mode-responder-only",
+    DpdTimeout = "dpd-timeout",
+    NatT = "nat-t",
+    Ikev1Rekey = "ikev1-rekey",
+    Ikev2Rekey = "ikev2-rekey",
+    IkeSaLifetime = "ike-sa-lifetime",
+    ChildSaLifetime = "child-sa-lifetime",
+    LifetimesLocal = "lifetimes-local",
+    PfsMismatchAtRekey = "pfs-mismatch-at-rekey",
+    PolicyBasedIdleTeardown = "policy-based-idle-teardown",
+    RouteBasedIdle = "route-based-idle",
+    SharedKeyCharacters = "shared-key-characters",
+    SharedKeyPerConnection = "shared-key-per-connection",
+    PskOnly = "psk-only",
+    LngAddressOrFqdn = "lng-address-or-fqdn",
+    LngFqdnResolution = "lng-fqdn-resolution",
+    LngPrefixesStaticRoutes = "lng-prefixes-static-routes",
+    SkuTunnelLimits = "sku-tunnel-limits",
+    SkuLegacy = "sku-legacy",
+    SkuIkev1 = "sku-ikev1",
+    SkuBgp = "sku-bgp",
+    SkuCustomPolicy = "sku-custom-policy",
+    SkuActiveActive = "sku-active-active",
+    SkuBasicLimits = "sku-basic-limits",
+    SkuPublicIp = "sku-public-ip",
+    SkuThroughput = "sku-throughput",
+    SkuNatRules = "sku-nat-rules",
+    BgpAsnRules = "bgp-asn-rules",
+    BgpApipa = "bgp-apipa",
+    BgpPeerAddresses = "bgp-peer-addresses",
+    BgpSession = "bgp-session",
+    BgpAdvertisements = "bgp-advertisements",
+    BgpLngAddressSpace = "bgp-lng-address-space",
+    BgpTransit = "bgp-transit",
+    MssMtu = "mss-mtu",
+    NoFragmentation = "no-fragmentation",
+}
+
+impl serde::Serialize for RuleId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for RuleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// How strong the evidence for a behaviour is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +171,7 @@ pub struct Source {
 
 /// One behaviour of the simulated gateway.
 pub struct Rule {
-    pub id: &'static str,
+    pub id: RuleId,
     /// One of the topics, in the order of `TOPICS`.
     pub topic: &'static str,
     /// The fact, in Azure's vocabulary.
@@ -283,7 +388,7 @@ pub static SOURCES: &[Source] = &[
 pub static RULES: &[Rule] = &[
     // ----- Gateway types and IKE versions -----
     Rule {
-        id: "vpn-type-ike-versions",
+        id: RuleId::VpnTypeIkeVersions,
         topic: TYPES,
         statement: "A `PolicyBased` gateway speaks IKEv1 only. A `RouteBased` gateway speaks IKEv1 and IKEv2 on \
             VpnGw1–5 and VpnGw1AZ–5AZ, and IKEv2 only on Basic. The Dec 2016 and Oct 2018 parameter tables listed \
@@ -296,7 +401,7 @@ pub static RULES: &[Rule] = &[
             a route-based Basic gateway.",
     },
     Rule {
-        id: "connection-protocol-default",
+        id: RuleId::ConnectionProtocolDefault,
         topic: TYPES,
         statement: "`connectionProtocol` defaults to IKEv2 when it is not given, and cannot be changed once the \
             connection exists: delete and re-create it.",
@@ -306,7 +411,7 @@ pub static RULES: &[Rule] = &[
             builds the gateway afresh from the lab file.",
     },
     Rule {
-        id: "policy-based-basic-only",
+        id: RuleId::PolicyBasedBasicOnly,
         topic: TYPES,
         statement: "A `PolicyBased` gateway exists only with the Basic SKU.",
         evidence: Evidence::Documented,
@@ -314,7 +419,7 @@ pub static RULES: &[Rule] = &[
         modelled: "Validation refuses `vpnType: PolicyBased` with any SKU but Basic, naming this rule.",
     },
     Rule {
-        id: "policy-based-static-routing",
+        id: RuleId::PolicyBasedStaticRouting,
         topic: TYPES,
         statement: "A `PolicyBased` gateway routes statically only; it has no BGP.",
         evidence: Evidence::Documented,
@@ -323,7 +428,7 @@ pub static RULES: &[Rule] = &[
             local network gateway's prefixes.",
     },
     Rule {
-        id: "policy-based-one-tunnel",
+        id: RuleId::PolicyBasedOneTunnel,
         topic: TYPES,
         statement: "A `PolicyBased` gateway carries one site-to-site tunnel and no point-to-site connections (a \
             route-based Basic gateway carries 10).",
@@ -333,7 +438,7 @@ pub static RULES: &[Rule] = &[
             gateway; validation also refuses active-active on a policy-based gateway.",
     },
     Rule {
-        id: "policy-based-portal",
+        id: RuleId::PolicyBasedPortal,
         topic: TYPES,
         statement: "Since 1 October 2023 the Azure portal creates route-based gateways only; PowerShell and the Azure \
             CLI can still create `PolicyBased` ones.",
@@ -343,7 +448,7 @@ pub static RULES: &[Rule] = &[
             gateway the way PowerShell or the CLI would.",
     },
     Rule {
-        id: "vpn-type-immutable",
+        id: RuleId::VpnTypeImmutable,
         topic: TYPES,
         statement: "A gateway cannot be converted between `PolicyBased` and `RouteBased`: it must be deleted and \
             re-created (about 60 minutes), and its public IP is not kept.",
@@ -352,7 +457,7 @@ pub static RULES: &[Rule] = &[
         modelled: "Not modelled: resources have no life cycle in vpnlab; every run builds the lab from its file.",
     },
     Rule {
-        id: "ike-version-transit",
+        id: RuleId::IkeVersionTransit,
         topic: TYPES,
         statement: "Transit between IKEv1 and IKEv2 connections on the same gateway is allowed and enabled \
             automatically.",
@@ -361,7 +466,7 @@ pub static RULES: &[Rule] = &[
         modelled: "Not modelled: a vpnlab gateway has one connection, so there is no second connection to transit to.",
     },
     Rule {
-        id: "vnet-to-vnet",
+        id: RuleId::VnetToVnet,
         topic: TYPES,
         statement: "VNet-to-VNet and multi-site connections need route-based gateways. VNet-to-VNet uses IKEv2 \
             (2026 FAQ); the 2023 FAQ said IKEv1 and IKEv2.",
@@ -371,7 +476,7 @@ pub static RULES: &[Rule] = &[
             `connectionType` other than `IPsec`.",
     },
     Rule {
-        id: "other-ike-version-ignored",
+        id: RuleId::OtherIkeVersionIgnored,
         topic: TYPES,
         statement: "In the lesson, a firewall set to IKEv2 against a `PolicyBased` (IKEv1-only) gateway 'sits in init \
             forever' with no error that makes sense, which points to a gateway that does not answer the other IKE \
@@ -389,7 +494,7 @@ pub static RULES: &[Rule] = &[
     },
     // ----- Default policy -----
     Rule {
-        id: "default-policy-phase1",
+        id: RuleId::DefaultPolicyPhase1,
         topic: DEFAULT,
         statement: "Without a custom policy (`ipsecPolicies: []`), Phase 1 uses a pre-shared key and DH group 2 \
             (1024-bit MODP) only. Encryption and hash offers, in order: route-based AES256/SHA1, AES256/SHA256, \
@@ -405,7 +510,7 @@ pub static RULES: &[Rule] = &[
             with group 2 (lab notes §3). The policy-based list comes with the policy-based model.",
     },
     Rule {
-        id: "default-policy-phase2-initiator",
+        id: RuleId::DefaultPolicyPhase2Initiator,
         topic: DEFAULT,
         statement: "A route-based gateway with the Default policy, when it initiates, offers six CHILD_SA (Quick Mode) \
             proposals in this order, none with PFS: GCM-AES256, AES256/SHA1, 3DES/SHA1, AES256/SHA256, AES128/SHA1, \
@@ -424,7 +529,7 @@ pub static RULES: &[Rule] = &[
             group (what Azure does there is undocumented).",
     },
     Rule {
-        id: "default-policy-phase2-responder",
+        id: RuleId::DefaultPolicyPhase2Responder,
         topic: DEFAULT,
         statement: "As responder, a route-based gateway with the Default policy accepts 26 CHILD_SA combinations: the \
             six initiator offers, DES/SHA1, AES128/SHA256, and AES256, AES128 or 3DES with SHA1 or SHA256 combined \
@@ -441,7 +546,7 @@ pub static RULES: &[Rule] = &[
             table). Tested: a peer that requires PFS and rekeys first stays up with the group.",
     },
     Rule {
-        id: "default-policy-policy-based-phase2",
+        id: RuleId::DefaultPolicyPolicyBasedPhase2,
         topic: DEFAULT,
         statement: "A `PolicyBased` gateway's Quick Mode offers AES256/SHA256, AES256/SHA1, AES128/SHA1 and 3DES/SHA1 \
             in that order, without PFS, with a lifetime of 3,600 s and 102,400,000 KB; policy-based gateways do not \
@@ -453,7 +558,7 @@ pub static RULES: &[Rule] = &[
             is measured in lab notes §11, and tested).",
     },
     Rule {
-        id: "quick-mode-sas-per-ike-sa",
+        id: RuleId::QuickModeSasPerIkeSa,
         topic: DEFAULT,
         statement: "One IKE SA carries at most 100 Quick Mode SAs.",
         evidence: Evidence::Documented,
@@ -462,7 +567,7 @@ pub static RULES: &[Rule] = &[
     },
     // ----- Custom IPsec/IKE policy -----
     Rule {
-        id: "custom-policy-exact",
+        id: RuleId::CustomPolicyExact,
         topic: CUSTOM,
         statement: "Once a connection has a custom policy (`ipsecPolicies`), the gateway offers and accepts only that \
             exact combination, as initiator and as responder; the default lists no longer apply. The peer must match \
@@ -476,7 +581,7 @@ pub static RULES: &[Rule] = &[
             group differs (lab notes §6).",
     },
     Rule {
-        id: "custom-policy-values",
+        id: RuleId::CustomPolicyValues,
         topic: CUSTOM,
         statement: "Allowed values (2024 include, 2026 FAQ): `ikeEncryption` GCMAES256, GCMAES128, AES256, AES192, \
             AES128; `ikeIntegrity` SHA384, SHA256, SHA1, MD5; `dhGroup` DHGroup24, ECP384, ECP256, DHGroup14, \
@@ -497,7 +602,7 @@ pub static RULES: &[Rule] = &[
             `ikeEncryption` the integrity becomes a PRF (prfsha384, for example).",
     },
     Rule {
-        id: "custom-policy-single",
+        id: RuleId::CustomPolicySingle,
         topic: CUSTOM,
         statement: "A connection has at most one custom policy, and all eight fields must be given (`saLifeTimeSeconds`, \
             `saDataSizeKilobytes`, `ipsecEncryption`, `ipsecIntegrity`, `ikeEncryption`, `ikeIntegrity`, `dhGroup`, \
@@ -508,7 +613,7 @@ pub static RULES: &[Rule] = &[
             lacks any of the eight fields, naming it.",
     },
     Rule {
-        id: "custom-policy-change",
+        id: RuleId::CustomPolicyChange,
         topic: CUSTOM,
         statement: "Adding, changing or removing a custom policy tears the tunnel down and runs IKE again, which takes \
             a few seconds.",
@@ -517,7 +622,7 @@ pub static RULES: &[Rule] = &[
         modelled: "Not modelled: a lab's configuration is fixed for a run; a changed policy means a new run.",
     },
     Rule {
-        id: "custom-policy-scope",
+        id: RuleId::CustomPolicyScope,
         topic: CUSTOM,
         statement: "Each direction of a VNet-to-VNet link is its own connection resource, and both must carry the same \
             policy. Custom policies do not apply to ExpressRoute connections.",
@@ -526,7 +631,7 @@ pub static RULES: &[Rule] = &[
         modelled: "Not modelled: vpnlab builds site-to-site connections only.",
     },
     Rule {
-        id: "esp-null",
+        id: RuleId::EspNull,
         topic: CUSTOM,
         statement: "ESP NULL encryption is possible on route-based gateways through a custom policy with \
             `ipsecEncryption: None`; no default offer contains it.",
@@ -536,7 +641,7 @@ pub static RULES: &[Rule] = &[
             null with the policy's integrity algorithm (null-sha256, for example).",
     },
     Rule {
-        id: "dh-group-names",
+        id: RuleId::DhGroupNames,
         topic: CUSTOM,
         statement: "`dhGroup` and `pfsGroup` names map to IANA groups: DHGroup1/PFS1 = 1 (768-bit MODP), DHGroup2/PFS2 \
             = 2 (1024-bit MODP), DHGroup14, DHGroup2048 and PFS2048 = 14 (2048-bit MODP), ECP256 = 19, ECP384 = 20, \
@@ -551,7 +656,7 @@ pub static RULES: &[Rule] = &[
     },
     // ----- Traffic selectors -----
     Rule {
-        id: "route-based-any-to-any",
+        id: RuleId::RouteBasedAnyToAny,
         topic: SELECTORS,
         statement: "A route-based gateway negotiates any-to-any traffic selectors (0.0.0.0/0 ↔ 0.0.0.0/0); routing \
             then decides which traffic enters which tunnel.",
@@ -561,17 +666,21 @@ pub static RULES: &[Rule] = &[
             prefixes are routed into the tunnel interface (`lng-prefixes-static-routes`).",
     },
     Rule {
-        id: "policy-based-selectors",
+        id: RuleId::PolicyBasedSelectors,
         topic: SELECTORS,
         statement: "A `PolicyBased` gateway builds its traffic selectors from the combinations of the local network \
-            gateway's prefixes and the VNet's prefixes.",
+            gateway's prefixes and the VNet's prefixes, and the on-premises device must be configured with the same \
+            pairs.",
         evidence: Evidence::Documented,
-        sources: &["S2"],
+        sources: &["S2", "S3"],
         modelled: "One IKEv1 child per (VNet prefix, local network prefix) pair, since IKEv1 negotiates one \
-            selector pair per Quick Mode.",
+            selector pair per Quick Mode, matched exactly in both roles: a Quick Mode proposal that is narrower, \
+            wider or overlapping is refused with NO_PROPOSAL_CHOSEN while Phase 1 stays up (the exact-match child of \
+            `narrowed-selectors`, measured with IKEv1). That Azure refuses rather than narrows is vpnlab's strict \
+            reading of the documented requirement; no source shows a policy-based gateway narrowing.",
     },
     Rule {
-        id: "pbts-cross-product",
+        id: RuleId::PbtsCrossProduct,
         topic: SELECTORS,
         statement: "With `usePolicyBasedTrafficSelectors: true` on a route-based connection, the gateway pairs every \
             local network gateway prefix with every VNet prefix (on-premises {10.1/16, 10.2/16} × VNet {192.168/16, \
@@ -587,7 +696,7 @@ pub static RULES: &[Rule] = &[
             (`responder-accepts-any-selectors`).",
     },
     Rule {
-        id: "pbts-custom-policy",
+        id: RuleId::PbtsCustomPolicy,
         topic: SELECTORS,
         statement: "The Oct 2023 how-to says `usePolicyBasedTrafficSelectors` is part of the custom policy, so a \
             complete IPsec/IKE policy must be given [S5]; the Jan 2023 portal how-to sets it, like the DPD timeout, \
@@ -600,7 +709,7 @@ pub static RULES: &[Rule] = &[
             `ipsecPolicies`).",
     },
     Rule {
-        id: "pbts-no-transit-no-nat",
+        id: RuleId::PbtsNoTransitNoNat,
         topic: SELECTORS,
         statement: "On-premises networks behind a PBTS connection reach only the VNet; they cannot transit to other \
             on-premises sites or VNets through the gateway. NAT rules are not supported on PBTS connections; a 2023 \
@@ -611,7 +720,7 @@ pub static RULES: &[Rule] = &[
             arises.",
     },
     Rule {
-        id: "responder-accepts-any-selectors",
+        id: RuleId::ResponderAcceptsAnySelectors,
         topic: SELECTORS,
         statement: "As responder the gateway accepts any traffic selectors the peer proposes, in all three connection \
             modes; with PBTS the FAQ repeats that it 'accepts whatever TS the remote proposes, irrespective of its own \
@@ -623,7 +732,7 @@ pub static RULES: &[Rule] = &[
             reject` overrides this for narrowed proposals (`narrowed-selectors`).",
     },
     Rule {
-        id: "narrowed-selectors",
+        id: RuleId::NarrowedSelectors,
         topic: SELECTORS,
         statement: "Microsoft documents that a route-based gateway, as responder, accepts selectors narrower than \
             0.0.0.0/0 [S2] [S16-17516]. The lesson (seed-000) shows a Palo Alto proxy-ID narrowed to 10.10.0.0/16 ↔ \
@@ -633,7 +742,8 @@ pub static RULES: &[Rule] = &[
         evidence: Evidence::Conflicting,
         sources: &["S2", "S16-17516", "seed-000", "S17", "S18", "lab-notes"],
         modelled: "Switch `narrowedTrafficSelectors`: `accept` (default, documented: the 0/0 child narrows and \
-            accepts) | `reject` (the teaching material). For `reject` the gateway gets a second child whose selectors \
+            accepts) | `reject` (the teaching material). For `reject` the gateway matches selectors exactly: its \
+            connection gets a second child whose selectors \
             are four mutually non-contained ranges per side (0.0.0.0-255.255.255.252, 0.0.0.1-255.255.255.253, \
             0.0.0.2-255.255.255.254, 0.0.0.3-255.255.255.255) and whose ESP proposal is a private-range algorithm \
             (serpent256-sha256_96; `charon.accept_private_algs = no`, the default). It wins strongSwan's child \
@@ -642,7 +752,7 @@ pub static RULES: &[Rule] = &[
             which Azure's peers typically log on a selector mismatch [S18], cannot be produced by configuration.",
     },
     Rule {
-        id: "initiator-offers-any",
+        id: RuleId::InitiatorOffersAny,
         topic: SELECTORS,
         statement: "A route-based gateway on a default connection, when it initiates, first proposes TSi/TSr \
             0.0.0.0/0 ↔ 0.0.0.0/0 (IKEDiagnosticLog: 'Number of TSIs 1: StartAddress 0.0.0.0 EndAddress \
@@ -653,7 +763,7 @@ pub static RULES: &[Rule] = &[
             responder returns (standard IKEv2 narrowing).",
     },
     Rule {
-        id: "initiator-selector-fallback",
+        id: RuleId::InitiatorSelectorFallback,
         topic: SELECTORS,
         statement: "When the peer refuses Azure's 0/0 proposal (with TS_UNACCEPTABLE, for example), Azure retries with \
             narrower selectors: VNet (hub and spokes) × local network gateway prefixes, then hub VNet only × local \
@@ -668,7 +778,7 @@ pub static RULES: &[Rule] = &[
             The second fallback (hub VNet only) does not arise: a lab has one VNet.",
     },
     Rule {
-        id: "pbts-initiator-narrow-first",
+        id: RuleId::PbtsInitiatorNarrowFirst,
         topic: SELECTORS,
         statement: "With PBTS, and with `trafficSelectorPolicies` too, Azure starts with the narrow selectors when it \
             initiates, but still falls back to wide ones and still accepts wider selectors as responder. Only with \
@@ -680,7 +790,7 @@ pub static RULES: &[Rule] = &[
             fallback to wider selectors is not modelled (it needs a second initiate by the run).",
     },
     Rule {
-        id: "traffic-selector-policies",
+        id: RuleId::TrafficSelectorPolicies,
         topic: SELECTORS,
         statement: "`trafficSelectorPolicies` is a per-connection list of `{localAddressRanges[], \
             remoteAddressRanges[]}` in CIDR form. It takes effect only with `usePolicyBasedTrafficSelectors`, and \
@@ -693,7 +803,7 @@ pub static RULES: &[Rule] = &[
     },
     // ----- Connection modes -----
     Rule {
-        id: "connection-mode-default",
+        id: RuleId::ConnectionModeDefault,
         topic: MODES,
         statement: "`connectionMode: Default` lets either the gateway or the on-premises device initiate.",
         evidence: Evidence::Documented,
@@ -702,7 +812,7 @@ pub static RULES: &[Rule] = &[
             and initiates (VICI `initiate`) when the run plan names it as `initiator`.",
     },
     Rule {
-        id: "connection-mode-initiator-only",
+        id: RuleId::ConnectionModeInitiatorOnly,
         topic: MODES,
         statement: "`connectionMode: InitiatorOnly`: the gateway initiates and rejects every connection attempt from \
             the on-premises device. What the device then receives, a notify or silence, is not documented.",
@@ -714,7 +824,7 @@ pub static RULES: &[Rule] = &[
             serves this one connection.",
     },
     Rule {
-        id: "connection-mode-responder-only",
+        id: RuleId::ConnectionModeResponderOnly,
         topic: MODES,
         statement: "`connectionMode: ResponderOnly`: the gateway never initiates; the on-premises device must. A device \
             behind NAT then needs no port forwards on its router.",
@@ -726,7 +836,7 @@ pub static RULES: &[Rule] = &[
     },
     // ----- DPD, NAT-T, rekey, lifetimes -----
     Rule {
-        id: "dpd-timeout",
+        id: RuleId::DpdTimeout,
         topic: TIMERS,
         statement: "`dpdTimeoutSeconds` is set per connection: default 45 s, range 9–3,600 s, 30–45 s recommended; \
             shorter timeouts make IKE rekey more aggressively and can look like disconnects. The probe interval and \
@@ -740,7 +850,7 @@ pub static RULES: &[Rule] = &[
             Validation rejects values outside 9–3,600. Measured for IKEv2; IKEv1 DPD timing is not measured.",
     },
     Rule {
-        id: "nat-t",
+        id: RuleId::NatT,
         topic: TIMERS,
         statement: "NAT traversal is supported. Azure does no NAT on the inner packets, and an on-premises device \
             behind NAT should initiate.",
@@ -751,7 +861,7 @@ pub static RULES: &[Rule] = &[
             fails unless the NAT router forwards UDP 500 and 4500 (lab notes §8d, §8e).",
     },
     Rule {
-        id: "ikev1-rekey",
+        id: RuleId::Ikev1Rekey,
         topic: TIMERS,
         statement: "IKEv1 connections are not rekeyed in place: at each Main Mode rekey the tunnel drops and takes up \
             to 5 s to reconnect.",
@@ -766,7 +876,7 @@ pub static RULES: &[Rule] = &[
             renewed. Tested at time scale 3000.",
     },
     Rule {
-        id: "ikev2-rekey",
+        id: RuleId::Ikev2Rekey,
         topic: TIMERS,
         statement: "IKEv2 connections rekey in place.",
         evidence: Evidence::Documented,
@@ -775,7 +885,7 @@ pub static RULES: &[Rule] = &[
             s (`rekey_time`), each CHILD_SA at 90 % of its lifetime without jitter (`rand_time = 0s`).",
     },
     Rule {
-        id: "ike-sa-lifetime",
+        id: RuleId::IkeSaLifetime,
         topic: TIMERS,
         statement: "The IKE (Main Mode) SA lifetime is fixed at 28,800 s, with or without a custom policy. The Dec \
             2016 table and a 2017 Network Watcher article gave 10,800 s for route-based IKEv2; the Oct 2018 table \
@@ -785,7 +895,7 @@ pub static RULES: &[Rule] = &[
         modelled: "The gateway's connection has `rekey_time = 28800s` whatever the policy.",
     },
     Rule {
-        id: "child-sa-lifetime",
+        id: RuleId::ChildSaLifetime,
         topic: TIMERS,
         statement: "Default CHILD_SA (Quick Mode) lifetime: route-based 27,000 s and 102,400,000 KB; policy-based \
             3,600 s and 102,400,000 KB. A custom policy sets it with `saLifeTimeSeconds` and `saDataSizeKilobytes`. \
@@ -800,7 +910,7 @@ pub static RULES: &[Rule] = &[
             follow the lab's `time_scale`; tested: a 300 s SA at time scale 30 rekeys in seconds.",
     },
     Rule {
-        id: "lifetimes-local",
+        id: RuleId::LifetimesLocal,
         topic: TIMERS,
         statement: "SA lifetimes are local to each side and need not match the peer's.",
         evidence: Evidence::Documented,
@@ -809,7 +919,7 @@ pub static RULES: &[Rule] = &[
             whichever expires first.",
     },
     Rule {
-        id: "pfs-mismatch-at-rekey",
+        id: RuleId::PfsMismatchAtRekey,
         topic: TIMERS,
         statement: "When a custom policy's `pfsGroup` and the peer's PFS setting differ (PFS on one side only), an \
             IKEv2 tunnel still comes up, because the first CHILD_SA is created inside IKE_AUTH without a key \
@@ -822,7 +932,7 @@ pub static RULES: &[Rule] = &[
             notes §6). The failure shows at whichever side's rekey comes first.",
     },
     Rule {
-        id: "policy-based-idle-teardown",
+        id: RuleId::PolicyBasedIdleTeardown,
         topic: TIMERS,
         statement: "A `PolicyBased` gateway tears a tunnel down after more than 5 minutes without traffic, and builds \
             it again on new traffic.",
@@ -834,7 +944,7 @@ pub static RULES: &[Rule] = &[
             show it.",
     },
     Rule {
-        id: "route-based-idle",
+        id: RuleId::RouteBasedIdle,
         topic: TIMERS,
         statement: "No idle teardown is documented for route-based gateways. The lesson says Azure tears down an idle \
             tunnel after about 5 minutes and recommends a tunnel monitor, without naming the gateway type.",
@@ -845,7 +955,7 @@ pub static RULES: &[Rule] = &[
     },
     // ----- Shared key -----
     Rule {
-        id: "shared-key-characters",
+        id: RuleId::SharedKeyCharacters,
         topic: KEY,
         statement: "`sharedKey` may contain printable ASCII characters except space, hyphen (-) and tilde (~). The \
             reset API accepts 1–128 characters; the maximum length otherwise is unconfirmed.",
@@ -856,7 +966,7 @@ pub static RULES: &[Rule] = &[
             (lab notes §4 and Surprises 2).",
     },
     Rule {
-        id: "shared-key-per-connection",
+        id: RuleId::SharedKeyPerConnection,
         topic: KEY,
         statement: "By default Azure generates a different shared key for each connection.",
         evidence: Evidence::Documented,
@@ -864,7 +974,7 @@ pub static RULES: &[Rule] = &[
         modelled: "Not modelled: the lab file must give `sharedKey`; vpnlab never generates one.",
     },
     Rule {
-        id: "psk-only",
+        id: RuleId::PskOnly,
         topic: KEY,
         statement: "Site-to-site connections authenticate with a pre-shared key only.",
         evidence: Evidence::Documented,
@@ -874,7 +984,7 @@ pub static RULES: &[Rule] = &[
     },
     // ----- Local network gateway -----
     Rule {
-        id: "lng-address-or-fqdn",
+        id: RuleId::LngAddressOrFqdn,
         topic: LNG,
         statement: "A local network gateway names the on-premises device by `gatewayIpAddress` (a public IPv4 \
             address) or by `fqdn`.",
@@ -885,7 +995,7 @@ pub static RULES: &[Rule] = &[
             `fqdn` resolves through the lab's `dns:` records (`lng-fqdn-resolution`).",
     },
     Rule {
-        id: "lng-fqdn-resolution",
+        id: RuleId::LngFqdnResolution,
         topic: LNG,
         statement: "With `fqdn`, the gateway uses one IPv4 address, the first one DNS returns (IPv6 is not supported). \
             It keeps a DNS cache refreshed every 5 minutes and re-resolves only for disconnected tunnels; a gateway \
@@ -900,7 +1010,7 @@ pub static RULES: &[Rule] = &[
             record keeps the tunnel down until the record is fixed and the next refresh re-resolves it.",
     },
     Rule {
-        id: "lng-prefixes-static-routes",
+        id: RuleId::LngPrefixesStaticRoutes,
         topic: LNG,
         statement: "The prefixes in `localNetworkAddressSpace.addressPrefixes` are installed on the gateway as static \
             routes into the tunnel.",
@@ -912,7 +1022,7 @@ pub static RULES: &[Rule] = &[
     },
     // ----- SKUs -----
     Rule {
-        id: "sku-tunnel-limits",
+        id: RuleId::SkuTunnelLimits,
         topic: SKUS,
         statement: "Site-to-site and VNet-to-VNet tunnels per gateway: Basic 10 (policy-based 1), VpnGw1–3 and their \
             AZ forms 30, VpnGw4/5 and their AZ forms 100 in the current table; ~2023 localised copies said 30 for \
@@ -925,7 +1035,7 @@ pub static RULES: &[Rule] = &[
             defaults to VpnGw1AZ (a vpnlab default, with a note).",
     },
     Rule {
-        id: "sku-legacy",
+        id: RuleId::SkuLegacy,
         topic: SKUS,
         statement: "The legacy Standard and HighPerformance SKUs are retired; after June 2026 Azure tries to migrate \
             Standard to VpnGw1AZ and HighPerformance to VpnGw2AZ.",
@@ -934,7 +1044,7 @@ pub static RULES: &[Rule] = &[
         modelled: "Validation refuses `Standard` and `HighPerformance` and lists the valid SKUs.",
     },
     Rule {
-        id: "sku-ikev1",
+        id: RuleId::SkuIkev1,
         topic: SKUS,
         statement: "IKEv1 connections are not possible on Basic, nor on Standard or other legacy SKUs. The \
             crypto-requirements page says IKEv1 was once Basic-only and is now allowed on every SKU except Basic.",
@@ -943,7 +1053,7 @@ pub static RULES: &[Rule] = &[
         modelled: "Validation rejects `connectionProtocol: IKEv1` on a Basic gateway, naming the field.",
     },
     Rule {
-        id: "sku-bgp",
+        id: RuleId::SkuBgp,
         topic: SKUS,
         statement: "BGP is available on route-based gateways of every SKU except Basic.",
         evidence: Evidence::Documented,
@@ -952,7 +1062,7 @@ pub static RULES: &[Rule] = &[
             not run yet.",
     },
     Rule {
-        id: "sku-custom-policy",
+        id: RuleId::SkuCustomPolicy,
         topic: SKUS,
         statement: "Custom IPsec/IKE policies are supported on every SKU except Basic (2023 wording: VpnGw1–5, \
             VpnGw1AZ–5AZ, Standard, HighPerformance).",
@@ -961,7 +1071,7 @@ pub static RULES: &[Rule] = &[
         modelled: "Validation rejects `ipsecPolicies` on a Basic gateway, naming the field.",
     },
     Rule {
-        id: "sku-active-active",
+        id: RuleId::SkuActiveActive,
         topic: SKUS,
         statement: "Active-active is not available on Basic and needs a route-based gateway with two Standard, Static \
             public IPs. Each of the gateway's two instances then has its own public IP and builds its own tunnel to \
@@ -974,7 +1084,7 @@ pub static RULES: &[Rule] = &[
             not modelled.",
     },
     Rule {
-        id: "sku-basic-limits",
+        id: RuleId::SkuBasicLimits,
         topic: SKUS,
         statement: "A Basic gateway is configured with PowerShell or the CLI only, has no IPv6 and no RADIUS, needs a \
             Basic-SKU public IP with dynamic allocation (as of Aug 2024), and is not being retired (2026 FAQ).",
@@ -984,7 +1094,7 @@ pub static RULES: &[Rule] = &[
             disabled in every namespace).",
     },
     Rule {
-        id: "sku-public-ip",
+        id: RuleId::SkuPublicIp,
         topic: SKUS,
         statement: "New non-Basic gateways need a Standard-SKU public IP; Basic-SKU public IPs were blocked for them \
             from 1 December 2023.",
@@ -994,7 +1104,7 @@ pub static RULES: &[Rule] = &[
             gateway node's interfaces.",
     },
     Rule {
-        id: "sku-throughput",
+        id: RuleId::SkuThroughput,
         topic: SKUS,
         statement: "Aggregate throughput ranges from 100 Mbps (Basic) to 10 Gbps (Gen2 VpnGw5). Per tunnel, Microsoft \
             measured 2.3 Gbps with GCMAES256 on Gen2 VpnGw4/5, about 500–700 Mbps with AES256+SHA256 and 130–140 \
@@ -1006,7 +1116,7 @@ pub static RULES: &[Rule] = &[
             host and says nothing about a SKU.",
     },
     Rule {
-        id: "sku-nat-rules",
+        id: RuleId::SkuNatRules,
         topic: SKUS,
         statement: "NAT rules (`natRules`) exist on VpnGw2–5 and VpnGw2AZ–5AZ only, not on VNet-to-VNet or \
             point-to-site, and not with APIPA BGP. A gateway holds at most 100 rules (Jan 2024 include) or 500 (2026 \
@@ -1017,7 +1127,7 @@ pub static RULES: &[Rule] = &[
     },
     // ----- BGP -----
     Rule {
-        id: "bgp-asn-rules",
+        id: RuleId::BgpAsnRules,
         topic: BGP,
         statement: "Azure's default ASN is 65515, assigned even with BGP off and changeable. The on-premises side may \
             not use Azure's reserved ASNs (public 8074, 8075, 12076; private 65515, 65517, 65518, 65519, 65520) or \
@@ -1030,7 +1140,7 @@ pub static RULES: &[Rule] = &[
             gateway's own (default 65515). BGP sessions are not run yet.",
     },
     Rule {
-        id: "bgp-apipa",
+        id: RuleId::BgpApipa,
         topic: BGP,
         statement: "Custom APIPA BGP addresses lie in 169.254.21.0–169.254.22.255 and are used only when the local \
             network gateway's BGP peer IP is APIPA; otherwise Azure peers from its GatewaySubnet address. Azure never \
@@ -1041,7 +1151,7 @@ pub static RULES: &[Rule] = &[
         modelled: "Not modelled yet: BGP sessions come later.",
     },
     Rule {
-        id: "bgp-peer-addresses",
+        id: RuleId::BgpPeerAddresses,
         topic: BGP,
         statement: "Azure's BGP peer IP is one GatewaySubnet address (two in active-active), allocated automatically \
             and shown as `bgpPeeringAddress`; Azure initiates BGP from it to the local network gateway's peer IP. The \
@@ -1053,7 +1163,7 @@ pub static RULES: &[Rule] = &[
         modelled: "Not modelled yet: BGP sessions come later.",
     },
     Rule {
-        id: "bgp-session",
+        id: RuleId::BgpSession,
         topic: BGP,
         statement: "BGP timers are fixed: keepalive 60 s, hold 180 s. BFD is not supported on site-to-site. A peer \
             that sends more than 4,000 prefixes has its session dropped.",
@@ -1062,7 +1172,7 @@ pub static RULES: &[Rule] = &[
         modelled: "Not modelled yet: BGP sessions come later.",
     },
     Rule {
-        id: "bgp-advertisements",
+        id: RuleId::BgpAdvertisements,
         topic: BGP,
         statement: "Azure advertises the VNet's prefixes, each connected local network gateway's prefixes, and routes \
             learned from other BGP peers except the default route and routes overlapping a VNet prefix. On-premises \
@@ -1073,7 +1183,7 @@ pub static RULES: &[Rule] = &[
         modelled: "Not modelled yet: BGP sessions come later.",
     },
     Rule {
-        id: "bgp-lng-address-space",
+        id: RuleId::BgpLngAddressSpace,
         topic: BGP,
         statement: "With BGP, the local network gateway's address space may be empty: Azure adds a host route to the \
             peer's BGP IP over the tunnel itself. The 2019 FAQ said to put the peer's /32 in the address space; the \
@@ -1085,7 +1195,7 @@ pub static RULES: &[Rule] = &[
             route (`lng-prefixes-static-routes`).",
     },
     Rule {
-        id: "bgp-transit",
+        id: RuleId::BgpTransit,
         topic: BGP,
         statement: "Several tunnels to one site are allowed but need BGP on both sides, and each counts against the \
             tunnel quota; transit through the gateway needs BGP on every intermediate VNet-to-VNet connection.",
@@ -1095,7 +1205,7 @@ pub static RULES: &[Rule] = &[
     },
     // ----- MTU and fragmentation -----
     Rule {
-        id: "mss-mtu",
+        id: RuleId::MssMtu,
         topic: MTU,
         statement: "Microsoft asks the on-premises device to clamp TCP MSS at 1350 or, if it cannot clamp, to set its \
             tunnel interface MTU to 1400.",
@@ -1106,7 +1216,7 @@ pub static RULES: &[Rule] = &[
             'Frag needed and DF set (mtu = 1400)' at the sending side's tunnel. vpnlab clamps no MSS on the gateway.",
     },
     Rule {
-        id: "no-fragmentation",
+        id: RuleId::NoFragmentation,
         topic: MTU,
         statement: "IP fragmentation is not supported, neither of ESP packets nor of packets inside the site-to-site \
             tunnel (2026 FAQ).",
@@ -1120,8 +1230,9 @@ pub static RULES: &[Rule] = &[
     },
 ];
 
-pub fn rule(id: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|r| r.id == id)
+/// The rule behind an id (every id has one: a test checks it).
+pub fn rule(id: RuleId) -> &'static Rule {
+    RULES.iter().find(|r| r.id == id).expect("every rule id has a rule in the catalogue")
 }
 
 pub fn source(id: &str) -> Option<&'static Source> {
@@ -1147,8 +1258,8 @@ pub fn render_markdown() -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# The simulated Azure VPN Gateway: behaviours, evidence, sources");
     let _ = writeln!(s);
-    let _ = writeln!(s, "<!-- Generated by render_markdown() in src/azure/rules.rs; do not edit by hand.");
-    let _ = writeln!(s, "     Regenerate with: VPNLAB_WRITE_DOCS=1 cargo test --lib azure::rules -->");
+    let _ = writeln!(s, "<!-- Generated by render_markdown() in src/device/azure/rules.rs; do not edit by hand.");
+    let _ = writeln!(s, "     Regenerate with: VPNLAB_WRITE_DOCS=1 cargo test --lib device::azure::rules -->");
     let _ = writeln!(s);
     let _ = writeln!(
         s,
@@ -1243,54 +1354,6 @@ mod tests {
     use std::collections::HashSet;
     use std::path::PathBuf;
 
-    /// Rule ids other code refers to.
-    const REQUIRED: &[&str] = &[
-        "vpn-type-ike-versions",
-        "policy-based-basic-only",
-        "policy-based-static-routing",
-        "policy-based-one-tunnel",
-        "other-ike-version-ignored",
-        "default-policy-phase1",
-        "default-policy-phase2-initiator",
-        "default-policy-phase2-responder",
-        "default-policy-policy-based-phase2",
-        "ike-sa-lifetime",
-        "child-sa-lifetime",
-        "lifetimes-local",
-        "custom-policy-exact",
-        "custom-policy-values",
-        "custom-policy-single",
-        "dh-group-names",
-        "route-based-any-to-any",
-        "pbts-cross-product",
-        "pbts-custom-policy",
-        "responder-accepts-any-selectors",
-        "traffic-selector-policies",
-        "narrowed-selectors",
-        "initiator-selector-fallback",
-        "connection-mode-default",
-        "connection-mode-initiator-only",
-        "connection-mode-responder-only",
-        "dpd-timeout",
-        "nat-t",
-        "ikev1-rekey",
-        "ikev2-rekey",
-        "shared-key-characters",
-        "lng-address-or-fqdn",
-        "lng-fqdn-resolution",
-        "lng-prefixes-static-routes",
-        "sku-tunnel-limits",
-        "sku-ikev1",
-        "sku-bgp",
-        "sku-custom-policy",
-        "sku-active-active",
-        "bgp-asn-rules",
-        "bgp-apipa",
-        "mss-mtu",
-        "no-fragmentation",
-        "policy-based-idle-teardown",
-    ];
-
     fn docs_path() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/azure-model.md")
     }
@@ -1362,11 +1425,14 @@ mod tests {
         }
     }
 
+    /// Every typed id has exactly one rule, and every rule's id round-trips through its text.
     #[test]
-    fn required_ids_exist() {
-        for id in REQUIRED {
-            assert!(rule(id).is_some(), "required rule {id} is missing");
+    fn every_id_has_one_rule() {
+        for id in RuleId::ALL {
+            assert_eq!(RULES.iter().filter(|r| r.id == *id).count(), 1, "rule id {id} has no rule or several");
+            assert_eq!(RuleId::parse(id.as_str()), Some(*id));
         }
+        assert_eq!(RULES.len(), RuleId::ALL.len());
     }
 
     #[test]
@@ -1377,8 +1443,8 @@ mod tests {
         let names: Vec<&str> = RULES.iter().filter_map(|r| r.switch()).collect();
         let unique: HashSet<&str> = names.iter().copied().collect();
         assert_eq!(names.len(), unique.len(), "a switch is named by two rules: {names:?}");
-        assert_eq!(rule("narrowed-selectors").and_then(Rule::switch), Some("narrowedTrafficSelectors"));
-        assert_eq!(rule("other-ike-version-ignored").and_then(Rule::switch), Some("otherIkeVersion"));
+        assert_eq!(rule(RuleId::NarrowedSelectors).switch(), Some("narrowedTrafficSelectors"));
+        assert_eq!(rule(RuleId::OtherIkeVersionIgnored).switch(), Some("otherIkeVersion"));
     }
 
     #[test]
@@ -1387,7 +1453,7 @@ mod tests {
             assert!(TOPICS.contains(&r.topic), "rule {} has unknown topic {}", r.id, r.topic);
             assert!(!r.statement.trim().is_empty() && !r.modelled.trim().is_empty(), "rule {} is empty", r.id);
             assert!(!r.statement.contains("  ") && !r.modelled.contains("  "), "rule {} has a double space", r.id);
-            assert!(r.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "rule id {}", r.id);
+            assert!(r.id.as_str().chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "rule id {}", r.id);
             // "Not modelled" must lead, so the document lists the rule under "Not modelled, and why".
             assert!(r.modelled.starts_with("Not modelled") || !r.modelled.contains("Not modelled"), "rule {}: 'Not modelled' must start `modelled`", r.id);
         }
@@ -1433,13 +1499,13 @@ mod tests {
 
     #[test]
     fn lookups() {
-        assert_eq!(rule("nat-t").map(|r| r.topic), Some(TIMERS));
-        assert!(rule("no-such-rule").is_none());
+        assert_eq!(rule(RuleId::NatT).topic, TIMERS);
+        assert_eq!(RuleId::parse("no-such-rule"), None);
         assert_eq!(source("S15").map(|s| s.date), Some("2021-10"));
         assert!(source("S99").is_none());
-        assert_eq!(rule("narrowed-selectors").map(|r| r.evidence), Some(Evidence::Conflicting));
-        assert_eq!(rule("other-ike-version-ignored").map(|r| r.evidence), Some(Evidence::Teaching));
-        assert_eq!(rule("initiator-selector-fallback").map(|r| r.evidence), Some(Evidence::FieldReport));
-        assert!(rule("lng-fqdn-resolution").is_some_and(|r| r.modelled.contains("every 5 minutes")));
+        assert_eq!(rule(RuleId::NarrowedSelectors).evidence, Evidence::Conflicting);
+        assert_eq!(rule(RuleId::OtherIkeVersionIgnored).evidence, Evidence::Teaching);
+        assert_eq!(rule(RuleId::InitiatorSelectorFallback).evidence, Evidence::FieldReport);
+        assert!(rule(RuleId::LngFqdnResolution).modelled.contains("every 5 minutes"));
     }
 }

@@ -3,6 +3,7 @@
 //! Nothing here touches the system.
 
 use super::azure_enum;
+use crate::ike::proposal::{parse_all, Ke, Proposal, ProposalKind};
 
 azure_enum!(IkeEncryption { GcmAes256 = "GCMAES256", GcmAes128 = "GCMAES128", Aes256 = "AES256", Aes192 = "AES192", Aes128 = "AES128" });
 azure_enum!(IkeIntegrity { Sha384 = "SHA384", Sha256 = "SHA256", Sha1 = "SHA1", Md5 = "MD5" });
@@ -165,7 +166,7 @@ impl IpsecPolicy {
     }
 
     /// The single IKE proposal Azure offers and accepts with this policy.
-    pub fn ike_proposal(&self) -> String {
+    pub fn ike_proposal(&self) -> Proposal {
         let mut parts = vec![self.ike_encryption.keyword().to_string()];
         if self.ike_encryption.is_gcm() {
             // With GCM, Azure uses the integrity value as PRF only [S4].
@@ -176,11 +177,11 @@ impl IpsecPolicy {
         if let Some(dh) = self.dh_group.keyword() {
             parts.push(dh.to_string());
         }
-        parts.join("-")
+        parse_all(&[&parts.join("-")], ProposalKind::Ike).remove(0)
     }
 
     /// The single ESP proposal Azure offers and accepts with this policy.
-    pub fn esp_proposal(&self) -> String {
+    pub fn esp_proposal(&self) -> Proposal {
         let mut parts = vec![self.ipsec_encryption.keyword().to_string()];
         if let Some(i) = self.ipsec_integrity.keyword() {
             parts.push(i.to_string());
@@ -188,7 +189,7 @@ impl IpsecPolicy {
         if let Some(pfs) = self.pfs_group.keyword(self.dh_group) {
             parts.push(pfs.to_string());
         }
-        parts.join("-")
+        parse_all(&[&parts.join("-")], ProposalKind::Esp).remove(0)
     }
 }
 
@@ -229,11 +230,6 @@ pub const DEFAULT_ESP_PROPOSALS_ROUTE_BASED_RESPONDER: &[&str] = &[
 /// Route-based Default policy, Phase 2 offers when Azure initiates, in order: no PFS [S1].
 pub const DEFAULT_ESP_PROPOSALS_ROUTE_BASED_INITIATOR: &[&str] = &["aes256gcm16", "aes256-sha1", "3des-sha1", "aes256-sha256", "aes128-sha1", "3des-sha256"];
 
-/// The proposal with its DH group (if any) left out: `aes256-sha1-modp1024` → `aes256-sha1`.
-fn without_dh(proposal: &str) -> String {
-    proposal.split('-').filter(|t| crate::ike::dh::DhGroup::from_keyword(t).is_none()).collect::<Vec<_>>().join("-")
-}
-
 /// The route-based Default policy as the gateway's charon holds it: one `esp_proposals` list per
 /// child serves every exchange, and Azure's role is per exchange (rule
 /// default-policy-phase2-per-exchange). The first proposal names the key exchange `none`
@@ -246,18 +242,18 @@ fn without_dh(proposal: &str) -> String {
 /// offers in IKE_AUTH when it starts the first exchange (the six initiator offers, with the PFS
 /// combinations of the responder table over those six pairs), and otherwise the whole responder
 /// table.
-pub fn default_route_based_gateway_esp(azure_starts_first: bool) -> Vec<String> {
-    let mut list: Vec<String> = if azure_starts_first {
-        let offers: Vec<String> = DEFAULT_ESP_PROPOSALS_ROUTE_BASED_INITIATOR.iter().map(|p| p.to_string()).collect();
-        let pfs_over_offers =
-            DEFAULT_ESP_PROPOSALS_ROUTE_BASED_RESPONDER.iter().filter(|p| without_dh(p) != **p && offers.contains(&without_dh(p))).map(|p| p.to_string());
-        offers.iter().cloned().chain(pfs_over_offers).collect()
+pub fn default_route_based_gateway_esp(azure_starts_first: bool) -> Vec<Proposal> {
+    let responder = parse_all(DEFAULT_ESP_PROPOSALS_ROUTE_BASED_RESPONDER, ProposalKind::Esp);
+    let mut list: Vec<Proposal> = if azure_starts_first {
+        let offers = parse_all(DEFAULT_ESP_PROPOSALS_ROUTE_BASED_INITIATOR, ProposalKind::Esp);
+        let pfs_over_offers: Vec<Proposal> = responder.into_iter().filter(|p| p.has_pfs() && offers.contains(&p.without_ke())).collect();
+        offers.into_iter().chain(pfs_over_offers).collect()
     } else {
-        DEFAULT_ESP_PROPOSALS_ROUTE_BASED_RESPONDER.iter().map(|p| p.to_string()).collect()
+        responder
     };
     if let Some(first) = list.first_mut() {
-        debug_assert_eq!(without_dh(first), *first, "the first proposal of Azure's tables has no PFS");
-        first.push_str("-none");
+        debug_assert!(!first.has_pfs(), "the first proposal of Azure's tables has no PFS");
+        first.ke = vec![Ke::None];
     }
     list
 }
@@ -274,16 +270,18 @@ mod tests {
 
     #[test]
     fn gateway_lists_start_without_key_exchange_and_keep_the_tables() {
-        let responder = default_route_based_gateway_esp(false);
+        let text = |l: &[Proposal]| l.iter().map(ToString::to_string).collect::<Vec<_>>();
+        let responder = text(&default_route_based_gateway_esp(false));
         assert_eq!(responder[0], "aes256gcm16-none");
         assert_eq!(responder.len(), DEFAULT_ESP_PROPOSALS_ROUTE_BASED_RESPONDER.len());
         assert_eq!(&responder[1..], &DEFAULT_ESP_PROPOSALS_ROUTE_BASED_RESPONDER[1..]);
         let initiator = default_route_based_gateway_esp(true);
-        assert_eq!(initiator[..6], ["aes256gcm16-none", "aes256-sha1", "3des-sha1", "aes256-sha256", "aes128-sha1", "3des-sha256"]);
+        assert_eq!(text(&initiator[..6]), ["aes256gcm16-none", "aes256-sha1", "3des-sha1", "aes256-sha256", "aes128-sha1", "3des-sha256"]);
         // The PFS combinations over the six offered pairs: every PFS row but AES128/SHA256's.
         assert_eq!(initiator.len(), 6 + 15);
-        assert!(initiator[6..].iter().all(|p| crate::ike::dh::groups_of(p).len() == 1 && !p.starts_with("aes128-sha256")));
-        assert!(initiator.contains(&"aes256-sha256-modp2048".to_string()));
+        assert!(text(&initiator[6..]).iter().all(|p| !p.starts_with("aes128-sha256")));
+        assert!(initiator[6..].iter().all(|p| p.dh_groups().len() == 1));
+        assert!(text(&initiator).contains(&"aes256-sha256-modp2048".to_string()));
     }
 
     fn policy() -> IpsecPolicy {
@@ -302,8 +300,8 @@ mod tests {
     #[test]
     fn custom_policy_maps_to_one_proposal_each() {
         let p = policy();
-        assert_eq!(p.ike_proposal(), "aes256-sha256-modp2048");
-        assert_eq!(p.esp_proposal(), "aes256-sha256");
+        assert_eq!(p.ike_proposal().to_string(), "aes256-sha256-modp2048");
+        assert_eq!(p.esp_proposal().to_string(), "aes256-sha256");
         let gcm = IpsecPolicy {
             ike_encryption: IkeEncryption::GcmAes256,
             ike_integrity: IkeIntegrity::Sha384,
@@ -313,8 +311,8 @@ mod tests {
             pfs_group: PfsGroup::PfsMm,
             ..p
         };
-        assert_eq!(gcm.ike_proposal(), "aes256gcm16-prfsha384-ecp384");
-        assert_eq!(gcm.esp_proposal(), "aes256gcm16-ecp384");
+        assert_eq!(gcm.ike_proposal().to_string(), "aes256gcm16-prfsha384-ecp384");
+        assert_eq!(gcm.esp_proposal().to_string(), "aes256gcm16-ecp384");
         gcm.check().unwrap();
     }
 

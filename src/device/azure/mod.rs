@@ -1,7 +1,8 @@
-//! The simulated Azure VPN Gateway: Azure's resources and rules in Azure's vocabulary
-//! (`policy.rs` for IPsec/IKE policies, `profile.rs` for the charon configuration and packet
-//! filter that make strongSwan behave like the gateway, `rules.rs` for the evidence behind each
-//! behaviour, `import.rs` for real exports, `explain.rs` for `vpnlab azure explain`).
+//! The simulated Azure VPN Gateway, a device: Azure's resources and rules in Azure's
+//! vocabulary (`policy.rs` for IPsec/IKE policies, `profile.rs` for the effective behaviour and
+//! the intent that reproduces it per run, `rules.rs` for the evidence behind each behaviour,
+//! `import.rs` for real exports, `explain.rs` for `vpnlab azure explain`, `vocabulary.rs` for
+//! the portal's words in diagnoses).
 //!
 //! Each rule cites its source in `shared/reference/azure-vpn-gateway.md` (S-numbers).
 //! Nothing here touches the system.
@@ -11,13 +12,15 @@ pub mod import;
 pub mod policy;
 pub mod profile;
 pub mod rules;
+mod vocabulary;
 
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 
 pub use self::policy::IpsecPolicy;
-use crate::model::lab::{IkeVersion, StrongswanProfile};
+use crate::device::{Device, RunContext};
+use crate::ike::intent::{IkeVersion, Initiation, IpsecIntent};
 
 /// Declares an enum of Azure names with parsing that lists the valid names on error.
 macro_rules! azure_enum {
@@ -131,13 +134,6 @@ impl Switches {
     }
 }
 
-/// Which side of the negotiation the gateway is on in this lab's run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Initiator,
-    Responder,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bgp {
     pub asn: u64,
@@ -208,14 +204,42 @@ pub struct AzureSite {
     pub local_gateway: LocalNetworkGateway,
     pub connection: AzureConnection,
     pub switches: Switches,
-    /// Set from the run plan: whether the gateway initiates in this lab.
-    pub role: Role,
-    /// Lab seconds per real second (1 = real time).
-    pub time_scale: f64,
     /// What was ignored or assumed while reading the resources (imports, defaults).
     pub notes: Vec<String>,
-    /// The charon configuration derived from all of the above (`profile.rs`).
-    pub profile: StrongswanProfile,
+}
+
+impl Device for AzureSite {
+    fn family(&self) -> &'static str {
+        "azure"
+    }
+
+    fn under_test(&self) -> bool {
+        false
+    }
+
+    fn initiation(&self) -> Initiation {
+        AzureSite::initiation(self)
+    }
+
+    fn intent(&self, run: RunContext) -> IpsecIntent {
+        self.build_intent(run)
+    }
+
+    fn notes(&self) -> Vec<String> {
+        self.notes.clone()
+    }
+
+    fn summary(&self, _intent: &IpsecIntent) -> Vec<String> {
+        AzureSite::summary(self)
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn clone_box(&self) -> Box<dyn Device> {
+        Box::new(self.clone())
+    }
 }
 
 impl AzureSite {
@@ -261,6 +285,7 @@ impl AzureSite {
     }
 }
 
+/// Azure's name for a connection protocol: `IKEv1` or `IKEv2` (Azure has no "either").
 pub fn protocol_name(v: IkeVersion) -> &'static str {
     match v {
         IkeVersion::V1 => "IKEv1",

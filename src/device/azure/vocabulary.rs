@@ -1,0 +1,178 @@
+//! Azure's words in diagnoses: where a fix is made in the portal (and its ARM property), the
+//! custom-policy names of algorithms, what the gateway's IKE diagnostic log shows, and how an
+//! engineer checks the connection (`az network vpn-connection show`).
+
+use super::AzureSite;
+use crate::device::{Remedy, Symptom, Vocabulary};
+use crate::ike::dh::DhGroup;
+use crate::ike::proposal::{Encryption, Integrity, Proposal};
+
+/// `ipsecPolicies` names of an encryption algorithm, where Azure has one.
+fn encryption(e: Encryption) -> Option<&'static str> {
+    Some(match e {
+        Encryption::Aes128 => "AES128",
+        Encryption::Aes192 => "AES192",
+        Encryption::Aes256 => "AES256",
+        Encryption::Aes128Gcm16 => "GCMAES128",
+        Encryption::Aes192Gcm16 => "GCMAES192",
+        Encryption::Aes256Gcm16 => "GCMAES256",
+        Encryption::TripleDes => "DES3",
+        Encryption::Des => "DES",
+        _ => return None,
+    })
+}
+
+fn integrity(i: Integrity) -> Option<&'static str> {
+    Some(match i {
+        Integrity::Md5 => "MD5",
+        Integrity::Sha1 => "SHA1",
+        Integrity::Sha256 => "SHA256",
+        Integrity::Sha384 => "SHA384",
+        _ => return None,
+    })
+}
+
+/// `dhGroup` names.
+fn dh_group(g: DhGroup) -> Option<&'static str> {
+    Some(match g {
+        DhGroup::Modp768 => "DHGroup1",
+        DhGroup::Modp1024 => "DHGroup2",
+        DhGroup::Modp2048 => "DHGroup14",
+        DhGroup::Modp2048s256 => "DHGroup24",
+        DhGroup::Ecp256 => "ECP256",
+        DhGroup::Ecp384 => "ECP384",
+        _ => return None,
+    })
+}
+
+/// `pfsGroup` names.
+fn pfs_group(g: DhGroup) -> Option<&'static str> {
+    Some(match g {
+        DhGroup::Modp768 => "PFS1",
+        DhGroup::Modp1024 => "PFS2",
+        DhGroup::Modp2048 => "PFS2048",
+        DhGroup::Modp2048s256 => "PFS24",
+        DhGroup::Ecp256 => "ECP256",
+        DhGroup::Ecp384 => "ECP384",
+        _ => return None,
+    })
+}
+
+fn first<T: Copy>(list: &[T], name: fn(T) -> Option<&'static str>) -> Option<&'static str> {
+    list.iter().find_map(|x| name(*x))
+}
+
+/// The custom-policy fields for an IKE proposal, or why Azure cannot match it.
+fn ike_policy(p: &Proposal) -> String {
+    let enc = first(&p.encryption, encryption);
+    let aead = p.encryption.iter().any(|e| e.is_aead());
+    let int = if aead { Some("SHA256") } else { first(&p.integrity, integrity) };
+    let dh = first(&p.dh_groups(), dh_group);
+    match (enc, int, dh) {
+        (Some(e), Some(i), Some(d)) => format!("IKE encryption {e}, IKE integrity {i}, DH group {d}"),
+        _ => format!("nothing: Azure has no custom-policy value for {p}; change the firewall instead"),
+    }
+}
+
+/// The custom-policy fields for an ESP proposal.
+fn esp_policy(p: &Proposal) -> String {
+    let Some(e) = first(&p.encryption, encryption) else {
+        return format!("nothing: Azure has no IPsec encryption for {p}; change the firewall instead");
+    };
+    let aead = p.encryption.iter().any(|e| e.is_aead());
+    let i = if aead { Some(e) } else { first(&p.integrity, integrity) };
+    let pfs = match p.dh_groups().first() {
+        None => Some("None"),
+        Some(g) => pfs_group(*g),
+    };
+    match (i, pfs) {
+        (Some(i), Some(pfs)) => format!("IPsec encryption {e}, IPsec integrity {i}, PFS group {pfs}"),
+        _ => format!("nothing: Azure has no custom-policy value for {p}; change the firewall instead"),
+    }
+}
+
+const POLICY: &str = "Portal: Connection → Configuration → IPsec/IKE policy: Custom";
+
+impl Vocabulary for AzureSite {
+    fn name(&self) -> &'static str {
+        "Azure"
+    }
+
+    fn remedy(&self, remedy: &Remedy) -> String {
+        let conn = &self.connection.name;
+        match remedy {
+            Remedy::IkeVersion(v) => format!(
+                "Portal: Connection {conn} → Configuration → IKE Protocol: {} (ARM connectionProtocol); a PolicyBased gateway runs IKEv1 only",
+                super::protocol_name(*v)
+            ),
+            Remedy::IkeProposals(list) => match list.first() {
+                Some(p) => format!("{POLICY} with {} (the Default policy accepts DH group 2 only)", ike_policy(p)),
+                None => format!("{POLICY}, with the firewall's IKE encryption, integrity and DH group"),
+            },
+            Remedy::EspProposals(list) => match list.first() {
+                Some(p) => format!("{POLICY} with {}", esp_policy(p)),
+                None => format!("{POLICY}, with the firewall's IPsec encryption, integrity and PFS group"),
+            },
+            Remedy::PfsGroup(Some(g)) => format!(
+                "{POLICY} → PFS Group {}, so that Azure's own rekeys offer it too (ARM ipsecPolicies[0].pfsGroup)",
+                pfs_group(*g).unwrap_or("(none for this group)")
+            ),
+            Remedy::PfsGroup(None) => format!("{POLICY} → PFS Group None (ARM ipsecPolicies[0].pfsGroup)"),
+            Remedy::ChildLifetimeBelow(s) => format!("{POLICY} → IPsec SA lifetime in seconds below {s} (ARM saLifeTimeSeconds, at least 300)"),
+            Remedy::Selectors { .. } => format!(
+                "Portal: Connection {conn} → Configuration → Use policy based traffic selector: Enable, with local network gateway prefixes that match the firewall's (ARM usePolicyBasedTrafficSelectors, trafficSelectorPolicies)"
+            ),
+            Remedy::RetypePresharedKey => {
+                format!("Portal: Connection {conn} → Authentication → Shared key (Azure refuses spaces, so an extra character is on the other side)")
+            }
+            Remedy::SamePresharedKey => format!("Portal: Connection {conn} → Authentication → Shared key; both must match byte for byte (az network vpn-connection shared-key show)"),
+            Remedy::DeadPeerDetection => {
+                format!("Portal: Connection {conn} → Configuration → DPD timeout in seconds (9-3600, default 45; ARM dpdTimeoutSeconds)")
+            }
+            Remedy::NatTraversal => "nothing to change on Azure: it supports NAT-T; the on-premises side must initiate when it is behind NAT".into(),
+            Remedy::TunnelRoute(p) => format!(
+                "Portal: Local network gateway {} → Configuration → Address space: add {p}; Azure routes into the tunnel only what that list holds (ARM localNetworkAddressSpace)",
+                self.local_gateway.name
+            ),
+            Remedy::TunnelFilterPass { from, to } => format!("the network security group of the VM's subnet or NIC must allow {from} -> {to}"),
+            Remedy::TunnelMtu { mss, .. } => {
+                format!("nothing Azure lets you set: Microsoft recommends TCP MSS {mss} and tunnel MTU 1400 on the on-premises device; fragments are not carried")
+            }
+            Remedy::AllowInitiation => format!("Portal: Connection {conn} → Configuration → Connection mode: Default or InitiatorOnly (ARM connectionMode)"),
+            Remedy::AllowResponding => {
+                format!("Portal: Connection {conn} → Configuration → Connection mode: Default or ResponderOnly, so the firewall may initiate (ARM connectionMode)")
+            }
+            Remedy::PeerAddress { name, address } => match name {
+                Some(_) => format!(
+                    "Portal: Local network gateway {} → Configuration: FQDN (re-resolved every 5 minutes while disconnected) or the new IP address {address}; resetting the gateway also re-resolves",
+                    self.local_gateway.name
+                ),
+                None => format!("Portal: Local network gateway {} → Configuration → IP address: {address}", self.local_gateway.name),
+            },
+            Remedy::Nothing(why) => format!("nothing to change on Azure: {why}"),
+        }
+    }
+
+    /// What the gateway's IKEDiagnosticLog shows (Azure-style: the winerror names Azure logs
+    /// for these failures, reference azure-troubleshooting-surface.md).
+    fn log_line(&self, symptom: Symptom) -> Option<String> {
+        let line = match symptom {
+            Symptom::PeerNotResponding => "IKEDiagnosticLog: no [RECEIVED] records from the peer; connectionStatus Connecting, retried every few seconds",
+            Symptom::Phase1NoProposal | Symptom::Phase2NoProposal | Symptom::RekeyRefused => {
+                "IKEDiagnosticLog: NO_PROPOSAL_CHOSEN, ErrorCode 13868 ERROR_IPSEC_IKE_POLICY_MATCH (Azure-style)"
+            }
+            Symptom::AuthenticationFailed => "IKEDiagnosticLog: ErrorCode 13801 ERROR_IPSEC_IKE_AUTH_FAIL (Azure-style)",
+            Symptom::SelectorsRefused => "IKEDiagnosticLog: 'Received Traffic Selector payload request' then SA_NEGOTIATION_FAILED (Azure-style)",
+            Symptom::DeadPeer => "TunnelDiagnosticLog: TunnelDisconnected after the DPD timeout",
+            Symptom::NoTraffic => "connection blade: Connected, egress bytes growing, ingress bytes not (or the reverse)",
+        };
+        Some(line.to_string())
+    }
+
+    fn check(&self) -> String {
+        format!(
+            "az network vpn-connection show --name {} --resource-group <rg> --query '{{status:connectionStatus, in:ingressBytesTransferred, out:egressBytesTransferred}}'",
+            self.connection.name
+        )
+    }
+}

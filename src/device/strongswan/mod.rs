@@ -1,0 +1,229 @@
+//! A plain strongSwan gateway as the device under test: its configuration is swanctl.conf's
+//! `connections` and `secrets`, written in the lab file (`strongswan:`), plus the lab's
+//! switches for behaviour a firewall adds around its IKE daemon (exact proxy-ID matching,
+//! a filter on traffic from the tunnel).
+//!
+//! Its intent is its configuration with the lab's clock applied; its vocabulary is
+//! swanctl.conf's keys and charon's log lines.
+
+use std::any::Any;
+
+use crate::device::{Device, Remedy, RunContext, Symptom, Vocabulary};
+use crate::ike::intent::{scaled, Initiation, IpsecIntent, SelectorMatch, StartAction};
+use crate::ike::proposal::Proposal;
+
+/// A strongSwan gateway: swanctl.conf as written in the lab, in real time.
+#[derive(Debug, Clone)]
+pub struct StrongswanDevice {
+    pub config: IpsecIntent,
+}
+
+impl StrongswanDevice {
+    pub fn new(config: IpsecIntent) -> StrongswanDevice {
+        StrongswanDevice { config }
+    }
+
+    /// A one-connection device for unit tests of code that needs any device.
+    #[cfg(test)]
+    pub fn example() -> StrongswanDevice {
+        use crate::ike::intent::{Auth, Child, Connection, IkeVersion};
+        let child = Child::new("net", vec!["10.10.0.0/16".parse().unwrap()], vec!["10.20.0.0/16".parse().unwrap()], Vec::new());
+        StrongswanDevice::new(IpsecIntent {
+            connections: vec![Connection {
+                name: "gw".into(),
+                version: IkeVersion::V2,
+                local_addrs: Vec::new(),
+                remote_addrs: vec!["198.51.100.20".into()],
+                proposals: Vec::new(),
+                dpd_delay_s: None,
+                dpd_timeout_s: None,
+                mobike: None,
+                encap: None,
+                rekey_time_s: None,
+                reauth_time_s: None,
+                over_time_s: None,
+                local: Auth::psk(None),
+                remote: Auth::psk(None),
+                children: vec![child],
+                selector_match: SelectorMatch::Narrowing,
+                fallback_child: None,
+            }],
+            ..IpsecIntent::default()
+        })
+    }
+
+    /// `connections.<c>` and `connections.<c>.children.<ch>` of the child a run starts.
+    fn keys(&self) -> (String, String) {
+        match self.config.first_child() {
+            Some((c, ch)) => (format!("connections.{}", c.name), format!("connections.{}.children.{}", c.name, ch.name)),
+            None => ("connections.<name>".into(), "connections.<name>.children.<child>".into()),
+        }
+    }
+}
+
+impl Device for StrongswanDevice {
+    fn family(&self) -> &'static str {
+        "strongswan"
+    }
+
+    fn under_test(&self) -> bool {
+        true
+    }
+
+    fn initiation(&self) -> Initiation {
+        self.config.initiation
+    }
+
+    /// The configuration with every timer compressed by the lab's clock.
+    fn intent(&self, run: RunContext) -> IpsecIntent {
+        let mut intent = self.config.clone();
+        if run.time_scale == 1.0 {
+            return intent;
+        }
+        let scale = |d: &mut Option<u64>| {
+            if let Some(s) = d {
+                *s = scaled(*s, run.time_scale);
+            }
+        };
+        for c in &mut intent.connections {
+            scale(&mut c.dpd_delay_s);
+            scale(&mut c.dpd_timeout_s);
+            scale(&mut c.rekey_time_s);
+            for ch in &mut c.children {
+                // charon's default hard lifetime is 110 % of the rekey time; at a compressed
+                // clock whole seconds make the two the same second, and the CHILD SA expires
+                // instead of being rekeyed. So the default is made explicit, and kept at least a
+                // second later.
+                if ch.life_time_s.is_none() {
+                    ch.life_time_s = ch.rekey_time_s.map(|r| r + r / 10);
+                }
+                scale(&mut ch.rekey_time_s);
+                scale(&mut ch.life_time_s);
+                if let (Some(r), Some(l)) = (ch.rekey_time_s, ch.life_time_s) {
+                    if l <= r {
+                        ch.life_time_s = Some(r + 1);
+                    }
+                }
+            }
+        }
+        intent
+    }
+
+    fn summary(&self, intent: &IpsecIntent) -> Vec<String> {
+        intent
+            .connections
+            .iter()
+            .map(|c| {
+                let children: Vec<String> = c.children.iter().map(|ch| format!("{} {}", ch.name, ch.selectors())).collect();
+                let exact = if c.selector_match == SelectorMatch::Exact { ", exact selectors only" } else { "" };
+                format!("{} {} -> {}: {}{exact}", c.name, c.version.name(), c.remote_addrs.join(","), children.join("; "))
+            })
+            .collect()
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn clone_box(&self) -> Box<dyn Device> {
+        Box::new(self.clone())
+    }
+}
+
+impl Vocabulary for StrongswanDevice {
+    fn name(&self) -> &'static str {
+        "strongSwan"
+    }
+
+    fn proposals(&self, list: &[Proposal]) -> String {
+        if list.is_empty() || list.iter().all(Proposal::is_defaults) {
+            return "strongSwan 5.9's default proposals (`default`: AES-CBC/GCM 128-256 with SHA-2; for IKE DH groups 19, 20, 21, 31, 14 and more, not DH group 2; for ESP no PFS)".into();
+        }
+        list.iter().map(|p| self.proposal(p)).collect::<Vec<_>>().join(", ")
+    }
+
+    fn remedy(&self, remedy: &Remedy) -> String {
+        let (conn, child) = self.keys();
+        let lab = "in the lab file: nodes.<firewall>";
+        match remedy {
+            Remedy::IkeVersion(v) => format!("swanctl.conf {conn}.version = {} ({})", v.number(), v.name()),
+            Remedy::IkeProposals(list) => format!("swanctl.conf {conn}.proposals: add one the peer accepts, e.g. {}", first_few(list)),
+            Remedy::EspProposals(list) => format!("swanctl.conf {child}.esp_proposals: add one the peer accepts, e.g. {}", first_few(list)),
+            Remedy::PfsGroup(Some(g)) => format!("swanctl.conf {child}.esp_proposals: with PFS {g}, e.g. aes256-sha256-{}", g.keyword()),
+            Remedy::PfsGroup(None) => format!("swanctl.conf {child}.esp_proposals: without a DH group (no PFS), e.g. aes256-sha256"),
+            Remedy::ChildLifetimeBelow(s) => {
+                format!("swanctl.conf {child}.rekey_time below {s}s (e.g. {}s), so that strongSwan always starts the rekey", (s * 2 / 15).max(60))
+            }
+            Remedy::Selectors { local, remote } => format!("swanctl.conf {child}.local_ts = {}, remote_ts = {}", nets(local), nets(remote)),
+            Remedy::RetypePresharedKey => {
+                "swanctl.conf secrets.ike-<name>.secret: type the key again by hand; strongSwan uses it byte for byte, a trailing space or newline included"
+                    .into()
+            }
+            Remedy::SamePresharedKey => "swanctl.conf secrets.ike-<name>.secret: the same key as the peer, byte for byte".into(),
+            Remedy::DeadPeerDetection => {
+                format!("swanctl.conf {conn}.dpd_delay = 10s and {child}.dpd_action = restart, so a dead tunnel is noticed and rebuilt")
+            }
+            Remedy::NatTraversal => {
+                format!("swanctl.conf {conn}.encap = yes forces UDP encapsulation; NAT-T needs UDP 4500 open between the sites (charon floats to 4500 when it detects NAT)")
+            }
+            Remedy::TunnelRoute(p) => {
+                format!("a route for {p} into the tunnel: `ip route add {p} dev <tunnel interface>` ({lab}.routes: `- {{ to: {p}, via: tunnel }}`)")
+            }
+            Remedy::TunnelFilterPass { from, to } => {
+                format!("a filter rule passing {from} -> {to} from the tunnel (nftables on the tunnel interface; {lab}.tunnel_rules: `- {{ from: {from}, to: {to} }}`)")
+            }
+            Remedy::TunnelMtu { mtu, mss } => {
+                format!(
+                    "MTU {mtu} on the tunnel interface and TCP MSS clamping: `nft add rule inet filter forward tcp flags syn tcp option maxseg size set {mss}`"
+                )
+            }
+            Remedy::AllowInitiation => format!("swanctl.conf {child}.start_action = start, or `swanctl --initiate --child <child>`"),
+            Remedy::AllowResponding => "strongSwan answers any peer its connections match: check remote_addrs and the identities".into(),
+            Remedy::PeerAddress { name, address } => match name {
+                Some(n) => format!("the site's dynamic-DNS client (router or firewall) must update {n} to {address}"),
+                None => format!("{conn}.local_addrs / the site's public address is now {address}"),
+            },
+            Remedy::Nothing(why) => format!("nothing to change on strongSwan: {why}"),
+        }
+    }
+
+    fn log_line(&self, symptom: Symptom) -> Option<String> {
+        let line = match symptom {
+            Symptom::PeerNotResponding => "charon: retransmit 5 of request with message ID 0 ... giving up after 5 retransmits",
+            Symptom::Phase1NoProposal => "charon: received NO_PROPOSAL_CHOSEN notify error (as initiator) / no acceptable proposal found (as responder)",
+            Symptom::Phase2NoProposal => "charon: received NO_PROPOSAL_CHOSEN notify, no CHILD_SA built",
+            Symptom::AuthenticationFailed => "charon: received AUTHENTICATION_FAILED notify error / tried 1 shared key ... but MAC mismatched",
+            Symptom::RekeyRefused => "charon: received NO_PROPOSAL_CHOSEN notify, rekeying CHILD_SA failed",
+            Symptom::SelectorsRefused => "charon: received NO_PROPOSAL_CHOSEN / TS_UNACCEPTABLE notify, no CHILD_SA built",
+            Symptom::DeadPeer => "charon: giving up after 5 retransmits ... DPD: closing CHILD_SA",
+            Symptom::NoTraffic => return None,
+        };
+        Some(line.to_string())
+    }
+
+    fn check(&self) -> String {
+        "swanctl --list-sas (bytes in/out per CHILD SA), swanctl --log".into()
+    }
+}
+
+fn nets(list: &[ipnet::Ipv4Net]) -> String {
+    list.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// The first three proposals of a list, and how many more there are.
+fn first_few(list: &[Proposal]) -> String {
+    let shown: Vec<String> = list.iter().take(3).map(ToString::to_string).collect();
+    match list.len() {
+        n if n > 3 => format!("{} (or one of {} more)", shown.join(", "), n - 3),
+        _ => shown.join(", "),
+    }
+}
+
+/// A start action keyword as a lab file writes it.
+pub fn start_action(word: &str) -> Option<StartAction> {
+    match word {
+        "none" => Some(StartAction::None),
+        "start" => Some(StartAction::Start),
+        _ => None,
+    }
+}

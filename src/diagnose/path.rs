@@ -1,0 +1,164 @@
+//! Causes around a tunnel that negotiated: a peer that moved (its FQDN still names the old
+//! address), a peer that died (cleared by DPD), and the data path (packets too large, no pass
+//! rule for traffic from the tunnel, no route into the tunnel either way).
+
+use super::sides::Sides;
+use super::{CauseId, Finding, Side};
+use crate::device::{Remedy, Symptom};
+use crate::evidence::sa::ChildState;
+use crate::evidence::Evidence;
+use crate::model::NextHop;
+
+/// The branch's public address changed, and the name Azure knows it by still gives the old one.
+pub(super) fn peer_address_changed(s: &Sides, e: &Evidence) -> Vec<Finding> {
+    let Some(fqdn) = &s.site.local_gateway.fqdn else { return Vec::new() };
+    let up_now = e.after.get(&s.gw_node.name).is_some_and(|sas| sas.iter().any(|sa| sa.is_established()));
+    let mut out = Vec::new();
+    for (node, iface, old, new) in &e.address_changes {
+        let updated = e.dns_updates.iter().any(|(n, a)| n == &fqdn.to_ascii_lowercase() && *a == new.addr());
+        if !up_now && old.addr() == s.site.local_gateway.gateway_ip && !updated {
+            out.push(
+                Finding::new(
+                    CauseId::PeerAddressChanged,
+                    format!(
+                        "{node}:{iface} now has {} (was {}), but {fqdn} still resolves to {}: Azure re-resolves disconnected tunnels every 5 minutes and keeps finding the old address, so it hears nothing from the new one",
+                        new.addr(),
+                        old.addr(),
+                        old.addr()
+                    ),
+                    Side::Firewall,
+                    e.steps.join("; "),
+                )
+                .firewall(Remedy::PeerAddress { name: Some(fqdn.clone()), address: new.addr() })
+                .azure(Remedy::PeerAddress { name: Some(fqdn.clone()), address: new.addr() }),
+            );
+        }
+    }
+    out
+}
+
+/// The firewall's daemon was killed and Azure cleared the tunnel after its DPD timeout.
+pub(super) fn peer_dead(s: &Sides, e: &Evidence) -> Vec<Finding> {
+    let killed: Vec<String> = e.killed.iter().map(|n| format!("the IKE daemon of {n} was killed")).collect();
+    let cleared = e.events.iter().any(|ev| ev.node == s.gw_node.name && ev.what.ike_down());
+    if killed.is_empty() || !cleared {
+        return Vec::new();
+    }
+    vec![Finding::new(
+        CauseId::PeerDead,
+        format!("the firewall stopped answering and Azure cleared the tunnel after its DPD timeout ({} s)", s.site.connection.dpd_timeout_seconds),
+        Side::Firewall,
+        format!("{}; ike-updown down on {}", killed.join("; "), s.gw_node.name),
+    )
+    .firewall(Remedy::DeadPeerDetection)
+    .azure(Remedy::DeadPeerDetection)
+    .symptom(Symptom::DeadPeer)]
+}
+
+/// Both SAs up and a ping failed: too large, filtered on the way out of the tunnel, or no
+/// route into the tunnel there or back.
+pub(super) fn data_path(s: &Sides, e: &Evidence) -> Vec<Finding> {
+    let child_up = |node: &str| {
+        e.after.get(node).is_some_and(|sas| sas.iter().any(|sa| sa.is_established() && sa.children.iter().any(|c| c.state == ChildState::Installed)))
+    };
+    if !(child_up(&s.dut_node.name) && child_up(&s.gw_node.name)) {
+        return Vec::new();
+    }
+    let bytes = |node: &str, out: bool| {
+        e.after.get(node).and_then(|sas| sas.first()).and_then(|sa| sa.children.first()).map(|c| if out { c.bytes_out } else { c.bytes_in })
+    };
+    let mut found = Vec::new();
+    for p in e.pings.iter().filter(|p| !p.success) {
+        let Ok(to) = p.to.parse::<std::net::Ipv4Addr>() else { continue };
+        if p.df && (p.output.contains("Frag needed") || p.output.contains("message too long")) {
+            found.push(
+                Finding::new(
+                    CauseId::Mtu,
+                    format!("a {}-byte DF packet does not fit the tunnel: {}", p.size.map(|s| u32::from(s) + 28).unwrap_or(0), p.output),
+                    Side::Firewall,
+                    format!("ping {} -> {} size {}", p.from, p.to, p.size.unwrap_or(0)),
+                )
+                .firewall(Remedy::TunnelMtu { mtu: 1400, mss: 1350 })
+                .azure(Remedy::TunnelMtu { mtu: 1400, mss: 1350 }),
+            );
+            continue;
+        }
+        let lab = s.lab;
+        let lan_side = lab.links.iter().any(|l| (l.a.node == p.from && l.b.node == s.dut_node.name) || (l.b.node == p.from && l.a.node == s.dut_node.name));
+        let source = lab.node(&p.from).and_then(|n| n.interfaces.first()).map(|i| i.address.addr());
+        if let (false, Some(rules), Some(src)) = (lan_side, &s.fw.tunnel_rules, source) {
+            if !rules.iter().any(|r| r.from.contains(&src) && r.to.contains(&to)) {
+                let fw_in = bytes(&s.dut_node.name, false).map(|b| format!("; {} bytes in {b}", s.dut_node.name)).unwrap_or_default();
+                let (from, to_net) = (nets_of(lab, &p.from).unwrap_or_else(|| host(src)), host(to));
+                found.push(
+                    Finding::new(
+                        CauseId::MissingFirewallRule,
+                        format!("both SAs are up and {src} -> {to} arrives through the tunnel, but the firewall has no rule passing it: everything from the tunnel is blocked until a rule allows it"),
+                        Side::Firewall,
+                        format!("ping {} -> {} failed{fw_in}", p.from, p.to),
+                    )
+                    .firewall(Remedy::TunnelFilterPass { from, to: to_net })
+                    .azure(Remedy::Nothing("the traffic leaves Azure and reaches the firewall"))
+                    .symptom(Symptom::NoTraffic),
+                );
+                continue;
+            }
+        }
+        let (router, side) = if lan_side { (s.dut_node, Side::Firewall) } else { (s.gw_node, Side::Azure) };
+        if !router.routes.iter().any(|r| r.via == NextHop::Tunnel && r.to.contains(&to)) {
+            let counters = bytes(&router.name, true).map(|b| format!("; {} bytes out {b}", router.name)).unwrap_or_default();
+            let prefix = node_with(lab, to).and_then(|n| nets_of(lab, n)).unwrap_or_else(|| host(to));
+            let f = Finding::new(
+                CauseId::MissingRoute,
+                format!("both SAs are up, but {} has no route for {to} into the tunnel, so the traffic never enters it", router.name),
+                side,
+                format!("ping {} -> {} failed{counters}", p.from, p.to),
+            )
+            .symptom(Symptom::NoTraffic);
+            found.push(if lan_side {
+                f.firewall(Remedy::TunnelRoute(prefix)).azure(Remedy::Nothing("its route to the on-premises prefixes is not the one missing"))
+            } else {
+                f.azure(Remedy::TunnelRoute(prefix)).firewall(Remedy::Nothing("Azure has no route into the tunnel for this destination"))
+            });
+            continue;
+        }
+        // The way there is routed; the reply needs the way back into the tunnel from the other
+        // end, towards the ping's source.
+        let (back, back_side) = if lan_side { (s.gw_node, Side::Azure) } else { (s.dut_node, Side::Firewall) };
+        let Some(src) = source else { continue };
+        if back.routes.iter().any(|r| r.via == NextHop::Tunnel && r.to.contains(&src)) {
+            continue;
+        }
+        let prefix = nets_of(lab, &p.from).unwrap_or_else(|| host(src));
+        let f = Finding::new(
+            CauseId::MissingRoute,
+            format!(
+                "both SAs are up and {} routes {to} into the tunnel, but {} has no route back to {src} into the tunnel, so the reply never returns",
+                router.name, back.name
+            ),
+            back_side,
+            format!("ping {} -> {} failed; {} has no tunnel route covering {src}", p.from, p.to, back.name),
+        )
+        .symptom(Symptom::NoTraffic);
+        found.push(if lan_side {
+            f.azure(Remedy::TunnelRoute(prefix)).firewall(Remedy::Nothing("its route to the VNet is there"))
+        } else {
+            f.firewall(Remedy::TunnelRoute(prefix)).azure(Remedy::Nothing("its route to the on-premises prefix is there"))
+        });
+    }
+    found
+}
+
+fn host(a: std::net::Ipv4Addr) -> ipnet::Ipv4Net {
+    ipnet::Ipv4Net::new(a, 32).expect("a /32 is valid")
+}
+
+/// The subnet of a node's first interface (what a route or rule for it would name).
+fn nets_of(lab: &crate::model::Lab, node: &str) -> Option<ipnet::Ipv4Net> {
+    lab.node(node).and_then(|n| n.interfaces.first()).map(|i| i.address.trunc())
+}
+
+/// The node that has `addr` on one of its interfaces.
+fn node_with(lab: &crate::model::Lab, addr: std::net::Ipv4Addr) -> Option<&str> {
+    lab.nodes.iter().find(|n| n.interfaces.iter().any(|i| i.address.addr() == addr)).map(|n| n.name.as_str())
+}
