@@ -40,7 +40,7 @@ fn every_shipped_scenario_loads() {
             count += 1;
         }
     }
-    assert_eq!(count, 29);
+    assert_eq!(count, 34);
 }
 
 #[test]
