@@ -37,6 +37,13 @@ fn rekey_offer(esp: &[Proposal]) -> Vec<Proposal> {
     }
 }
 
+/// The group to advise among those a side accepts: group 14 or an elliptic curve before the
+/// legacy groups 1 and 2 that tables like Azure's Default policy also list.
+fn advisable(groups: &[DhGroup]) -> Option<DhGroup> {
+    const PREFERRED: [DhGroup; 6] = [DhGroup::Modp2048, DhGroup::Ecp256, DhGroup::Ecp384, DhGroup::Modp2048s256, DhGroup::Modp1024, DhGroup::Modp768];
+    PREFERRED.iter().copied().find(|g| groups.contains(g)).or_else(|| groups.first().copied())
+}
+
 fn pfs_words(g: Option<DhGroup>) -> String {
     match g {
         Some(g) => format!("PFS {g}"),
@@ -213,9 +220,9 @@ fn rekey_refused(s: &Sides, e: &Evidence, evidence: &str) -> Finding {
         s.dut.proposals(&offer),
         s.site.proposals(gw_esp)
     );
-    let firewall_fix = match az_groups.first() {
-        Some(g) if !gw_esp.iter().any(Proposal::allows_no_pfs) => Remedy::PfsGroup(Some(*g)),
-        Some(g) if group.is_some() => Remedy::PfsGroup(Some(*g)),
+    let firewall_fix = match advisable(&az_groups) {
+        Some(g) if !gw_esp.iter().any(Proposal::allows_no_pfs) => Remedy::PfsGroup(Some(g)),
+        Some(g) if group.is_some() => Remedy::PfsGroup(Some(g)),
         _ => Remedy::PfsGroup(None),
     };
     Finding::new(
