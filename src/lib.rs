@@ -6,6 +6,7 @@ pub mod cli;
 pub mod device;
 pub mod diagnose;
 pub mod dns;
+pub mod driver;
 pub mod evidence;
 pub mod exit;
 pub mod ike;

@@ -6,6 +6,10 @@ use std::os::unix::ffi::OsStrExt as _;
 
 use serde::{Deserialize, Serialize};
 
+/// The environment variable that labels every process of a run with its id (daemons, pings,
+/// the keeper): cleanup and discovery find processes by it.
+pub const RUN_LABEL: &str = "VPNLAB_RUN";
+
 /// A process as recorded in a run's state: its pid and its start time (clock ticks since boot,
 /// field 22 of `/proc/PID/stat`), which together name one process for as long as the host runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

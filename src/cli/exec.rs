@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 
 use super::find_one_run;
 use crate::exit::{fail, Code};
-use crate::strongswan::daemon::RUN_LABEL;
+use crate::process::RUN_LABEL;
 use crate::topology::netns::NetnsBackend;
 use crate::topology::Backend as _;
 

@@ -10,7 +10,6 @@ use anyhow::Result;
 use super::{find_one_run, Format};
 use crate::exit::{fail, Code};
 use crate::run::supervisor;
-use crate::strongswan::{control, vici};
 
 /// How long charon may take to bring the tunnel up before it gives up.
 const INITIATE: Duration = Duration::from_secs(6);
@@ -27,11 +26,11 @@ pub async fn initiate(lab: &str, node: &str, format: Format) -> Result<Code> {
         Some(x) => x,
         None => return Err(fail(Code::BadInput, format!("`{node}` has no connection to initiate"))),
     };
-    let mut client = vici::Client::connect(&run.node_dir(node).join("charon.vici")).await?;
+    let mut daemon = crate::run::driver().control(node, &run.node_dir(node)).await?;
     let start = Instant::now();
     let mut lines = Vec::new();
     let mut on_log = |line: String| lines.push(line);
-    let result = control::initiate(&mut client, &conn.name, &child.name, INITIATE, &mut on_log).await?;
+    let result = daemon.initiate(&conn.name, &child.name, INITIATE, &mut on_log).await?;
     let ms = start.elapsed().as_secs_f64() * 1000.0;
     let (ok, error) = (result.is_ok(), result.err());
     match format {

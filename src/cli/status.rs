@@ -8,8 +8,6 @@ use anyhow::Result;
 use super::{find_one_run, Format};
 use crate::exit::Code;
 use crate::report::status;
-use crate::strongswan::{sas, vici};
-use crate::wait::{within, VICI_ANSWER};
 
 pub async fn status(lab: Option<&str>, format: Format) -> Result<Code> {
     crate::preflight::check_root()?;
@@ -27,16 +25,17 @@ pub async fn status(lab: Option<&str>, format: Format) -> Result<Code> {
     let nodes = status::nodes(&lab, &run.id);
     let mut sas_by_node = BTreeMap::new();
     let mut errors = Vec::new();
+    let driver = crate::run::driver();
     for node in lab.ipsec_nodes() {
-        let path = run.node_dir(&node.name).join("charon.vici");
-        match vici::Client::connect(&path).await {
-            Ok(mut c) => match within(VICI_ANSWER, || format!("charon of {} to list its SAs", node.name), sas::list(&mut c)).await {
-                Ok(list) => {
-                    sas_by_node.insert(node.name.clone(), list);
-                }
-                Err(e) => errors.push(format!("{}: {e:#}", node.name)),
-            },
-            Err(e) => errors.push(format!("the daemon of {} does not answer on {}: {e}", node.name, path.display())),
+        let listed = match driver.control(&node.name, &run.node_dir(&node.name)).await {
+            Ok(mut daemon) => daemon.list_sas().await,
+            Err(e) => Err(e),
+        };
+        match listed {
+            Ok(list) => {
+                sas_by_node.insert(node.name.clone(), list);
+            }
+            Err(e) => errors.push(format!("{}: {e:#}", node.name)),
         }
     }
     match format {

@@ -151,13 +151,16 @@ impl What {
     }
 }
 
+/// Lines of charon's log are typed once, where they are read.
 #[cfg(test)]
 #[test]
-fn notify_lines() {
+fn log_lines() {
     assert_eq!(received_notify("received NO_PROPOSAL_CHOSEN error notify"), Some(Notify::NoProposalChosen));
     assert_eq!(received_notify("received TS_UNACCEPTABLE notify, no CHILD_SA built"), Some(Notify::TsUnacceptable));
     assert_eq!(received_notify("received AUTHENTICATION_FAILED notify error"), Some(Notify::AuthenticationFailed));
     assert_eq!(received_notify("received packet: from 198.51.100.20[4500] to 172.16.0.2[4500] (92 bytes)"), None);
+    assert_eq!(retransmitted_message("retransmit 2 of request with message ID 1"), Some(1));
+    assert_eq!(retransmitted_message("sending packet: from 1.2.3.4"), None);
 }
 
 /// The message ID in `retransmit 2 of request with message ID 1`, charon's retransmit line.

@@ -5,6 +5,7 @@
 pub mod alert;
 pub mod event;
 pub mod sa;
+pub mod timeline;
 
 use std::collections::BTreeMap;
 

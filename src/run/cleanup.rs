@@ -12,7 +12,7 @@ use nix::unistd::Pid;
 
 use super::state::RunDir;
 use crate::process::is_alive;
-use crate::strongswan::daemon::RUN_LABEL;
+use crate::process::RUN_LABEL;
 
 /// How long to wait for killed processes to disappear.
 const KILL_WAIT: Duration = Duration::from_secs(3);

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use super::state::{is_run_id, RunDir, RunState};
 use crate::process;
-use crate::strongswan::daemon::RUN_LABEL;
+use crate::process::RUN_LABEL;
 
 /// A run folder without a state file younger than this is a run being started, not debris.
 const STARTING: Duration = Duration::from_secs(30);

@@ -187,7 +187,19 @@ pub async fn execute_in(
     if super::interrupt::requested().is_some() {
         return Err(super::interrupt::Interrupted.into());
     }
-    let mut run = LabRun::create(run, lab, mode)?;
+    let run = LabRun::create(run, lab, mode)?;
+    execute_run(run, start, after, steps, judge, artifacts).await
+}
+
+/// Runs a created run (on whatever backend and driver it was given) to its outcome.
+pub async fn execute_run(
+    mut run: LabRun,
+    start: Instant,
+    after: AfterRun,
+    steps: &[Step],
+    judge: Judge<'_>,
+    artifacts: Option<&std::path::Path>,
+) -> Result<Outcome> {
     let mut evidence = Evidence::default();
     // The topology is built to the end even on a stop request (tens of milliseconds): its
     // namespaces are created on blocking threads that a dropped future would not stop, so one

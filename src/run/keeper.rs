@@ -19,7 +19,7 @@ use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, BufReader};
 
 use super::state::RunDir;
 use super::LabRun;
-use crate::strongswan::daemon::RUN_LABEL;
+use crate::process::RUN_LABEL;
 
 /// The hidden subcommand the keeper runs as.
 pub const SUBCOMMAND: &str = "supervise";

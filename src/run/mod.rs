@@ -7,7 +7,6 @@
 pub mod active;
 pub mod cleanup;
 pub mod discover;
-pub mod events;
 pub mod execute;
 pub mod interrupt;
 pub mod keeper;
@@ -18,24 +17,26 @@ pub mod supervisor;
 pub mod verdict;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
 use serde::Serialize;
 use tokio::task::JoinHandle;
 
-use self::events::Timeline;
 use self::state::{RunDir, RunState};
-use crate::ike::intent::Initiation;
+use crate::driver::{DaemonSpec, Driver, IkeDaemon};
+use crate::evidence::event::{self, What};
+use crate::evidence::sa::IkeSa;
+use crate::evidence::timeline::Timeline;
 use crate::model::{Lab, NextHop, NodeKind};
-use crate::strongswan::conf::{self, CharonSettings};
-use crate::strongswan::config;
-use crate::strongswan::daemon::{charon_path, Charon};
-use crate::strongswan::sas::{self, IkeSa};
-use crate::strongswan::{control, vici};
 use crate::topology::netns::NetnsBackend;
 use crate::topology::{nft, Backend};
-use crate::wait::{within, VICI_ANSWER};
+
+/// The driver of every IPsec node: strongSwan's charon (the only one so far).
+pub fn driver() -> Arc<dyn Driver> {
+    Arc::new(crate::strongswan::driver::Strongswan)
+}
 
 /// Bounds of the waits of a run.
 #[derive(Debug, Clone)]
@@ -66,8 +67,7 @@ pub struct PhaseTime {
 }
 
 struct Daemon {
-    charon: Charon,
-    vici: vici::Client,
+    daemon: Box<dyn IkeDaemon>,
     /// Killed on purpose by a scenario step.
     killed: bool,
 }
@@ -77,6 +77,7 @@ pub struct LabRun {
     pub run: RunDir,
     state: RunState,
     backend: Box<dyn Backend>,
+    driver: Arc<dyn Driver>,
     daemons: BTreeMap<String, Daemon>,
     pub timeline: Timeline,
     pub phases: Vec<PhaseTime>,
@@ -118,6 +119,7 @@ impl LabRun {
             run,
             state,
             backend,
+            driver: driver(),
             daemons: BTreeMap::new(),
             timeline: Timeline::new(Instant::now()),
             phases: Vec::new(),
@@ -131,6 +133,12 @@ impl LabRun {
     /// fake one).
     pub fn use_backend(&mut self, backend: Box<dyn Backend>) {
         self.backend = backend;
+    }
+
+    /// Runs the IPsec nodes with another driver, before any daemon starts (tests give a run a
+    /// scripted one).
+    pub fn use_driver(&mut self, driver: Arc<dyn Driver>) {
+        self.driver = driver;
     }
 
     fn end_phase(&mut self, phase: &'static str) {
@@ -172,62 +180,34 @@ impl LabRun {
         Ok(())
     }
 
-    /// One charon per IPsec node, started together; waits until each answers on VICI.
+    /// One daemon per IPsec node, started together; waits until each answers. Every pid is in
+    /// the state file before the wait, so cleanup finds a daemon whatever happens next.
     pub async fn start_daemons(&mut self) -> Result<()> {
-        let charon = charon_path();
-        let mut started = Vec::new();
-        for node in self.lab.ipsec_nodes() {
-            let intent = node.intent().expect("ipsec node");
-            let settings = CharonSettings { initiator_only: intent.initiation == Initiation::InitiatorOnly, ..CharonSettings::default() };
-            let text = conf::render(&node.name, &self.run.id, &settings);
-            let cmd = self.backend.command(&node.name, &charon)?;
-            let c = Charon::spawn(cmd, &node.name, &self.run.node_dir(&node.name), &text, &self.run.id)?;
-            self.state.daemons.push((node.name.clone(), c.pid()));
-            started.push(c);
-        }
-        self.run.save(&self.state)?;
-        let ready_timeout = self.timeouts.daemon_ready;
-        let waits = started.into_iter().map(|mut c| async move {
-            let r = c.wait_ready(ready_timeout).await;
-            (c, r)
-        });
-        let mut first_error = None;
-        for (charon, ready) in futures::future::join_all(waits).await {
-            match ready {
-                Ok(vici) => {
-                    self.daemons.insert(charon.node.clone(), Daemon { charon, vici, killed: false });
-                }
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                    // Keep it so that teardown reaps it.
-                    let mut charon = charon;
-                    let _ = charon.kill();
-                }
-            }
-        }
-        if let Some(e) = first_error {
-            return Err(e);
+        let specs: Vec<DaemonSpec> = self
+            .lab
+            .ipsec_nodes()
+            .map(|n| DaemonSpec { node: n.name.clone(), dir: self.run.node_dir(&n.name), intent: n.intent().expect("ipsec node").clone() })
+            .collect();
+        let (state, run) = (&mut self.state, &self.run);
+        let mut spawned = |node: &str, pid: u32| {
+            state.daemons.push((node.to_string(), pid));
+            run.save(state)
+        };
+        let ready = self.timeouts.daemon_ready;
+        let daemons = self.driver.start(self.backend.as_ref(), &self.run.id, specs, ready, &mut spawned).await?;
+        for daemon in daemons {
+            self.daemons.insert(daemon.node().to_string(), Daemon { daemon, killed: false });
         }
         self.end_phase("daemons ready");
         Ok(())
     }
 
-    /// Secrets and connections over VICI, event watchers, and the routes into the tunnels.
+    /// Keys and connections into each daemon, event watchers, and the routes into the tunnels.
     pub async fn load_configs(&mut self) -> Result<()> {
         for node in self.lab.ipsec_nodes() {
             let d = self.daemons.get_mut(&node.name).ok_or_else(|| anyhow!("no daemon for {}", node.name))?;
-            let messages = config::messages(node.intent().expect("ipsec node"));
-            // What was sent, secrets redacted: for people reading a kept lab's run folder.
-            let rendered: Vec<String> = messages.iter().map(|(c, m)| format!("# {c}\n{}", config::redacted(m).to_json())).collect();
-            let file = d.charon.dir.join("vici-messages.txt");
-            std::fs::write(&file, rendered.join("\n")).with_context(|| format!("writing {}", file.display()))?;
-            for (command, message) in messages {
-                let what = || format!("charon of {} to answer `{command}`", node.name);
-                within(VICI_ANSWER, what, d.vici.call(command, message)).await.with_context(|| format!("configuring {} ({command})", node.name))?;
-            }
-            let watch = events::watch(&node.name, d.charon.vici_path(), d.charon.alerts_path(), self.timeline.clone());
-            let tasks = within(VICI_ANSWER, || format!("charon of {} to register its event subscriptions", node.name), watch).await?;
-            self.watchers.extend(tasks);
+            d.daemon.load(node.intent().expect("ipsec node")).await?;
+            self.watchers.extend(d.daemon.watch(self.timeline.clone()).await?);
             let tunnel_prefixes: Vec<_> = node.routes.iter().filter(|r| r.via == NextHop::Tunnel).map(|r| r.to).collect();
             // Always remove charon's catch-all rule, even without tunnel routes.
             self.backend.add_tunnel_routes(&node.name, "ipsec0", &tunnel_prefixes).await?;
@@ -248,7 +228,7 @@ impl LabRun {
         if let (false, Some(child)) = (outcome.success, fallback) {
             let ike_up = self.list_sas(&node).await?.iter().any(|s| s.is_established());
             if ike_up {
-                self.timeline.push(&node, events::What::Fallback { child: child.clone() });
+                self.timeline.push(&node, What::Fallback { child: child.clone() });
                 let first_ms = outcome.ms;
                 outcome = self.initiate_child(&node, Some(&child), timeout).await?;
                 outcome.ms += first_ms;
@@ -262,9 +242,9 @@ impl LabRun {
     /// lab has any. (A lab kept by `up` is run by its supervisor process, so they run there.)
     pub fn start_supervisor(&mut self) {
         if supervisor::needed(&self.lab) {
-            let (run, lab) = (self.run.clone(), self.lab.clone());
+            let (run, lab, driver) = (self.run.clone(), self.lab.clone(), self.driver.clone());
             self.watchers.push(tokio::spawn(async move {
-                let _ = supervisor::supervise(run, lab).await;
+                let _ = supervisor::supervise(run, lab, driver).await;
             }));
         }
     }
@@ -301,14 +281,13 @@ impl LabRun {
         let timeline = self.timeline.clone();
         let started = Instant::now();
         let mut on_log = |line: String| {
-            let notify = crate::evidence::event::received_notify(&line);
-            timeline.push(&node, events::What::ControlLog { retransmit: events::retransmitted_message(&line), line });
+            let notify = event::received_notify(&line);
+            timeline.push(&node, What::ControlLog { retransmit: event::retransmitted_message(&line), line });
             if let Some(notify) = notify {
-                timeline.push(&node, events::What::Notify { notify });
+                timeline.push(&node, What::Notify { notify });
             }
         };
-        let result =
-            control::initiate(&mut d.vici, &conn_name, &child_name, timeout, &mut on_log).await.with_context(|| format!("initiating {conn_name} on {node}"))?;
+        let result = d.daemon.initiate(&conn_name, &child_name, timeout, &mut on_log).await?;
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         Ok(InitiateOutcome { node, connection: conn_name, child: child_name, success: result.is_ok(), error: result.err(), ms })
     }
@@ -316,7 +295,7 @@ impl LabRun {
     /// All SAs of one daemon.
     pub async fn list_sas(&mut self, node: &str) -> Result<Vec<IkeSa>> {
         let d = self.daemons.get_mut(node).ok_or_else(|| anyhow!("no daemon for {node}"))?;
-        within(VICI_ANSWER, || format!("charon of {node} to list its SAs"), sas::list(&mut d.vici)).await
+        d.daemon.list_sas().await
     }
 
     /// All SAs of every daemon still running, by node (a killed daemon has none).
@@ -340,7 +319,7 @@ impl LabRun {
     pub fn kill_daemon(&mut self, node: &str) -> Result<()> {
         let d = self.daemons.get_mut(node).ok_or_else(|| anyhow!("{node} runs no IKE daemon"))?;
         d.killed = true;
-        d.charon.kill()
+        d.daemon.kill()
     }
 
     pub fn mark_phase(&mut self, phase: &'static str) {
@@ -350,7 +329,7 @@ impl LabRun {
     /// Reaps daemons that exited on their own (a crash), so none stays a zombie while a kept
     /// lab runs; returns the nodes whose daemon is gone.
     pub fn reap_exited(&mut self) -> Vec<String> {
-        self.daemons.iter_mut().filter_map(|(n, d)| (!d.killed && d.charon.has_exited()).then(|| n.clone())).collect()
+        self.daemons.iter_mut().filter_map(|(n, d)| (!d.killed && d.daemon.has_exited()).then(|| n.clone())).collect()
     }
 
     /// Removes everything of the run; returns how long it took.
@@ -362,10 +341,10 @@ impl LabRun {
         let mut errors = Vec::new();
         // Signal every daemon first, then reap: their exits overlap instead of queueing.
         for d in self.daemons.values_mut() {
-            d.charon.signal_kill();
+            d.daemon.signal_kill();
         }
         for d in self.daemons.values_mut() {
-            if let Err(e) = d.charon.kill() {
+            if let Err(e) = d.daemon.kill() {
                 errors.push(e.to_string());
             }
         }
@@ -385,7 +364,9 @@ impl LabRun {
 
 #[cfg(test)]
 mod tests {
+    use super::execute::{execute_run, healthy_judge, AfterRun};
     use super::*;
+    use crate::driver::fake::{DriverCall, FakeDriver};
     use crate::topology::fake::{Call, FakeBackend};
 
     fn shipped_lab(name: &str) -> Lab {
@@ -426,5 +407,102 @@ mod tests {
             run.teardown().unwrap();
             assert!(!dir.path.exists(), "teardown removes the run folder");
         }
+    }
+
+    /// A run of `lab` on the fake backend and the fake driver, in a temporary run folder.
+    fn fake_run(lab: Lab, driver: &FakeDriver) -> (LabRun, FakeBackend, tempfile::TempDir, RunDir) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = RunDir { id: "fake02".into(), path: tmp.path().join("fake02") };
+        std::fs::create_dir_all(&dir.path).unwrap();
+        let mut run = LabRun::create(Some(dir.clone()), lab, "run").unwrap();
+        let backend = FakeBackend::default();
+        run.use_backend(Box::new(backend.clone()));
+        run.use_driver(Arc::new(driver.clone()));
+        (run, backend, tmp, dir)
+    }
+
+    /// A whole healthy run without root: every phase in order, the daemons started together and
+    /// given their intents, the plan's first child initiated on the plan's initiator, the routes
+    /// into the tunnels, both pings, and a teardown that kills every daemon and removes the run.
+    #[tokio::test]
+    async fn a_whole_run_drives_the_daemons_as_the_plan_says() {
+        let lab = shipped_lab("azure-paloalto");
+        let driver = FakeDriver::default();
+        let (run, backend, _tmp, dir) = fake_run(lab.clone(), &driver);
+        let outcome = execute_run(run, Instant::now(), AfterRun::TearDown, &[], &healthy_judge, None).await.unwrap();
+        let report = &outcome.report;
+        assert_eq!(report.error, None);
+        assert_eq!(
+            report.phases.iter().map(|p| p.phase).collect::<Vec<_>>(),
+            ["namespaces and links", "daemons ready", "configs loaded", "tunnel up", "probes", "teardown"]
+        );
+        assert!(report.verdicts.iter().all(|v| v.outcome == verdict::Outcome::Pass), "{:#?}", report.verdicts);
+        let calls = driver.calls();
+        assert_eq!(calls[0], DriverCall::Start { nodes: vec!["firewall".into(), "azure-gw".into()] });
+        assert!(calls.contains(&DriverCall::Load { node: "firewall".into(), connections: vec![("azure-ike-gw".into(), vec!["azure-ipsec-tunnel".into()])] }));
+        assert!(calls.contains(&DriverCall::Load { node: "azure-gw".into(), connections: vec![("VNet-to-PaloAlto".into(), vec!["VNet-to-PaloAlto".into()])] }));
+        let initiates: Vec<&DriverCall> = calls.iter().filter(|c| matches!(c, DriverCall::Initiate { .. })).collect();
+        assert_eq!(initiates, [&DriverCall::Initiate { node: "firewall".into(), connection: "azure-ike-gw".into(), child: "azure-ipsec-tunnel".into() }]);
+        for node in ["firewall", "azure-gw"] {
+            assert!(calls.contains(&DriverCall::Kill { node: node.into() }), "{node} killed at teardown");
+        }
+        let backend_calls = backend.calls.lock().unwrap().clone();
+        assert!(backend_calls.contains(&Call::TunnelRoutes {
+            node: "firewall".into(),
+            device: "ipsec0".into(),
+            prefixes: vec!["10.20.0.0/16".parse().unwrap()]
+        }));
+        assert!(backend_calls.contains(&Call::TunnelRoutes {
+            node: "azure-gw".into(),
+            device: "ipsec0".into(),
+            prefixes: vec!["10.10.0.0/16".parse().unwrap()]
+        }));
+        let pings: Vec<&str> = backend_calls
+            .iter()
+            .filter_map(|c| match c {
+                Call::Command { node, program } if program.ends_with("ping") => Some(node.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(pings, ["lan-pc", "azure-vm"], "{:#?}", outcome.evidence.pings);
+        assert_eq!(outcome.evidence.initiated.as_ref().map(|i| (i.success, i.child.as_str())), Some((true, "azure-ipsec-tunnel")));
+        assert!(!dir.path.exists(), "teardown removes the run folder");
+    }
+
+    /// Azure initiates, its 0/0 child is refused with Phase 1 up: the run initiates the
+    /// intent's fallback child, says so on the timeline, and the outcome is the fallback's.
+    #[tokio::test]
+    async fn a_refused_first_offer_falls_back_to_the_intents_fallback_child() {
+        let shipped = shipped_lab("azure-paloalto");
+        let text = std::fs::read_to_string(&shipped.source).unwrap().replace("initiator: firewall", "initiator: azure-gw");
+        let lab = crate::model::parse(&shipped.source, &text).unwrap();
+        let driver = FakeDriver::refusing(&["VNet-to-PaloAlto"]);
+        let (run, _backend, _tmp, _dir) = fake_run(lab, &driver);
+        let outcome = execute_run(run, Instant::now(), AfterRun::TearDown, &[], &healthy_judge, None).await.unwrap();
+        let initiates: Vec<String> = driver
+            .calls()
+            .into_iter()
+            .filter_map(|c| match c {
+                DriverCall::Initiate { node, child, .. } => Some(format!("{node}/{child}")),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(initiates, ["azure-gw/VNet-to-PaloAlto", "azure-gw/VNet-to-PaloAlto-fallback"]);
+        assert!(outcome.evidence.events.iter().any(|e| matches!(&e.what, What::Fallback { child } if child == "VNet-to-PaloAlto-fallback")));
+        assert!(outcome.evidence.events.iter().any(|e| matches!(&e.what, What::Notify { .. })), "the refusal's notify is typed evidence");
+        assert_eq!(outcome.evidence.initiated.as_ref().map(|i| (i.success, i.child.as_str())), Some((true, "VNet-to-PaloAlto-fallback")));
+    }
+
+    /// Daemons that cannot start: the run ends with the error, nothing left, no initiate.
+    #[tokio::test]
+    async fn a_run_whose_daemons_cannot_start_is_removed() {
+        let driver = FakeDriver::default();
+        driver.script.lock().unwrap().fail_start = Some("charon of firewall exited during start".into());
+        let (run, _backend, _tmp, dir) = fake_run(shipped_lab("azure-pfsense-home"), &driver);
+        let outcome = execute_run(run, Instant::now(), AfterRun::TearDown, &[], &healthy_judge, None).await.unwrap();
+        assert!(outcome.report.error.as_deref().is_some_and(|e| e.contains("charon of firewall exited during start")), "{:?}", outcome.report.error);
+        assert!(outcome.report.verdicts.is_empty());
+        assert!(!driver.calls().iter().any(|c| matches!(c, DriverCall::Initiate { .. })));
+        assert!(!dir.path.exists(), "teardown removes the run folder");
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::strongswan::daemon::RUN_LABEL;
+use crate::process::RUN_LABEL;
 use crate::topology::Backend;
 
 /// Each attempt sends one echo and waits up to one second for the reply.

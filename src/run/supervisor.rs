@@ -20,12 +20,12 @@ use anyhow::{anyhow, Context, Result};
 
 use super::state::RunDir;
 use crate::dns;
+use crate::driver::Driver;
 use crate::ike::intent::{IpsecIntent, Timed};
 use crate::model::Lab;
-use crate::strongswan::{config, control, sas, vici};
 use crate::topology::netns::NetnsBackend;
 use crate::topology::Backend;
-use crate::wait::{within, VICI_ANSWER};
+use crate::wait::within;
 
 /// How long a resolver waits for the lab's name server.
 const DNS_TIMEOUT: Duration = Duration::from_secs(2);
@@ -38,25 +38,36 @@ pub fn needed(lab: &Lab) -> bool {
 /// `after_s` seconds after `connection`'s IKE SA was established, deletes it and, when
 /// `reinitiate`, builds it again a second later (Azure's IKEv1 Main Mode rekey: the tunnel drops
 /// and comes back within about 5 s [S2]).
-async fn rebuild_ike_sa(run: RunDir, node: String, intent: IpsecIntent, connection: String, after_s: u64, reinitiate: bool) -> Result<()> {
+async fn rebuild_ike_sa(
+    run: RunDir,
+    driver: Arc<dyn Driver>,
+    node: String,
+    intent: IpsecIntent,
+    connection: String,
+    after_s: u64,
+    reinitiate: bool,
+) -> Result<()> {
     let conn = intent.connections.iter().find(|c| c.name == connection).cloned().ok_or_else(|| anyhow!("{node} has no connection {connection}"))?;
     let poll = Duration::from_millis((after_s * 1000 / 20).clamp(200, 60_000));
-    let vici_path = run.node_dir(&node).join("charon.vici");
+    let dir = run.node_dir(&node);
     log(&run, &format!("{node}: the IKE SA of {connection} is deleted and rebuilt every {after_s} s (no rekey in place)"));
     loop {
         tokio::time::sleep(poll).await;
-        let Ok(mut client) = vici::Client::connect(&vici_path).await else {
-            log(&run, &format!("{node}: daemon unreachable; stopping"));
-            return Ok(());
+        let mut daemon = match driver.control(&node, &dir).await {
+            Ok(d) => d,
+            Err(e) => {
+                log(&run, &format!("{node}: {e:#}; stopping"));
+                return Ok(());
+            }
         };
-        let sas = within(VICI_ANSWER, || format!("charon of {node} to list its SAs"), sas::list(&mut client)).await?;
+        let sas = daemon.list_sas().await?;
         for sa in sas.iter().filter(|s| s.name == conn.name && s.is_established() && s.established_s >= after_s) {
-            let _ = control::terminate_ike(&mut client, &sa.uniqueid, Duration::from_secs(2)).await;
+            let _ = daemon.terminate_ike(&sa.uniqueid).await;
             log(&run, &format!("{node}: IKE SA {} of {connection} deleted after {} s, tunnel down", sa.uniqueid, sa.established_s));
             if reinitiate {
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 if let Some(child) = conn.children.first() {
-                    let result = control::initiate(&mut client, &conn.name, &child.name, Duration::from_secs(5), &mut |_| {}).await;
+                    let result = daemon.initiate(&conn.name, &child.name, Duration::from_secs(5), &mut |_| {}).await;
                     let how = match result {
                         Ok(Ok(())) => "up".to_string(),
                         Ok(Err(e)) => format!("failed: {e}"),
@@ -127,22 +138,30 @@ async fn resolve(backend: &dyn Backend, node: &str, server: Ipv4Addr, name: &str
 
 /// Every `every_s` seconds, while `node` has no established IKE SA for `connection`, resolves
 /// `name` and points the connection, its keys and the node's peer filter at a new address.
-async fn re_resolve(run: RunDir, backend: Arc<dyn Backend>, node: String, mut intent: IpsecIntent, timed: Timed, server: Ipv4Addr) -> Result<()> {
+async fn re_resolve(
+    run: RunDir,
+    backend: Arc<dyn Backend>,
+    driver: Arc<dyn Driver>,
+    node: String,
+    mut intent: IpsecIntent,
+    timed: Timed,
+    server: Ipv4Addr,
+) -> Result<()> {
     let Timed::ReresolvePeer { connection, name, current, every_s } = timed else { return Ok(()) };
     let interval = Duration::from_secs(every_s);
     let mut current = current;
-    let vici_path = run.node_dir(&node).join("charon.vici");
+    let dir = run.node_dir(&node);
     log(&run, &format!("{node}: {name} is {current}; re-resolved every {every_s} s while the tunnel is down"));
     loop {
         tokio::time::sleep(interval).await;
-        let mut client = match vici::Client::connect(&vici_path).await {
-            Ok(c) => c,
+        let mut daemon = match driver.control(&node, &dir).await {
+            Ok(d) => d,
             Err(e) => {
-                log(&run, &format!("{node}: daemon unreachable ({e}); stopping"));
+                log(&run, &format!("{node}: {e:#}; stopping"));
                 return Ok(());
             }
         };
-        let sas = within(VICI_ANSWER, || format!("charon of {node} to list its SAs"), sas::list(&mut client)).await?;
+        let sas = daemon.list_sas().await?;
         if sas.iter().any(|s| s.name == connection && s.is_established()) {
             continue;
         }
@@ -175,9 +194,7 @@ async fn re_resolve(run: RunDir, backend: Arc<dyn Backend>, node: String, mut in
                 }
             }
         }
-        for (command, message) in config::messages(&intent) {
-            within(VICI_ANSWER, || format!("charon of {node} to answer `{command}`"), client.call(command, message)).await?;
-        }
+        daemon.load(&intent).await?;
         // The node now hears the new address, and no longer the old one.
         if intent.listen.only_from.is_some() {
             nft_in(backend.as_ref(), &node, &crate::topology::nft::replace_peer(current, resolved)).await?;
@@ -194,7 +211,7 @@ async fn nft_in(backend: &dyn Backend, node: &str, commands: &str) -> Result<()>
 
 /// Runs until killed (its run's cleanup does that), or until this future is dropped: the
 /// tasks live in a JoinSet, which aborts them all when dropped.
-pub async fn supervise(run: RunDir, lab: Lab) -> Result<()> {
+pub async fn supervise(run: RunDir, lab: Lab, driver: Arc<dyn Driver>) -> Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
     // The nodes this supervisor acts in: the name server and the nodes whose peer it re-resolves.
     let reresolves = |n: &crate::model::Node| n.intent().is_some_and(|i| i.clock.iter().any(|t| matches!(t, Timed::ReresolvePeer { .. })));
@@ -221,12 +238,12 @@ pub async fn supervise(run: RunDir, lab: Lab) -> Result<()> {
             match timed {
                 Timed::ReresolvePeer { name, .. } => match server_addr {
                     Some(server) => {
-                        tasks.spawn(re_resolve(run.clone(), backend.clone(), n.name.clone(), intent.clone(), timed.clone(), server));
+                        tasks.spawn(re_resolve(run.clone(), backend.clone(), driver.clone(), n.name.clone(), intent.clone(), timed.clone(), server));
                     }
                     None => log(&run, &format!("{}: no name server in the lab, so {name} is not re-resolved", n.name)),
                 },
                 Timed::RebuildIkeSa { connection, after_s, reinitiate } => {
-                    tasks.spawn(rebuild_ike_sa(run.clone(), n.name.clone(), intent.clone(), connection.clone(), *after_s, *reinitiate));
+                    tasks.spawn(rebuild_ike_sa(run.clone(), driver.clone(), n.name.clone(), intent.clone(), connection.clone(), *after_s, *reinitiate));
                 }
             }
         }

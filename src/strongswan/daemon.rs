@@ -18,8 +18,7 @@ use super::vici;
 /// Where Debian's strongswan-charon installs the daemon. `VPNLAB_CHARON` overrides it.
 pub const DEFAULT_CHARON: &str = "/usr/lib/ipsec/charon";
 
-/// The environment variable that labels every process of a run.
-pub const RUN_LABEL: &str = "VPNLAB_RUN";
+use crate::process::RUN_LABEL;
 
 pub fn charon_path() -> PathBuf {
     std::env::var_os("VPNLAB_CHARON").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(DEFAULT_CHARON))

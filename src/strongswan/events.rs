@@ -1,42 +1,16 @@
-//! The run's timeline: every VICI event and error-notify alert of every daemon, stamped with
-//! the time since the run started. Each stream is read by its own task; the streams are
-//! separate sockets, so their relative order is only as good as the timestamps (lab notes §0).
+//! charon's events, typed where they are read: VICI `ike-updown`, `child-updown`, `ike-rekey`
+//! and `child-rekey` events and error-notify alerts, fed into the run's timeline by one task
+//! per stream.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use tokio::task::JoinHandle;
 
-pub use crate::evidence::event::{retransmitted_message, Change, Event, What};
-use crate::strongswan::error_notify::AlertReader;
-use crate::strongswan::sas::{ChildState, IkeState};
-use crate::strongswan::vici::{self, Section, Value};
-
-#[derive(Clone)]
-pub struct Timeline {
-    start: Instant,
-    events: Arc<Mutex<Vec<Event>>>,
-}
-
-impl Timeline {
-    pub fn new(start: Instant) -> Self {
-        Timeline { start, events: Arc::new(Mutex::new(Vec::new())) }
-    }
-
-    pub fn push(&self, node: &str, what: What) {
-        let at_ms = self.start.elapsed().as_secs_f64() * 1000.0;
-        if let Ok(mut ev) = self.events.lock() {
-            ev.push(Event { at_ms, node: node.to_string(), what });
-        }
-    }
-
-    pub fn snapshot(&self) -> Vec<Event> {
-        let mut ev = self.events.lock().map(|e| e.clone()).unwrap_or_default();
-        ev.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
-        ev
-    }
-}
+use super::error_notify::AlertReader;
+use super::vici::{self, Section, Value};
+use crate::evidence::event::{Change, What};
+use crate::evidence::sa::{ChildState, IkeState};
+use crate::evidence::timeline::Timeline;
 
 /// The SAs an updown/rekey event `name` reports, one [`What`] each.
 pub fn parse(name: &str, ev: &Section) -> Vec<What> {
@@ -115,11 +89,5 @@ mod tests {
         assert_eq!(ike_down[0].kind(), "ike-updown");
         assert_eq!(ike_down[0].detail(), "gw down (CONNECTING)");
         assert!(parse("ike-rekey", &Section::new().section("gw", Section::new().kv("state", "ESTABLISHED")))[0].ike_up());
-    }
-
-    #[test]
-    fn retransmits_are_read_once_at_the_reader() {
-        assert_eq!(retransmitted_message("retransmit 2 of request with message ID 1"), Some(1));
-        assert_eq!(retransmitted_message("sending packet: from 1.2.3.4"), None);
     }
 }
