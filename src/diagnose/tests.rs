@@ -7,7 +7,7 @@ use std::path::Path;
 use super::*;
 use crate::evidence::alert::AlertKind;
 use crate::evidence::event::{Change, Event, Notify, What};
-use crate::evidence::sa::{ChildSa, ChildState, IkeSa, IkeState};
+use crate::evidence::sa::{ChildState, IkeSa, IkeState};
 use crate::evidence::PingResult;
 
 const PALOALTO: &str = include_str!("../../labs/azure-paloalto/lab.yaml");
@@ -39,42 +39,6 @@ fn child_up(node: &str) -> Event {
     event(node, What::Child { change: Change::Up, sa: "c".into(), child: "ch".into(), state: ChildState::Installed, local_ts: vec![], remote_ts: vec![] })
 }
 
-/// An established IKE SA with one installed CHILD SA.
-fn sa_up(bytes_out: u64) -> IkeSa {
-    IkeSa {
-        name: "c".into(),
-        uniqueid: "1".into(),
-        version: 2,
-        state: IkeState::Established,
-        local_host: String::new(),
-        local_port: String::new(),
-        local_id: String::new(),
-        remote_host: String::new(),
-        remote_port: String::new(),
-        remote_id: String::new(),
-        initiator: true,
-        nat_local: false,
-        nat_remote: false,
-        algorithms: String::new(),
-        established_s: 1,
-        children: vec![ChildSa {
-            name: "ch".into(),
-            uniqueid: "1".into(),
-            state: ChildState::Installed,
-            mode: "TUNNEL".into(),
-            protocol: "ESP".into(),
-            encap: true,
-            algorithms: String::new(),
-            local_ts: vec!["0.0.0.0/0".into()],
-            remote_ts: vec!["0.0.0.0/0".into()],
-            bytes_in: 0,
-            packets_in: 0,
-            bytes_out,
-            packets_out: 0,
-        }],
-    }
-}
-
 fn ping(from: &str, to: &str, success: bool) -> PingResult {
     PingResult { from: from.into(), to: to.into(), size: None, df: false, success, attempts: 1, output: "100% packet loss".into() }
 }
@@ -83,7 +47,7 @@ fn ping(from: &str, to: &str, success: bool) -> PingResult {
 fn tunnel_up(lab: &Lab) -> Evidence {
     let mut e = Evidence::default();
     for n in lab.ipsec_nodes() {
-        e.after.insert(n.name.clone(), vec![sa_up(0)]);
+        e.after.insert(n.name.clone(), vec![IkeSa::example(Some("ch"), 0)]);
         e.events.push(ike_up(&n.name));
         e.events.push(child_up(&n.name));
     }

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 
 use super::{DaemonSpec, Driver, IkeControl, IkeDaemon, Initiated};
 use crate::evidence::event::{Change, What};
-use crate::evidence::sa::{ChildSa, ChildState, IkeSa, IkeState};
+use crate::evidence::sa::{ChildState, IkeSa, IkeState};
 use crate::evidence::timeline::Timeline;
 use crate::ike::intent::IpsecIntent;
 use crate::topology::Backend;
@@ -177,7 +177,7 @@ impl IkeControl for FakeDaemon {
         self.record(DriverCall::ListSas { node: self.node.clone() });
         let mut script = self.script.lock().expect("script");
         script.listings += 1;
-        let sas = if script.ike_up { vec![established(script.up.as_deref(), script.listings * 84)] } else { Vec::new() };
+        let sas = if script.ike_up { vec![IkeSa::example(script.up.as_deref(), script.listings * 84)] } else { Vec::new() };
         Box::pin(async move { Ok(sas) })
     }
 
@@ -213,44 +213,5 @@ impl IkeDaemon for FakeDaemon {
 
     fn has_exited(&mut self) -> bool {
         self.exited
-    }
-}
-
-/// An established IKE SA, with `child` installed (`bytes` each way) if one came up.
-fn established(child: Option<&str>, bytes: u64) -> IkeSa {
-    IkeSa {
-        name: "fake".into(),
-        uniqueid: "1".into(),
-        version: 2,
-        state: IkeState::Established,
-        local_host: String::new(),
-        local_port: "4500".into(),
-        local_id: String::new(),
-        remote_host: String::new(),
-        remote_port: "4500".into(),
-        remote_id: String::new(),
-        initiator: true,
-        nat_local: false,
-        nat_remote: false,
-        algorithms: "AES_CBC-256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048".into(),
-        established_s: 1,
-        children: child
-            .into_iter()
-            .map(|child| ChildSa {
-                name: child.into(),
-                uniqueid: "1".into(),
-                state: ChildState::Installed,
-                mode: "TUNNEL".into(),
-                protocol: "ESP".into(),
-                encap: true,
-                algorithms: "AES_CBC-256/HMAC_SHA2_256_128".into(),
-                local_ts: vec!["0.0.0.0/0".into()],
-                remote_ts: vec!["0.0.0.0/0".into()],
-                bytes_in: bytes,
-                packets_in: bytes / 84,
-                bytes_out: bytes,
-                packets_out: bytes / 84,
-            })
-            .collect(),
     }
 }

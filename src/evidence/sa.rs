@@ -129,6 +129,47 @@ pub fn established(sas: &[IkeSa]) -> Option<&IkeSa> {
 }
 
 impl IkeSa {
+    /// An established IKEv2 SA with `child` installed (0/0 both ways, `bytes` each way), for
+    /// tests of code that reads SAs.
+    #[cfg(test)]
+    pub fn example(child: Option<&str>, bytes: u64) -> IkeSa {
+        IkeSa {
+            name: "c".into(),
+            uniqueid: "1".into(),
+            version: 2,
+            state: IkeState::Established,
+            local_host: String::new(),
+            local_port: "4500".into(),
+            local_id: String::new(),
+            remote_host: String::new(),
+            remote_port: "4500".into(),
+            remote_id: String::new(),
+            initiator: true,
+            nat_local: false,
+            nat_remote: false,
+            algorithms: "AES_CBC-256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048".into(),
+            established_s: 1,
+            children: child
+                .into_iter()
+                .map(|child| ChildSa {
+                    name: child.into(),
+                    uniqueid: "1".into(),
+                    state: ChildState::Installed,
+                    mode: "TUNNEL".into(),
+                    protocol: "ESP".into(),
+                    encap: true,
+                    algorithms: "AES_CBC-256/HMAC_SHA2_256_128".into(),
+                    local_ts: vec!["0.0.0.0/0".into()],
+                    remote_ts: vec!["0.0.0.0/0".into()],
+                    bytes_in: bytes,
+                    packets_in: bytes / 84,
+                    bytes_out: bytes,
+                    packets_out: bytes / 84,
+                })
+                .collect(),
+        }
+    }
+
     pub fn is_established(&self) -> bool {
         self.state == IkeState::Established
     }

@@ -35,6 +35,18 @@ pub fn needed(lab: &Lab) -> bool {
     lab.dns.as_ref().is_some_and(|d| d.server.is_some()) || lab.nodes.iter().any(|n| n.intent().is_some_and(|i| !i.clock.is_empty()))
 }
 
+/// The daemon of `node`, or `None` (logged) when it is gone: a timed behaviour then stops, as
+/// its daemon's lab is being removed.
+async fn reach(run: &RunDir, driver: &dyn Driver, node: &str, dir: &Path) -> Option<Box<dyn crate::driver::IkeControl>> {
+    match driver.control(node, dir).await {
+        Ok(d) => Some(d),
+        Err(e) => {
+            log(run, &format!("{node}: {e:#}; stopping"));
+            None
+        }
+    }
+}
+
 /// `after_s` seconds after `connection`'s IKE SA was established, deletes it and, when
 /// `reinitiate`, builds it again a second later (Azure's IKEv1 Main Mode rekey: the tunnel drops
 /// and comes back within about 5 s [S2]).
@@ -53,13 +65,7 @@ async fn rebuild_ike_sa(
     log(&run, &format!("{node}: the IKE SA of {connection} is deleted and rebuilt every {after_s} s (no rekey in place)"));
     loop {
         tokio::time::sleep(poll).await;
-        let mut daemon = match driver.control(&node, &dir).await {
-            Ok(d) => d,
-            Err(e) => {
-                log(&run, &format!("{node}: {e:#}; stopping"));
-                return Ok(());
-            }
-        };
+        let Some(mut daemon) = reach(&run, driver.as_ref(), &node, &dir).await else { return Ok(()) };
         let sas = daemon.list_sas().await?;
         for sa in sas.iter().filter(|s| s.name == conn.name && s.is_established() && s.established_s >= after_s) {
             let _ = daemon.terminate_ike(&sa.uniqueid).await;
@@ -154,13 +160,7 @@ async fn re_resolve(
     log(&run, &format!("{node}: {name} is {current}; re-resolved every {every_s} s while the tunnel is down"));
     loop {
         tokio::time::sleep(interval).await;
-        let mut daemon = match driver.control(&node, &dir).await {
-            Ok(d) => d,
-            Err(e) => {
-                log(&run, &format!("{node}: {e:#}; stopping"));
-                return Ok(());
-            }
-        };
+        let Some(mut daemon) = reach(&run, driver.as_ref(), &node, &dir).await else { return Ok(()) };
         let sas = daemon.list_sas().await?;
         if sas.iter().any(|s| s.name == connection && s.is_established()) {
             continue;
