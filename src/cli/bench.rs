@@ -6,36 +6,21 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use tabled::builder::Builder;
-use tabled::settings::Style;
 
 use super::{load_lab, Format};
 use crate::exit::Code;
+use crate::report::bench::{BenchRecord, ClassFigures, MatrixRecord, Memory, MemoryKib, PhaseSpread, Spread};
 use crate::report::RunResult;
 use crate::run::cleanup;
 use crate::run::execute::{execute, AfterRun};
 
-struct Spread {
-    median: f64,
-    p10: f64,
-    p90: f64,
-    min: f64,
-    max: f64,
-}
-
-fn spread(mut v: Vec<f64>) -> Spread {
-    v.sort_by(f64::total_cmp);
-    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
-    Spread { median: at(0.5), p10: at(0.1), p90: at(0.9), min: v[0], max: v[v.len() - 1] }
-}
-
-/// Memory of one process, in KiB: (VmRSS, VmHWM, Pss).
-fn memory(pid: u32) -> (u64, u64, u64) {
+/// Memory of one process, in KiB.
+fn memory(pid: u32) -> Memory {
     let field =
         |text: &str, key: &str| text.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_whitespace().nth(1)).and_then(|n| n.parse().ok()).unwrap_or(0);
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-    (field(&status, "VmRSS:"), field(&status, "VmHWM:"), field(&rollup, "Pss:"))
+    Memory { rss: field(&status, "VmRSS:"), peak_rss: field(&status, "VmHWM:"), pss: field(&rollup, "Pss:") }
 }
 
 pub async fn bench(lab_path: &Path, runs: usize, format: Format) -> Result<Code> {
@@ -68,64 +53,40 @@ pub async fn bench(lab_path: &Path, runs: usize, format: Format) -> Result<Code>
 
     // Memory: bring the lab up, measure its processes while it runs, then remove it.
     let kept = execute(lab.clone(), AfterRun::Keep).await?;
-    let mut mem_rows = Vec::new();
-    let (mut rss, mut hwm, mut pss) = (0, 0, 0);
+    let mut processes = Vec::new();
+    let mut lab_total = Memory::default();
     if let Some(run) = kept.kept {
         tokio::time::sleep(Duration::from_millis(200)).await;
         for pid in cleanup::labelled_processes(&run.run.id) {
-            let (r, h, p) = memory(pid);
+            let m = memory(pid);
             let node = crate::process::env_var(pid, "VPNLAB_NODE").unwrap_or_default();
-            mem_rows.push((format!("charon ({node})"), r, h, p));
-            rss += r;
-            hwm += h;
-            pss += p;
+            processes.push((format!("charon ({node})"), m));
+            lab_total.rss += m.rss;
+            lab_total.peak_rss += m.peak_rss;
+            lab_total.pss += m.pss;
         }
         run.teardown()?;
     }
-    let (self_rss, self_hwm, self_pss) = memory(std::process::id());
-
-    let ms = |x: f64| format!("{x:.1}");
-    let total = spread(totals.clone());
+    let me = memory(std::process::id());
+    let record = BenchRecord {
+        schema: "vpnlab.bench/1",
+        lab: lab.name.clone(),
+        runs,
+        end_to_end: Spread::of(totals),
+        phases: order.iter().map(|p| PhaseSpread { phase: p, spread: Spread::of(per_phase[p].clone()) }).collect(),
+        memory_kib: MemoryKib {
+            lab_rss: lab_total.rss,
+            lab_peak_rss: lab_total.peak_rss,
+            lab_pss: lab_total.pss,
+            vpnlab_rss: me.rss,
+            vpnlab_peak_rss: me.peak_rss,
+            vpnlab_pss: me.pss,
+        },
+        processes,
+    };
     match format {
-        Format::Json => {
-            let phases: Vec<_> = order
-                .iter()
-                .map(|p| {
-                    let s = spread(per_phase[p].clone());
-                    serde_json::json!({"phase": p, "median_ms": s.median, "p10_ms": s.p10, "p90_ms": s.p90, "min_ms": s.min, "max_ms": s.max})
-                })
-                .collect();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&serde_json::json!({
-                    "schema": "vpnlab.bench/1", "lab": lab.name, "runs": runs,
-                    "end_to_end": {"median_ms": total.median, "p10_ms": total.p10, "p90_ms": total.p90, "min_ms": total.min, "max_ms": total.max},
-                    "phases": phases,
-                    "memory_kib": {"lab_rss": rss, "lab_peak_rss": hwm, "lab_pss": pss, "vpnlab_peak_rss": self_hwm, "vpnlab_rss": self_rss, "vpnlab_pss": self_pss},
-                }))?
-            );
-        }
-        Format::Table => {
-            println!("lab {} · {runs} runs of the healthy scenario end to end (up, P1/P2, ping both ways, down)\n", lab.name);
-            let mut b = Builder::default();
-            b.push_record(["phase", "median ms", "p10", "p90", "min", "max"]);
-            for p in &order {
-                let s = spread(per_phase[p].clone());
-                b.push_record([p.to_string(), ms(s.median), ms(s.p10), ms(s.p90), ms(s.min), ms(s.max)]);
-            }
-            b.push_record(["end to end".to_string(), ms(total.median), ms(total.p10), ms(total.p90), ms(total.min), ms(total.max)]);
-            println!("{}\n", b.build().with(Style::psql()));
-            let mut m = Builder::default();
-            m.push_record(["process of the running lab", "RSS MiB", "peak RSS MiB", "PSS MiB"]);
-            let mib = |k: u64| format!("{:.1}", k as f64 / 1024.0);
-            for (name, r, h, p) in &mem_rows {
-                m.push_record([name.clone(), mib(*r), mib(*h), mib(*p)]);
-            }
-            m.push_record(["running lab, total".to_string(), mib(rss), mib(hwm), mib(pss)]);
-            m.push_record(["vpnlab itself (this bench process)".to_string(), mib(self_rss), mib(self_hwm), mib(self_pss)]);
-            println!("{}", m.build().with(Style::psql()));
-            println!("\ntargets: ≤ 150 ms median end to end, ≤ 25 MiB for a running lab");
-        }
+        Format::Json => println!("{}", serde_json::to_string_pretty(&record)?),
+        Format::Table => print!("{}", record.to_table()),
     }
     Ok(Code::Ok)
 }
@@ -173,41 +134,27 @@ pub async fn matrix(dir: &Path, format: Format) -> Result<Code> {
             per_class.entry(class(r)).or_default().push(r.duration_ms);
         }
     }
-    let wall = spread(walls);
-    let per_hour = count as f64 / (wall.median / 1000.0) * 3600.0;
+    let wall = Spread::of(walls);
+    let record = MatrixRecord {
+        schema: "vpnlab.bench-matrix/1",
+        dir: dir.display().to_string(),
+        scenarios: count,
+        jobs,
+        wall_median_ms: wall.median_ms,
+        wall_min_ms: wall.min_ms,
+        wall_max_ms: wall.max_ms,
+        scenarios_per_hour: count as f64 / (wall.median_ms / 1000.0) * 3600.0,
+        classes: per_class
+            .into_iter()
+            .map(|(class, v)| {
+                let s = Spread::of(v.clone());
+                ClassFigures { class, scenarios: v.len() / 3, median_ms: s.median_ms, max_ms: s.max_ms }
+            })
+            .collect(),
+    };
     match format {
-        Format::Json => {
-            let classes: Vec<_> = per_class
-                .iter()
-                .map(|(c, v)| {
-                    let s = spread(v.clone());
-                    serde_json::json!({"class": c, "scenarios": v.len() / 3, "median_ms": s.median, "max_ms": s.max})
-                })
-                .collect();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(
-                    &serde_json::json!({"schema": "vpnlab.bench-matrix/1", "scenarios": count, "jobs": jobs, "wall_median_ms": wall.median, "wall_min_ms": wall.min, "wall_max_ms": wall.max, "scenarios_per_hour": per_hour, "classes": classes})
-                )?
-            );
-        }
-        Format::Table => {
-            println!("\nscenario matrix of {}: {count} scenarios, {jobs} at a time, 3 runs", dir.display());
-            let mut b = Builder::default();
-            b.push_record(["class", "scenarios", "median ms to verdict", "max ms"]);
-            for (c, v) in &per_class {
-                let s = spread(v.clone());
-                b.push_record([c.to_string(), (v.len() / 3).to_string(), format!("{:.0}", s.median), format!("{:.0}", s.max)]);
-            }
-            println!("{}", b.build().with(Style::psql()));
-            println!(
-                "whole matrix: median {:.1} s (min {:.1}, max {:.1}); {per_hour:.0} scenarios per hour",
-                wall.median / 1000.0,
-                wall.min / 1000.0,
-                wall.max / 1000.0
-            );
-            println!("targets: matrix ≤ 10 s on 2 cores; definitive failure ≤ 150 ms; silent peer ≤ 2.5 s");
-        }
+        Format::Json => println!("{}", serde_json::to_string_pretty(&record)?),
+        Format::Table => print!("{}", record.to_table()),
     }
     Ok(Code::Ok)
 }

@@ -5,13 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use tabled::builder::Builder;
-use tabled::settings::Style;
 
 use super::Format;
 use crate::exit::{fail, Code};
 use crate::report::RunResult;
-use crate::run::verdict::Outcome;
 use crate::scenario::{self, runner};
 
 /// Scenarios at once by default. Most of a scenario's time is spent waiting (retransmits,
@@ -120,37 +117,7 @@ pub async fn test(path: &Path, only: &[String], jobs: Option<usize>, junit: Opti
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({"schema": "vpnlab.test/1", "interrupted": interrupted, "total": total, "scenarios": results}))?
         ),
-        Format::Table => {
-            let mut b = Builder::default();
-            b.push_record(["lab", "scenario", "result", "phase 1", "phase 2", "diagnosis", "ms"]);
-            for r in &results {
-                let diag: Vec<&str> = r.diagnosis.iter().map(|d| d.id.as_str()).collect();
-                b.push_record([
-                    r.lab.clone(),
-                    r.name.clone(),
-                    r.result.word().to_string(),
-                    r.phase1.clone().unwrap_or_default(),
-                    r.phase2.clone().unwrap_or_default(),
-                    diag.join(", "),
-                    format!("{:.0}", r.duration_ms),
-                ]);
-            }
-            println!("{}", b.build().with(Style::psql()));
-            for r in results.iter().filter(|r| r.result != RunResult::Pass) {
-                println!("\n{} {}/{}: {}", r.result.word(), r.lab, r.name, r.title);
-                if let Some(e) = &r.error {
-                    println!("  {e}");
-                }
-                for v in r.verdicts.iter().filter(|v| v.outcome == Outcome::Fail) {
-                    println!("  FAIL {} ({}): {}", v.check, v.node, v.evidence);
-                }
-                for d in &r.diagnosis {
-                    print!("{}", crate::report::diagnosis::text(d, "  "));
-                }
-            }
-            let count = |x: RunResult| results.iter().filter(|r| r.result == x).count();
-            println!("\n{} passed, {} failed, {} inconclusive", count(RunResult::Pass), count(RunResult::Fail), count(RunResult::Inconclusive));
-        }
+        Format::Table => print!("{}", crate::report::scenarios::table(&results)),
     }
     Ok(if results.iter().any(|r| r.result == RunResult::Fail) {
         Code::VerdictFailed

@@ -1,10 +1,14 @@
 //! Reports: every renderer of what runs observed. A run's [`RunRecord`] (built by `run/`) as a
 //! terminal table (tabled) or as JSON with a stable, versioned schema (`schema:
-//! "vpnlab.run/1"`); status tables (`status.rs`); JUnit (`junit.rs`). Secrets never appear: the
-//! record is made of SAs, verdicts and events, none of which carries a key.
+//! "vpnlab.run/1"`); scenario results and a scenario's story (`scenarios.rs`); a diagnosis
+//! (`diagnosis.rs`); status tables (`status.rs`); JUnit (`junit.rs`); benchmark figures
+//! (`bench.rs`). Secrets never appear: the records are made of SAs, verdicts and events, none of
+//! which carries a key.
 
+pub mod bench;
 pub mod diagnosis;
 pub mod junit;
+pub mod scenarios;
 pub mod status;
 
 use std::fmt::Write as _;
