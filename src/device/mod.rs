@@ -13,19 +13,26 @@
 //!   fixes and Azure gets portal fixes;
 //! - what it **noted** while reading its configuration (imports, defaults), for reports.
 //!
-//! Families so far: `azure` (the simulated gateway) and `strongswan` (a plain strongSwan
-//! gateway). A new family is a new folder here and one arm in the lab file's resolution;
-//! nothing else names a vendor. Imports point down only: to `ike/`.
+//! Families: `azure` (the simulated gateway), `strongswan` (a plain strongSwan gateway written
+//! in the lab file), `pan-os` and `pfsense` (read from the firewall's own configuration file,
+//! with an [`ImportReport`] of what was used, defaulted and ignored). A new family is a new
+//! folder here and one arm in [`load`]; nothing else names a vendor. Imports point down only:
+//! to `ike/` and `evidence/`.
 
 pub mod azure;
+pub mod panos;
+pub mod pfsense;
 pub mod strongswan;
 
 use std::any::Any;
 use std::fmt;
 use std::net::Ipv4Addr;
+use std::path::Path;
 
 use ipnet::Ipv4Net;
+use serde::Serialize;
 
+use crate::evidence::sa::IkeSa;
 use crate::ike::dh::DhGroup;
 use crate::ike::intent::{IkeVersion, Initiation, IpsecIntent};
 use crate::ike::proposal::{self, Proposal};
@@ -55,6 +62,26 @@ pub trait Device: fmt::Debug + Send + Sync + Vocabulary {
     }
     /// The device's configuration in its own words, one line each, for status tables.
     fn summary(&self, intent: &IpsecIntent) -> Vec<String>;
+    /// What the importer did with each element of the device's configuration file (families
+    /// read from a file; `None` for devices written in the lab file).
+    fn import_report(&self) -> Option<&ImportReport> {
+        None
+    }
+    /// Prefixes the configuration routes into the tunnel (PAN-OS static routes to a tunnel
+    /// interface, pfSense phase 2 remote networks); added to the node's routes.
+    fn tunnel_routes(&self) -> Vec<Ipv4Net> {
+        Vec::new()
+    }
+    /// What the configuration says of the network around the device (`vpnlab repro` builds
+    /// a lab from it).
+    fn site(&self) -> SiteHints {
+        SiteHints::default()
+    }
+    /// The device's own status view from live SAs (`vpnlab status --view NAME`), if it has one:
+    /// `(view name, view)`, e.g. PAN-OS's `show vpn ike-sa`.
+    fn status_view(&self, _node: &str, _intent: &IpsecIntent, _sas: &[IkeSa]) -> Option<StatusView> {
+        None
+    }
     /// For code that needs one family's own model (Azure's explain, its status blade).
     fn as_any(&self) -> &dyn Any;
     fn clone_box(&self) -> Box<dyn Device>;
@@ -63,6 +90,118 @@ pub trait Device: fmt::Debug + Send + Sync + Vocabulary {
 impl Clone for Box<dyn Device> {
     fn clone(&self) -> Self {
         self.clone_box()
+    }
+}
+
+/// The families a lab's `device:` may name, with what each reads.
+pub const FAMILIES: &[(&str, &str)] = &[
+    ("strongswan", "a strongSwan gateway described in the lab's `strongswan:` section"),
+    ("pan-os", "a Palo Alto firewall read from `config:` (a `set` file or an XML export), with `psk_file:`"),
+    ("pfsense", "a pfSense firewall read from `config:` (its config.xml)"),
+];
+
+/// A device configuration file named by a lab node (`device:` and `config:`).
+pub struct DeviceSource<'a> {
+    /// The file as the lab names it (for messages).
+    pub file: &'a Path,
+    pub text: &'a str,
+    /// Which tunnel (PAN-OS `tunnel:`) or phase 1 (pfSense `phase1:`), when there are several.
+    pub select: Option<&'a str>,
+    /// The pre-shared key given beside the configuration (PAN-OS stores keys encrypted).
+    pub psk: Option<&'a str>,
+    /// The node's interfaces in the lab: the name there and the address with its prefix.
+    pub interfaces: &'a [(String, Ipv4Net)],
+}
+
+/// A problem in a device's configuration file: where, what, and what would be valid. Never
+/// holds a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceError {
+    /// 1-based line in the file, when known.
+    pub line: Option<usize>,
+    /// The element or `set` path it is about, e.g. `network ike gateway azure-ike-gw` or
+    /// `ipsec/phase1[ikeid=1]/encryption`.
+    pub element: String,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// What an importer did with each element it met: nothing is dropped silently.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    pub entries: Vec<ImportEntry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportEntry {
+    /// The element or `set` path.
+    pub element: String,
+    /// 1-based line in the file, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(flatten)]
+    pub status: ImportStatus,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum ImportStatus {
+    /// Read and used; what it became, in words.
+    Used { value: String },
+    /// Not in the file; this value applies, and the default's source.
+    Defaulted { value: String, source: String },
+    /// In the file and not used, and why.
+    Ignored { why: String },
+}
+
+impl ImportReport {
+    pub fn used(&mut self, element: impl Into<String>, line: Option<usize>, value: impl Into<String>) {
+        self.entries.push(ImportEntry { element: element.into(), line, status: ImportStatus::Used { value: value.into() } });
+    }
+    pub fn defaulted(&mut self, element: impl Into<String>, value: impl Into<String>, source: impl Into<String>) {
+        self.entries.push(ImportEntry { element: element.into(), line: None, status: ImportStatus::Defaulted { value: value.into(), source: source.into() } });
+    }
+    pub fn ignored(&mut self, element: impl Into<String>, line: Option<usize>, why: impl Into<String>) {
+        self.entries.push(ImportEntry { element: element.into(), line, status: ImportStatus::Ignored { why: why.into() } });
+    }
+}
+
+/// What a device's configuration says of the network around it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SiteHints {
+    /// The address the IKE gateway uses (its outside interface), with the prefix length.
+    pub local_address: Option<Ipv4Net>,
+    /// The identity it sends when that is not its address (it sits behind NAT).
+    pub local_id: Option<String>,
+    /// The peer's (Azure gateway's) address.
+    pub peer_address: Option<Ipv4Addr>,
+    /// The networks behind the device, each with the device's own address in it.
+    pub inside: Vec<Ipv4Net>,
+}
+
+/// A device's status view, as data (`report/` renders it): titled tables as the vendor prints
+/// them (PAN-OS `show vpn ike-sa`, pfSense Status > IPsec, Azure's connection blade).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StatusView {
+    pub title: String,
+    pub tables: Vec<ViewTable>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ViewTable {
+    /// The command or page it stands for, e.g. `show vpn ike-sa`.
+    pub title: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Reads a device from its configuration file. `family` is one of [`FAMILIES`] that reads a
+/// file (the lab's resolution has checked it).
+pub fn load(family: &str, source: &DeviceSource) -> Result<Box<dyn Device>, Vec<DeviceError>> {
+    match family {
+        "pan-os" => panos::load(source).map(|d| Box::new(d) as Box<dyn Device>),
+        "pfsense" => pfsense::load(source).map(|d| Box::new(d) as Box<dyn Device>),
+        other => Err(vec![DeviceError { line: None, element: String::new(), message: format!("`{other}` is not read from a file"), hint: None }]),
     }
 }
 
@@ -92,8 +231,8 @@ pub enum Remedy {
     NatTraversal,
     /// A route for this prefix into the tunnel.
     TunnelRoute(Ipv4Net),
-    /// A pass rule for traffic from the tunnel, from `from` to `to`.
-    TunnelFilterPass { from: Ipv4Net, to: Ipv4Net },
+    /// A rule that lets `src` -> `dst` pass: from the tunnel (`into_tunnel` false) or into it.
+    AllowForward { into_tunnel: bool, src: Ipv4Net, dst: Ipv4Net },
     /// Packets that fit the tunnel: this MTU on the tunnel, TCP MSS clamped to this.
     TunnelMtu { mtu: u16, mss: u16 },
     /// Let this side start the tunnel.

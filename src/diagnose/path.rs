@@ -1,12 +1,13 @@
 //! Causes around a tunnel that negotiated: a peer that moved (its FQDN still names the old
-//! address), a peer that died (cleared by DPD), and the data path (packets too large, no pass
-//! rule for traffic from the tunnel, no route into the tunnel either way).
+//! address), a peer that died (cleared by DPD), and the data path (packets too large, no route
+//! into the tunnel, the firewall's forward policy dropping the flow either way, no route back).
 
 use super::sides::Sides;
 use super::{CauseId, Finding, Side};
 use crate::device::{Remedy, Symptom};
 use crate::evidence::sa::ChildState;
 use crate::evidence::Evidence;
+use crate::ike::intent::{Action, Port};
 use crate::model::NextHop;
 
 /// The branch's public address changed, and the name Azure knows it by still gives the old one.
@@ -85,25 +86,8 @@ pub(super) fn data_path(s: &Sides, e: &Evidence) -> Vec<Finding> {
         }
         let lab = s.lab;
         let lan_side = lab.links.iter().any(|l| (l.a.node == p.from && l.b.node == s.dut_node.name) || (l.b.node == p.from && l.a.node == s.dut_node.name));
-        let source = lab.node(&p.from).and_then(|n| n.interfaces.first()).map(|i| i.address.addr());
-        if let (false, Some(rules), Some(src)) = (lan_side, &s.fw.tunnel_rules, source) {
-            if !rules.iter().any(|r| r.from.contains(&src) && r.to.contains(&to)) {
-                let fw_in = bytes(&s.dut_node.name, false).map(|b| format!("; {} bytes in {b}", s.dut_node.name)).unwrap_or_default();
-                let (from, to_net) = (nets_of(lab, &p.from).unwrap_or_else(|| host(src)), host(to));
-                found.push(
-                    Finding::new(
-                        CauseId::MissingFirewallRule,
-                        format!("both SAs are up and {src} -> {to} arrives through the tunnel, but the firewall has no rule passing it: everything from the tunnel is blocked until a rule allows it"),
-                        Side::Firewall,
-                        format!("ping {} -> {} failed{fw_in}", p.from, p.to),
-                    )
-                    .firewall(Remedy::TunnelFilterPass { from, to: to_net })
-                    .azure(Remedy::Nothing("the traffic leaves Azure and reaches the firewall"))
-                    .symptom(Symptom::NoTraffic),
-                );
-                continue;
-            }
-        }
+        let Some(src) = lab.node(&p.from).and_then(|n| n.interfaces.first()).map(|i| i.address.addr()) else { continue };
+        // The way there: the side where the ping enters the tunnel needs a route into it.
         let (router, side) = if lan_side { (s.dut_node, Side::Firewall) } else { (s.gw_node, Side::Azure) };
         if !router.routes.iter().any(|r| r.via == NextHop::Tunnel && r.to.contains(&to)) {
             let counters = bytes(&router.name, true).map(|b| format!("; {} bytes out {b}", router.name)).unwrap_or_default();
@@ -122,10 +106,46 @@ pub(super) fn data_path(s: &Sides, e: &Evidence) -> Vec<Finding> {
             });
             continue;
         }
-        // The way there is routed; the reply needs the way back into the tunnel from the other
-        // end, towards the ping's source.
+        // The firewall's forward policy, into the tunnel from its LAN port or out of it to the
+        // LAN port of the destination.
+        if let Some(policy) = &s.fw.forward {
+            let lan_port = |addr: std::net::Ipv4Addr| s.dut_node.interfaces.iter().find(|i| i.address.contains(&addr)).map(|i| Port::Interface(i.name.clone()));
+            let flow = if lan_side { lan_port(src).map(|p| (p, Port::Tunnel)) } else { lan_port(to).map(|p| (Port::Tunnel, p)) };
+            if let Some((from, into)) = flow {
+                let (rule, action) = policy.decide(&from, &into, src, to);
+                if action == Action::Drop {
+                    let by = rule.map(|r| format!("its rule `{r}`")).unwrap_or_else(|| "its default for traffic no rule allows".to_string());
+                    let (cause, counters) = if lan_side {
+                        (
+                            format!("both SAs are up, but the firewall's policy drops {src} -> {to} on its way into the tunnel ({by})"),
+                            bytes(&s.dut_node.name, true).map(|b| format!("; {} bytes out {b}", s.dut_node.name)),
+                        )
+                    } else {
+                        (
+                            format!("both SAs are up and {src} -> {to} arrives through the tunnel, but the firewall's policy drops it ({by}): everything from the tunnel is blocked until a rule allows it"),
+                            bytes(&s.dut_node.name, false).map(|b| format!("; {} bytes in {b}", s.dut_node.name)),
+                        )
+                    };
+                    let (src_net, dst_net) =
+                        (nets_of(lab, &p.from).unwrap_or_else(|| host(src)), node_with(lab, to).and_then(|n| nets_of(lab, n)).unwrap_or_else(|| host(to)));
+                    found.push(
+                        Finding::new(
+                            CauseId::MissingFirewallRule,
+                            cause,
+                            Side::Firewall,
+                            format!("ping {} -> {} failed{}", p.from, p.to, counters.unwrap_or_default()),
+                        )
+                        .firewall(Remedy::AllowForward { into_tunnel: lan_side, src: src_net, dst: dst_net })
+                        .azure(Remedy::Nothing("the traffic is dropped on the firewall"))
+                        .symptom(Symptom::NoTraffic),
+                    );
+                    continue;
+                }
+            }
+        }
+        // The way back: the reply needs a route into the tunnel at the other end, towards the
+        // ping's source.
         let (back, back_side) = if lan_side { (s.gw_node, Side::Azure) } else { (s.dut_node, Side::Firewall) };
-        let Some(src) = source else { continue };
         if back.routes.iter().any(|r| r.via == NextHop::Tunnel && r.to.contains(&src)) {
             continue;
         }

@@ -252,7 +252,8 @@ fn no_pass_rule_for_traffic_from_the_tunnel() {
     e.pings = vec![ping("azure-vm", "192.168.10.10", false)];
     let d = only(diagnose(&l, &e));
     assert_eq!(d.id, CauseId::MissingFirewallRule);
-    assert!(d.firewall.contains("tunnel_rules: `- { from: 10.30.0.0/16, to: 192.168.10.10/32 }`"), "{}", d.firewall);
+    assert!(d.cause.contains("the firewall's policy drops it (its rule `no pass rule for traffic from the tunnel`)"), "{}", d.cause);
+    assert!(d.firewall.contains("tunnel_rules: `- { from: 10.30.0.0/16, to: 192.168.10.0/24 }`"), "{}", d.firewall);
 }
 
 #[test]

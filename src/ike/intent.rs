@@ -20,9 +20,9 @@ pub struct IpsecIntent {
     pub secrets: Vec<Secret>,
     /// Who may start an exchange.
     pub initiation: Initiation,
-    /// A stateful filter on what arrives from the tunnel (pfSense's IPsec tab): `None` passes
-    /// everything; `Some(rules)` passes replies and what the rules allow, and blocks the rest.
-    pub tunnel_rules: Option<Vec<TunnelRule>>,
+    /// The device's stateful filter on traffic it forwards (PAN-OS security rules between
+    /// zones, pfSense's IPsec tab): `None` forwards everything.
+    pub forward: Option<ForwardPolicy>,
     /// Which IKE packets reach the daemon at all.
     pub listen: Listen,
     /// Behaviours over time that no daemon setting gives.
@@ -263,11 +263,88 @@ impl Child {
     }
 }
 
-/// A pass rule of the DUT's filter on traffic from the tunnel.
+/// A pass rule for traffic from the tunnel (the lab file's `tunnel_rules:` shorthand).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TunnelRule {
     pub from: Ipv4Net,
     pub to: Ipv4Net,
+}
+
+/// Where forwarded traffic enters or leaves the device.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Port {
+    /// The IPsec tunnel interface.
+    Tunnel,
+    /// One of the node's interfaces, by its name in the lab.
+    Interface(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Accept,
+    Drop,
+}
+
+/// One rule of a forward policy. An empty list matches anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardRule {
+    /// The rule's name on the device, for reports and fixes.
+    pub name: String,
+    pub from: Vec<Port>,
+    pub to: Vec<Port>,
+    pub src: Vec<Ipv4Net>,
+    pub dst: Vec<Ipv4Net>,
+    pub action: Action,
+}
+
+/// A stateful forward filter: replies to accepted traffic pass; otherwise the first rule that
+/// matches decides, and `otherwise` decides what no rule matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardPolicy {
+    pub rules: Vec<ForwardRule>,
+    pub otherwise: Action,
+}
+
+impl ForwardPolicy {
+    /// pfSense's IPsec tab and the lab's `tunnel_rules:`: traffic from the tunnel passes only
+    /// where a rule allows it; everything else is forwarded.
+    pub fn from_tunnel_rules(rules: &[TunnelRule]) -> ForwardPolicy {
+        let mut list: Vec<ForwardRule> = rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| ForwardRule {
+                name: format!("tunnel rule {}", i + 1),
+                from: vec![Port::Tunnel],
+                to: Vec::new(),
+                src: vec![r.from],
+                dst: vec![r.to],
+                action: Action::Accept,
+            })
+            .collect();
+        list.push(ForwardRule {
+            name: "no pass rule for traffic from the tunnel".into(),
+            from: vec![Port::Tunnel],
+            to: Vec::new(),
+            src: Vec::new(),
+            dst: Vec::new(),
+            action: Action::Drop,
+        });
+        ForwardPolicy { rules: list, otherwise: Action::Accept }
+    }
+
+    /// The rule that decides a new flow (its name), and whether it passes.
+    pub fn decide(&self, from: &Port, to: &Port, src: std::net::Ipv4Addr, dst: std::net::Ipv4Addr) -> (Option<&str>, Action) {
+        let matches = |r: &ForwardRule| {
+            (r.from.is_empty() || r.from.contains(from))
+                && (r.to.is_empty() || r.to.contains(to))
+                && (r.src.is_empty() || r.src.iter().any(|n| n.contains(&src)))
+                && (r.dst.is_empty() || r.dst.iter().any(|n| n.contains(&dst)))
+        };
+        match self.rules.iter().find(|r| matches(r)) {
+            Some(r) => (Some(r.name.as_str()), r.action),
+            None => (None, self.otherwise),
+        }
+    }
 }
 
 /// A pre-shared key. `Debug` never prints the key.

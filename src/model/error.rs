@@ -16,13 +16,17 @@ pub struct LabError {
     pub message: String,
     /// What would be valid.
     pub hint: Option<String>,
-    /// Set when the problem is in an imported export rather than in the lab file itself.
+    /// Set when the problem is in an imported export or a device's configuration rather than in
+    /// the lab file itself.
     pub file: Option<PathBuf>,
+    /// The line in `file` (a device configuration), when the problem is there; `line` and
+    /// `column` then point at the lab key that names the file.
+    pub file_line: Option<u64>,
 }
 
 impl LabError {
     pub fn at(loc: &Location, field: impl Into<String>, message: impl Into<String>) -> Self {
-        LabError { line: loc.line(), column: loc.column(), field: field.into(), message: message.into(), hint: None, file: None }
+        LabError { line: loc.line(), column: loc.column(), field: field.into(), message: message.into(), hint: None, file: None, file_line: None }
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
@@ -119,7 +123,7 @@ pub fn parse_error(source: &str, rendered: &str, mut line: u64, mut column: u64)
     let field = field.unwrap_or_else(|| field_path_at(source, line));
     // Our own deserializers (addresses, prefixes) already say what to write.
     let hint = hint.or_else(|| if message.contains("e.g.") { None } else { parse_hint(&message, &field) });
-    LabError { line, column, field, message, hint, file: None }
+    LabError { line, column, field, message, hint, file: None, file_line: None }
 }
 
 /// The first tab at or after the start of `line` (1-based), as (line, column).
@@ -324,7 +328,9 @@ impl fmt::Display for LabErrors {
             }
             let field = if e.field.is_empty() { String::new() } else { format!("{}: ", e.field) };
             let message = redacted.scrub(&e.message);
-            if let Some(export) = &e.file {
+            if let (Some(config), Some(at)) = (&e.file, e.file_line) {
+                writeln!(f, "error: {}:{at}: {}{} (named by {}:{}:{})", config.display(), field, message, self.file.display(), e.line, e.column)?;
+            } else if let Some(export) = &e.file {
                 if e.line >= 1 {
                     writeln!(f, "error: {} (imported by {}:{}:{}): {}{}", export.display(), self.file.display(), e.line, e.column, field, message)?;
                 } else {

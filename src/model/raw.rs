@@ -124,6 +124,23 @@ pub struct RawNode {
     /// `nat-router` only.
     #[serde(default)]
     pub nat: Option<RawNat>,
+    /// `dut` only: which device it is: `strongswan` (the default when a `strongswan:` section
+    /// is given), `pan-os` or `pfsense` (read from `config:`).
+    #[serde(default)]
+    pub device: Option<Spanned<String>>,
+    /// `dut` only: the device's own configuration file, relative to the lab's folder (a PAN-OS
+    /// `set` file or XML export, a pfSense config.xml).
+    #[serde(default)]
+    pub config: Option<Spanned<String>>,
+    /// `dut` only, PAN-OS: which IPsec tunnel of the configuration, when there are several.
+    #[serde(default)]
+    pub tunnel: Option<Spanned<String>>,
+    /// `dut` only, pfSense: which phase 1 (its `ikeid`), when there are several.
+    #[serde(default)]
+    pub phase1: Option<Spanned<u32>>,
+    /// `dut` only, PAN-OS: a file holding the pre-shared key (PAN-OS stores keys encrypted).
+    #[serde(default)]
+    pub psk_file: Option<Spanned<String>>,
     /// `dut` only: the device profile.
     #[serde(default)]
     pub strongswan: Option<RawStrongswan>,

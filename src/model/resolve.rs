@@ -11,8 +11,8 @@ use super::error::{closest, LabError, LabErrors};
 use super::lab::*;
 use super::raw::*;
 use crate::device::strongswan::{self as strongswan_device, StrongswanDevice};
-use crate::device::RunContext;
-use crate::ike::intent::{Auth, Child, Connection, DpdAction, IkeVersion, IpsecIntent, SelectorMatch, TunnelRule};
+use crate::device::{Device, DeviceSource, RunContext};
+use crate::ike::intent::{Auth, Child, Connection, DpdAction, ForwardPolicy, IkeVersion, IpsecIntent, SelectorMatch, TunnelRule};
 use crate::ike::{check_duration, Proposal, ProposalKind};
 
 /// Node kinds and what each is for, shown when a kind is unknown.
@@ -158,7 +158,7 @@ impl Resolver {
         Lab { name: raw.name.value, description: raw.description, source: file.to_path_buf(), nodes, links, plan, time_scale, notes, dns }
     }
 
-    fn node(&mut self, name: &Spanned<String>, raw: RawNode) -> Option<Node> {
+    fn node(&mut self, name: &Spanned<String>, mut raw: RawNode) -> Option<Node> {
         let path = format!("nodes.{}", name.value);
         if !valid_name(&name.value, 24) {
             self.err(
@@ -253,6 +253,11 @@ impl Resolver {
         };
         section(raw.nat.is_some(), "nat", "nat-router", self);
         section(raw.strongswan.is_some(), "strongswan", "dut", self);
+        section(raw.device.is_some(), "device", "dut", self);
+        section(raw.config.is_some(), "config", "dut", self);
+        section(raw.tunnel.is_some(), "tunnel", "dut", self);
+        section(raw.phase1.is_some(), "phase1", "dut", self);
+        section(raw.psk_file.is_some(), "psk_file", "dut", self);
         section(raw.tunnel_rules.is_some(), "tunnel_rules", "dut", self);
         section(raw.exact_proxy_id.is_some(), "exact_proxy_id", "dut", self);
         section(raw.azure.is_some(), "azure", "azure-gateway", self);
@@ -267,30 +272,18 @@ impl Resolver {
                     return None;
                 }
             },
-            "dut" => match raw.strongswan {
-                Some(sw) => {
-                    let mut config = self.strongswan(&format!("{path}.strongswan"), &name.referenced, sw);
-                    if raw.exact_proxy_id == Some(true) {
-                        for c in &mut config.connections {
-                            c.selector_match = SelectorMatch::Exact;
-                        }
+            "dut" => {
+                let kind_loc = raw.kind.referenced;
+                let device = self.dut_device(&path, &name.referenced, &kind_loc, &mut raw, &interfaces)?;
+                // The device's own routes into the tunnel (a PAN-OS static route to tunnel.1) are
+                // the node's, unless the lab already names them.
+                for prefix in device.tunnel_routes() {
+                    if !routes.iter().any(|r| r.to == prefix && r.via == NextHop::Tunnel) {
+                        routes.push(Route { to: prefix, via: NextHop::Tunnel });
                     }
-                    config.tunnel_rules = raw
-                        .tunnel_rules
-                        .as_ref()
-                        .map(|rules| rules.iter().map(|r| TunnelRule { from: r.value.from.0.trunc(), to: r.value.to.0.trunc() }).collect());
-                    ipsec_node(Box::new(StrongswanDevice::new(config)))
                 }
-                None => {
-                    self.err(
-                        &raw.kind.referenced,
-                        &path,
-                        "a dut needs a device profile",
-                        Some("a `strongswan:` section (connections and secrets, as in swanctl.conf)"),
-                    );
-                    return None;
-                }
-            },
+                ipsec_node(device)
+            }
             "azure-gateway" => match raw.azure {
                 Some(az) => {
                     let site = self.azure(&format!("{path}.azure"), &name.referenced, az, &interfaces, gateway)?;
@@ -325,6 +318,160 @@ impl Resolver {
             );
         }
         Some(Node { name: name.value.clone(), kind, interfaces, gateway, routes })
+    }
+
+    /// The device under test: a strongSwan gateway written in the lab (`strongswan:`), or a
+    /// vendor's firewall read from its configuration file (`device:` and `config:`).
+    fn dut_device(&mut self, path: &str, name_loc: &Location, kind_loc: &Location, raw: &mut RawNode, interfaces: &[Interface]) -> Option<Box<dyn Device>> {
+        let families: Vec<&str> = crate::device::FAMILIES.iter().map(|(f, _)| *f).collect();
+        let family = match (&raw.device, &raw.strongswan) {
+            (Some(d), _) if !families.contains(&d.value.as_str()) => {
+                let near = closest(&d.value, families.iter().copied()).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+                let valid: Vec<String> = crate::device::FAMILIES.iter().map(|(f, what)| format!("{f} ({what})")).collect();
+                self.err(&d.referenced, format!("{path}.device"), format!("unknown device `{}`{near}", d.value), Some(&valid.join("; ")));
+                return None;
+            }
+            (Some(d), _) => d.value.clone(),
+            (None, Some(_)) => "strongswan".to_string(),
+            (None, None) => {
+                self.err(
+                    kind_loc,
+                    path,
+                    "a dut needs a device",
+                    Some("`device: pan-os` or `device: pfsense` with `config:` (the firewall's own configuration file), or a `strongswan:` section (swanctl.conf's connections and secrets)"),
+                );
+                return None;
+            }
+        };
+        // Keys that belong to one family only.
+        let only = |present: Option<&Location>, key: &str, owner: &str, this: &mut Resolver| {
+            if let (Some(loc), false) = (present, family == owner) {
+                this.err(
+                    loc,
+                    format!("{path}.{key}"),
+                    format!("`{key}` belongs to `device: {owner}`, but this dut is `{family}`"),
+                    Some(&format!("remove `{key}`")),
+                );
+            }
+        };
+        only(raw.tunnel.as_ref().map(|t| &t.referenced), "tunnel", "pan-os", self);
+        only(raw.psk_file.as_ref().map(|t| &t.referenced), "psk_file", "pan-os", self);
+        only(raw.phase1.as_ref().map(|t| &t.referenced), "phase1", "pfsense", self);
+        if family == "strongswan" {
+            let Some(sw) = raw.strongswan.take() else {
+                self.err(kind_loc, path, "a strongSwan device needs a `strongswan:` section", Some("connections and secrets, as in swanctl.conf"));
+                return None;
+            };
+            if let Some(c) = &raw.config {
+                self.err(
+                    &c.referenced,
+                    format!("{path}.config"),
+                    "a strongSwan device is written in the lab's `strongswan:` section, not read from a file",
+                    Some("remove `config:`, or set `device: pan-os` or `device: pfsense`"),
+                );
+            }
+            let mut config = self.strongswan(&format!("{path}.strongswan"), name_loc, sw);
+            if raw.exact_proxy_id == Some(true) {
+                for c in &mut config.connections {
+                    c.selector_match = SelectorMatch::Exact;
+                }
+            }
+            config.forward = raw.tunnel_rules.as_ref().map(|rules| {
+                let rules: Vec<TunnelRule> = rules.iter().map(|r| TunnelRule { from: r.value.from.0.trunc(), to: r.value.to.0.trunc() }).collect();
+                ForwardPolicy::from_tunnel_rules(&rules)
+            });
+            return Some(Box::new(StrongswanDevice::new(config)));
+        }
+        // A vendor's firewall: its behaviour comes from its configuration, not from lab keys.
+        if raw.strongswan.is_some() {
+            self.err(
+                name_loc,
+                format!("{path}.strongswan"),
+                format!("a `{family}` device is read from its configuration file; `strongswan:` describes a strongSwan device"),
+                Some("remove `strongswan:`, or remove `device:`"),
+            );
+        }
+        for (present, key) in [(raw.exact_proxy_id.is_some(), "exact_proxy_id"), (raw.tunnel_rules.is_some(), "tunnel_rules")] {
+            if present {
+                self.err(
+                    name_loc,
+                    format!("{path}.{key}"),
+                    format!("`{key}` describes a strongSwan device; a `{family}` device takes it from its configuration"),
+                    Some(&format!("remove `{key}`")),
+                );
+            }
+        }
+        let Some(config) = raw.config.as_ref() else {
+            self.err(
+                kind_loc,
+                path,
+                format!("a `{family}` device needs `config:`, its configuration file"),
+                Some("e.g. `config: dut/running-config.xml` (PAN-OS) or `config: dut/config.xml` (pfSense), relative to the lab's folder"),
+            );
+            return None;
+        };
+        let file = self.lab_file(&format!("{path}.config"), config)?;
+        let text = match std::fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) => {
+                self.err(&config.referenced, format!("{path}.config"), format!("cannot read {}: {e}", file.display()), Some("a file in the lab's folder"));
+                return None;
+            }
+        };
+        let psk = match &raw.psk_file {
+            Some(p) => {
+                let psk_path = self.lab_file(&format!("{path}.psk_file"), p)?;
+                match std::fs::read_to_string(&psk_path) {
+                    // A file ends in a newline; the key is what comes before it. Anything else
+                    // (a space, a second newline) is part of the key, as the device would take it.
+                    Ok(t) => Some(t.strip_suffix('\n').map(|k| k.strip_suffix('\r').unwrap_or(k)).unwrap_or(&t).to_string()),
+                    Err(e) => {
+                        self.err(
+                            &p.referenced,
+                            format!("{path}.psk_file"),
+                            format!("cannot read {}: {e}", psk_path.display()),
+                            Some("a file in the lab's folder holding the pre-shared key"),
+                        );
+                        return None;
+                    }
+                }
+            }
+            None => None,
+        };
+        let select = raw.tunnel.as_ref().map(|t| t.value.clone()).or_else(|| raw.phase1.as_ref().map(|p| p.value.to_string()));
+        let ifaces: Vec<(String, ipnet::Ipv4Net)> = interfaces.iter().map(|i| (i.name.clone(), i.address)).collect();
+        let source = DeviceSource { file: &file, text: &text, select: select.as_deref(), psk: psk.as_deref(), interfaces: &ifaces };
+        match crate::device::load(&family, &source) {
+            Ok(device) => Some(device),
+            Err(errors) => {
+                for e in errors {
+                    let mut le = LabError::at(&config.referenced, if e.element.is_empty() { format!("{path}.config") } else { e.element.clone() }, e.message);
+                    le.file = Some(file.clone());
+                    le.file_line = Some(e.line.unwrap_or(0) as u64);
+                    if let Some(h) = e.hint {
+                        le = le.hint(h);
+                    }
+                    self.errors.push(le);
+                }
+                None
+            }
+        }
+    }
+
+    /// A file a lab key names, relative to the lab's folder and inside it.
+    fn lab_file(&mut self, field: &str, name: &Spanned<String>) -> Option<std::path::PathBuf> {
+        match azure::confined(&self.lab_dir, &name.value) {
+            Ok(full) => Some(full),
+            Err(problem) => {
+                self.err(
+                    &name.referenced,
+                    field,
+                    format!("`{}` {problem}", name.value),
+                    Some("a path relative to the lab's folder and inside it, e.g. `config: dut/running-config.xml`"),
+                );
+                None
+            }
+        }
     }
 
     fn protocol(&mut self, loc: &Location, field: &str, text: &str) -> Protocol {

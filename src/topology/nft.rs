@@ -14,7 +14,7 @@ use tokio::io::AsyncWriteExt;
 use anyhow::{bail, Context, Result};
 
 use super::Backend;
-use crate::ike::intent::{IkeVersion, IpsecIntent};
+use crate::ike::intent::{Action, ForwardPolicy, IkeVersion, IpsecIntent, Port};
 use crate::model::Nat;
 use crate::wait::within;
 
@@ -63,11 +63,11 @@ pub const PEERS_SET: &str = "peers";
 ///   address changed is not heard (the set `peers` can be updated while the lab runs);
 /// - `listen.ignore_version`: IKE_SA_INIT of that version is dropped before the daemon sees it
 ///   (it would answer NO_PROPOSAL_CHOSEN), matched on the IKE header's version byte;
-/// - `tunnel_rules`: like pfSense's IPsec tab, replies to connections from the LAN pass
-///   (state), so do the pass rules; the rest from the tunnel is blocked.
+/// - `forward`: the device's stateful forward policy (PAN-OS security rules between zones,
+///   pfSense's IPsec tab): replies pass, then the rules in order, then its default.
 pub fn render_ipsec(intent: &IpsecIntent) -> Option<String> {
     let listen = &intent.listen;
-    if listen.only_from.is_none() && listen.ignore_version.is_none() && intent.tunnel_rules.is_none() {
+    if listen.only_from.is_none() && listen.ignore_version.is_none() && intent.forward.is_none() {
         return None;
     }
     let mut s = String::new();
@@ -99,18 +99,67 @@ pub fn render_ipsec(intent: &IpsecIntent) -> Option<String> {
         }
         let _ = writeln!(s, "\t}}");
     }
-    if let Some(rules) = &intent.tunnel_rules {
-        let _ = writeln!(s, "\tchain forward {{");
-        let _ = writeln!(s, "\t\ttype filter hook forward priority filter; policy accept;");
-        let _ = writeln!(s, "\t\tiifname \"ipsec0\" ct state established,related accept");
-        for r in rules {
-            let _ = writeln!(s, "\t\tiifname \"ipsec0\" ip saddr {} ip daddr {} counter accept", r.from, r.to);
-        }
-        let _ = writeln!(s, "\t\tiifname \"ipsec0\" counter drop comment \"no pass rule for traffic from the tunnel\"");
-        let _ = writeln!(s, "\t}}");
+    if let Some(policy) = &intent.forward {
+        forward_chain(&mut s, policy);
     }
     let _ = writeln!(s, "}}");
     Some(s)
+}
+
+/// The tunnel interface's name inside a node (kernel-libipsec's TUN device).
+const TUNNEL_DEVICE: &str = "ipsec0";
+
+fn forward_chain(s: &mut String, policy: &ForwardPolicy) {
+    let verdict = |a: Action| match a {
+        Action::Accept => "accept",
+        Action::Drop => "drop",
+    };
+    let ports = |list: &[Port]| {
+        let names: Vec<String> = list
+            .iter()
+            .map(|p| match p {
+                Port::Tunnel => format!("\"{TUNNEL_DEVICE}\""),
+                Port::Interface(name) => format!("\"{name}\""),
+            })
+            .collect();
+        if names.len() == 1 {
+            names[0].clone()
+        } else {
+            format!("{{ {} }}", names.join(", "))
+        }
+    };
+    let nets = |list: &[ipnet::Ipv4Net]| {
+        let names: Vec<String> = list.iter().map(ToString::to_string).collect();
+        if names.len() == 1 {
+            names[0].clone()
+        } else {
+            format!("{{ {} }}", names.join(", "))
+        }
+    };
+    let _ = writeln!(s, "\tchain forward {{");
+    let _ = writeln!(s, "\t\ttype filter hook forward priority filter; policy accept;");
+    let _ = writeln!(s, "\t\tct state established,related accept");
+    for r in &policy.rules {
+        let mut m = Vec::new();
+        if !r.from.is_empty() {
+            m.push(format!("iifname {}", ports(&r.from)));
+        }
+        if !r.to.is_empty() {
+            m.push(format!("oifname {}", ports(&r.to)));
+        }
+        if !r.src.is_empty() {
+            m.push(format!("ip saddr {}", nets(&r.src)));
+        }
+        if !r.dst.is_empty() {
+            m.push(format!("ip daddr {}", nets(&r.dst)));
+        }
+        m.push(format!("counter {}", verdict(r.action)));
+        // Rule names come from imported configurations: keep them printable and unquoted.
+        let name: String = r.name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
+        let _ = writeln!(s, "\t\t{} comment \"{name}\"", m.join(" "));
+    }
+    let _ = writeln!(s, "\t\tcounter {} comment \"no rule matched\"", verdict(policy.otherwise));
+    let _ = writeln!(s, "\t}}");
 }
 
 /// The commands that make an IPsec node hear `new` instead of `old`.
@@ -155,7 +204,7 @@ mod tests {
         };
         insta::assert_snapshot!(render_ipsec(&gateway).unwrap());
         let dut = IpsecIntent {
-            tunnel_rules: Some(vec![TunnelRule { from: "10.30.0.0/16".parse().unwrap(), to: "192.168.10.0/24".parse().unwrap() }]),
+            forward: Some(ForwardPolicy::from_tunnel_rules(&[TunnelRule { from: "10.30.0.0/16".parse().unwrap(), to: "192.168.10.0/24".parse().unwrap() }])),
             ..IpsecIntent::default()
         };
         insta::assert_snapshot!(render_ipsec(&dut).unwrap());

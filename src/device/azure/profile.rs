@@ -284,7 +284,7 @@ impl AzureSite {
             connections: vec![connection],
             secrets: vec![Secret { ids: vec![public_ip, lng_ip], secret: c.shared_key.clone() }],
             initiation: self.initiation(),
-            tunnel_rules: None,
+            forward: None,
             listen: Listen {
                 // The gateway talks IKE only with its local network gateway's address [S22].
                 only_from: Some(vec![self.local_gateway.gateway_ip]),

@@ -134,7 +134,7 @@ impl Vocabulary for AzureSite {
                 "Portal: Local network gateway {} → Configuration → Address space: add {p}; Azure routes into the tunnel only what that list holds (ARM localNetworkAddressSpace)",
                 self.local_gateway.name
             ),
-            Remedy::TunnelFilterPass { from, to } => format!("the network security group of the VM's subnet or NIC must allow {from} -> {to}"),
+            Remedy::AllowForward { src, dst, .. } => format!("the network security group of the VM's subnet or NIC must allow {src} -> {dst}"),
             Remedy::TunnelMtu { mss, .. } => {
                 format!("nothing Azure lets you set: Microsoft recommends TCP MSS {mss} and tunnel MTU 1400 on the on-premises device; fragments are not carried")
             }

@@ -169,8 +169,11 @@ impl Vocabulary for StrongswanDevice {
             Remedy::TunnelRoute(p) => {
                 format!("a route for {p} into the tunnel: `ip route add {p} dev <tunnel interface>` ({lab}.routes: `- {{ to: {p}, via: tunnel }}`)")
             }
-            Remedy::TunnelFilterPass { from, to } => {
-                format!("a filter rule passing {from} -> {to} from the tunnel (nftables on the tunnel interface; {lab}.tunnel_rules: `- {{ from: {from}, to: {to} }}`)")
+            Remedy::AllowForward { into_tunnel: false, src, dst } => {
+                format!("a filter rule passing {src} -> {dst} from the tunnel (nftables on the tunnel interface; {lab}.tunnel_rules: `- {{ from: {src}, to: {dst} }}`)")
+            }
+            Remedy::AllowForward { into_tunnel: true, src, dst } => {
+                format!("a filter rule passing {src} -> {dst} into the tunnel (nftables: `nft add rule inet filter forward oifname <tunnel interface> ip saddr {src} ip daddr {dst} accept`)")
             }
             Remedy::TunnelMtu { mtu, mss } => {
                 format!(

@@ -631,7 +631,7 @@ fn missing(what: &str, property: &str, origin: &Option<PathBuf>) -> String {
 /// `import:` names a file inside the lab's folder: not an absolute path, no `..` out of it,
 /// no symlink that leads out of it (an import is read and its values end up in reports).
 /// Returns the path to read, or what is wrong with it.
-fn confined(lab_dir: &Path, import: &str) -> Result<PathBuf, String> {
+pub(super) fn confined(lab_dir: &Path, import: &str) -> Result<PathBuf, String> {
     use std::path::Component;
     let rel = Path::new(import);
     if import.is_empty() {

@@ -484,3 +484,14 @@ fn import_paths_stay_inside_the_lab_folder() {
         );
     }
 }
+
+/// The device keys: a family that does not exist, a vendor device without its file or with the
+/// strongSwan device's keys, a key of another family, a file outside the lab.
+#[test]
+fn device_keys() {
+    insta::assert_snapshot!(errors(&edited("    kind: dut\n", "    kind: dut\n    device: panos\n")));
+    let vendor = "    kind: dut\n    device: pan-os\n";
+    insta::assert_snapshot!(errors(&edited("    kind: dut\n", vendor)));
+    insta::assert_snapshot!(errors(&edited("    kind: dut\n", "    kind: dut\n    phase1: 2\n")));
+    insta::assert_snapshot!(errors(&edited("    kind: dut\n", "    kind: dut\n    device: pfsense\n    config: ../../etc/passwd\n")));
+}
