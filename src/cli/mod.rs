@@ -2,6 +2,7 @@
 
 mod azure;
 mod bench;
+mod device;
 mod down;
 mod exec;
 mod explain;
@@ -95,9 +96,18 @@ pub enum Command {
         lab: PathBuf,
     },
     /// Show the running labs, or one lab's nodes, links and SAs.
+    #[command(after_help = "\
+Examples:
+  vpnlab status                              every running lab
+  vpnlab status azure-paloalto               its nodes, links and SAs
+  vpnlab status azure-paloalto --view azure  the Azure connection blade (Connected, bytes, tunnels)
+  vpnlab status azure-paloalto --view pan-os show vpn ike-sa / ipsec-sa / flow, as PAN-OS prints them")]
     Status {
         /// Lab name, lab folder or run id; without it, every running lab is listed.
         lab: Option<String>,
+        /// A device's own view of its live SAs: azure, pan-os or pfsense.
+        #[arg(long, requires = "lab")]
+        view: Option<String>,
     },
     /// Run a command inside a node of a running lab, e.g. `vpnlab exec LAB lan-pc -- ping -c1 10.20.0.4`.
     Exec {
@@ -152,6 +162,11 @@ Examples:
         #[arg(short = 'y', long)]
         yes: bool,
     },
+    /// The firewall under test: what vpnlab read from its configuration and what it does.
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
     /// The simulated Azure VPN Gateway: what it does and on what evidence.
     Azure {
         #[command(subcommand)]
@@ -168,6 +183,20 @@ Examples:
         /// Also time the whole scenario matrix of this folder of labs (three times).
         #[arg(long)]
         matrix: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// For each IPsec node of a lab: what was imported from its configuration file (used,
+    /// defaulted with the default's source, ignored and why) and the intent it became:
+    /// proposals, selectors and how they are matched, who initiates, the forward policy.
+    Explain {
+        /// The lab folder, e.g. labs/azure-paloalto.
+        lab: PathBuf,
+        /// Only this node.
+        #[arg(long)]
+        node: Option<String>,
     },
 }
 
@@ -194,13 +223,14 @@ pub async fn dispatch(cli: Cli) -> Result<Code> {
         Command::Test { path, scenarios, jobs, junit, artifacts } => {
             test::test(&path, &scenarios, jobs, junit.as_deref(), artifacts.as_deref(), cli.format).await
         }
-        Command::Status { lab } => status::status(lab.as_deref(), cli.format).await,
+        Command::Status { lab, view } => status::status(lab.as_deref(), view.as_deref(), cli.format).await,
         Command::Exec { lab, node, command } => exec::exec(&lab, &node, &command),
         Command::Initiate { lab, node } => lab_ops::initiate(&lab, &node, cli.format).await,
         Command::Dns { lab, name, address } => lab_ops::set_record(&lab, &name, address),
         Command::Supervise { run, lab } => up::keep(&run, &lab).await,
         Command::Down { lab, all, force, yes } => down::down(lab.as_deref(), all, force, yes, cli.format),
         Command::Azure { command: AzureCommand::Explain { lab, all } } => azure::explain(lab.as_deref(), all, cli.format),
+        Command::Device { command: DeviceCommand::Explain { lab, node } } => device::explain(&lab, node.as_deref(), cli.format),
         Command::Bench { lab, runs, matrix } => {
             let code = bench::bench(&lab, runs, cli.format).await?;
             match matrix {

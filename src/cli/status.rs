@@ -9,7 +9,7 @@ use super::{find_one_run, Format};
 use crate::exit::Code;
 use crate::report::status;
 
-pub async fn status(lab: Option<&str>, format: Format) -> Result<Code> {
+pub async fn status(lab: Option<&str>, view: Option<&str>, format: Format) -> Result<Code> {
     crate::preflight::check_root()?;
     let Some(lab) = lab else {
         let runs = crate::run::discover::all();
@@ -38,6 +38,9 @@ pub async fn status(lab: Option<&str>, format: Format) -> Result<Code> {
             Err(e) => errors.push(format!("{}: {e:#}", node.name)),
         }
     }
+    if let Some(view) = view {
+        return show_view(&lab, view, &sas_by_node, &errors, format);
+    }
     match format {
         Format::Json => println!(
             "{}",
@@ -50,6 +53,50 @@ pub async fn status(lab: Option<&str>, format: Format) -> Result<Code> {
             println!("{}\n", status::nodes_table(&nodes));
             println!("{}", status::sa_table(&sas_by_node));
             for e in &errors {
+                println!("warning: {e}");
+            }
+        }
+    }
+    Ok(Code::Ok)
+}
+
+/// The views of the nodes whose device is `view` (azure, pan-os, pfsense), from their live SAs.
+fn show_view(lab: &crate::model::Lab, view: &str, sas: &BTreeMap<String, Vec<crate::evidence::sa::IkeSa>>, errors: &[String], format: Format) -> Result<Code> {
+    let views: Vec<(String, crate::device::StatusView)> = lab
+        .ipsec_nodes()
+        .filter_map(|n| {
+            let ipsec = n.ipsec()?;
+            if ipsec.device.family() != view {
+                return None;
+            }
+            let listed = sas.get(&n.name).map(Vec::as_slice).unwrap_or_default();
+            ipsec.device.status_view(&n.name, &ipsec.intent, listed).map(|v| (n.name.clone(), v))
+        })
+        .collect();
+    if views.is_empty() {
+        let offered: Vec<&str> = lab.ipsec_nodes().filter_map(|n| n.ipsec()).map(|i| i.device.family()).filter(|f| *f != "strongswan").collect();
+        return Err(crate::exit::fail(
+            Code::BadInput,
+            format!(
+                "lab {} has no `{view}` device with a status view; it has: {}",
+                lab.name,
+                if offered.is_empty() { "none".to_string() } else { offered.join(", ") }
+            ),
+        ));
+    }
+    match format {
+        Format::Json => {
+            let list: Vec<serde_json::Value> = views.iter().map(|(node, v)| serde_json::json!({"node": node, "view": v})).collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({"schema": "vpnlab.status-view/1", "view": view, "nodes": list, "errors": errors}))?
+            );
+        }
+        Format::Table => {
+            for (node, v) in &views {
+                println!("{node}: {}", crate::report::device::view_text(v));
+            }
+            for e in errors {
                 println!("warning: {e}");
             }
         }

@@ -6,6 +6,7 @@
 //! which carries a key.
 
 pub mod bench;
+pub mod device;
 pub mod diagnosis;
 pub mod junit;
 pub mod scenarios;

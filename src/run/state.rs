@@ -115,10 +115,14 @@ impl RunDir {
         self.path.join("lab.yaml")
     }
 
-    /// The lab as it was when the run was built (from the copy in the run folder).
+    /// The lab as it was when the run was built (from the copy in the run folder). Files the
+    /// lab names (Azure exports, a device's configuration) are read from the lab's own folder,
+    /// where the lab file named them.
     pub fn load_lab(&self) -> Result<crate::model::Lab> {
         let text = std::fs::read_to_string(self.lab_copy()).with_context(|| format!("reading {}", self.lab_copy().display()))?;
-        crate::model::parse(&self.lab_copy(), &text).map_err(|e| anyhow!("{e}"))
+        let lab_dir = self.load().map(|s| PathBuf::from(s.lab_path)).unwrap_or_default();
+        let as_if = if lab_dir.as_os_str().is_empty() { self.lab_copy() } else { lab_dir.join("lab.yaml") };
+        crate::model::parse(&as_if, &text).map_err(|e| anyhow!("{e}"))
     }
 }
 

@@ -7,6 +7,7 @@
 //! Each rule cites its source in `shared/reference/azure-vpn-gateway.md` (S-numbers).
 //! Nothing here touches the system.
 
+pub mod blade;
 pub mod explain;
 pub mod import;
 pub mod policy;
@@ -231,6 +232,10 @@ impl Device for AzureSite {
 
     fn summary(&self, _intent: &IpsecIntent) -> Vec<String> {
         AzureSite::summary(self)
+    }
+
+    fn status_view(&self, _node: &str, _intent: &IpsecIntent, sas: &[crate::evidence::sa::IkeSa]) -> Option<crate::device::StatusView> {
+        Some(blade::view(self, sas))
     }
 
     fn as_any(&self) -> &dyn std::any::Any {
