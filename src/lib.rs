@@ -14,6 +14,7 @@ pub mod model;
 pub mod preflight;
 pub mod process;
 pub mod report;
+pub mod repro;
 pub mod run;
 pub mod scenario;
 pub mod strongswan;

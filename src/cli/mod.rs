@@ -7,6 +7,7 @@ mod down;
 mod exec;
 mod explain;
 mod lab_ops;
+mod repro;
 mod run;
 mod status;
 pub(crate) mod test;
@@ -162,6 +163,41 @@ Examples:
         #[arg(short = 'y', long)]
         yes: bool,
     },
+    /// Reproduce a customer's ticket from their exports alone: a lab around the firewall's
+    /// configuration and the Azure connection, run with each side initiating and across a
+    /// compressed rekey; prints the outcome and the diagnosis.
+    #[command(after_help = "\
+Examples:
+  vpnlab repro --device running-config.xml --psk-file psk.txt \\
+               --azure gateway.json connection.json lng.json vnet.json
+  vpnlab repro --device config.xml --azure gw.json cn.json lng.json --save labs/ticket-4711
+
+Exports: az network vnet-gateway show, az network vpn-connection show, az network
+local-gateway show, az network vnet show (or REST GETs, or an ARM template). The
+gateway's public address is the one the firewall's configuration talks to.
+
+Exit codes: 0 the tunnel works in every run, 1 a run failed (the diagnosis says why),
+2 bad input, 3 the host cannot run labs, 4 inconclusive.")]
+    Repro {
+        /// The firewall's configuration: a PAN-OS `set` file or XML export, or a pfSense config.xml.
+        #[arg(long)]
+        device: PathBuf,
+        /// pan-os or pfsense (detected from the file when not given).
+        #[arg(long)]
+        device_type: Option<String>,
+        /// Which tunnel (PAN-OS) or phase 1 ikeid (pfSense), when there are several.
+        #[arg(long)]
+        tunnel: Option<String>,
+        /// A file holding the pre-shared key (PAN-OS exports keep it encrypted).
+        #[arg(long)]
+        psk_file: Option<PathBuf>,
+        /// The Azure exports: gateway, connection, local network gateway and optionally the VNet.
+        #[arg(long, num_args = 1.., required = true)]
+        azure: Vec<PathBuf>,
+        /// Keep the generated lab and scenarios in this folder.
+        #[arg(long)]
+        save: Option<PathBuf>,
+    },
     /// The firewall under test: what vpnlab read from its configuration and what it does.
     Device {
         #[command(subcommand)]
@@ -231,6 +267,10 @@ pub async fn dispatch(cli: Cli) -> Result<Code> {
         Command::Down { lab, all, force, yes } => down::down(lab.as_deref(), all, force, yes, cli.format),
         Command::Azure { command: AzureCommand::Explain { lab, all } } => azure::explain(lab.as_deref(), all, cli.format),
         Command::Device { command: DeviceCommand::Explain { lab, node } } => device::explain(&lab, node.as_deref(), cli.format),
+        Command::Repro { device, device_type, tunnel, psk_file, azure, save } => {
+            let inputs = crate::repro::Inputs { device, family: device_type, select: tunnel, psk_file, azure };
+            repro::repro(inputs, save.as_deref(), cli.format).await
+        }
         Command::Bench { lab, runs, matrix } => {
             let code = bench::bench(&lab, runs, cli.format).await?;
             match matrix {
