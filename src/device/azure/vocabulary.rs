@@ -93,6 +93,28 @@ fn esp_policy(p: &Proposal) -> String {
 
 const POLICY: &str = "Portal: Connection → Configuration → IPsec/IKE policy: Custom";
 
+/// `az network vpn-connection ipsec-policy add` flags for an IKE proposal (the IPsec half
+/// must be given too: a custom policy is one complete combination).
+fn ike_flags(p: &Proposal) -> String {
+    let enc = first(&p.encryption, encryption).unwrap_or("<IKE encryption>");
+    let aead = p.encryption.iter().any(|e| e.is_aead());
+    let int = if aead { "SHA256" } else { first(&p.integrity, integrity).unwrap_or("<IKE integrity>") };
+    let dh = first(&p.dh_groups(), dh_group).unwrap_or("<DH group>");
+    format!("--ike-encryption {enc} --ike-integrity {int} --dh-group {dh} --ipsec-encryption <...> --ipsec-integrity <...> --pfs-group <...> --sa-lifetime 27000 --sa-max-size 102400000")
+}
+
+/// The same for an ESP proposal.
+fn esp_flags(p: &Proposal) -> String {
+    let enc = first(&p.encryption, encryption).unwrap_or("<IPsec encryption>");
+    let aead = p.encryption.iter().any(|e| e.is_aead());
+    let int = if aead { enc } else { first(&p.integrity, integrity).unwrap_or("<IPsec integrity>") };
+    let pfs = match p.dh_groups().first() {
+        None => "None",
+        Some(g) => pfs_group(*g).unwrap_or("<PFS group>"),
+    };
+    format!("--ipsec-encryption {enc} --ipsec-integrity {int} --pfs-group {pfs} --ike-encryption <...> --ike-integrity <...> --dh-group <...> --sa-lifetime 27000 --sa-max-size 102400000")
+}
+
 impl Vocabulary for AzureSite {
     fn name(&self) -> &'static str {
         "Azure"
@@ -100,54 +122,75 @@ impl Vocabulary for AzureSite {
 
     fn remedy(&self, remedy: &Remedy) -> String {
         let conn = &self.connection.name;
+        let lng = &self.local_gateway.name;
+        let set = |property: &str| format!("az resource update -g <rg> -n {conn} --resource-type Microsoft.Network/connections --set properties.{property}");
+        let policy_cli = |fields: &str| format!("az network vpn-connection ipsec-policy add -g <rg> --connection-name {conn} {fields}");
         match remedy {
             Remedy::IkeVersion(v) => format!(
-                "Portal: Connection {conn} → Configuration → IKE Protocol: {} (ARM connectionProtocol); a PolicyBased gateway runs IKEv1 only",
-                super::protocol_name(*v)
+                "Portal: Connection {conn} → Configuration → IKE Protocol: {} (ARM connectionProtocol; a PolicyBased gateway runs IKEv1 only). CLI: {}",
+                super::protocol_name(*v),
+                set(&format!("connectionProtocol={}", super::protocol_name(*v)))
             ),
             Remedy::IkeProposals(list) => match list.first() {
-                Some(p) => format!("{POLICY} with {} (the Default policy accepts DH group 2 only)", ike_policy(p)),
+                Some(p) => format!("{POLICY} with {} (the Default policy accepts DH group 2 only). CLI: {}", ike_policy(p), policy_cli(&ike_flags(p))),
                 None => format!("{POLICY}, with the firewall's IKE encryption, integrity and DH group"),
             },
             Remedy::EspProposals(list) => match list.first() {
-                Some(p) => format!("{POLICY} with {}", esp_policy(p)),
+                Some(p) => format!("{POLICY} with {}. CLI: {}", esp_policy(p), policy_cli(&esp_flags(p))),
                 None => format!("{POLICY}, with the firewall's IPsec encryption, integrity and PFS group"),
             },
-            Remedy::PfsGroup(Some(g)) => format!(
-                "{POLICY} → PFS Group {}, so that Azure's own rekeys offer it too (ARM ipsecPolicies[0].pfsGroup)",
-                pfs_group(*g).unwrap_or("(none for this group)")
+            Remedy::PfsGroup(Some(g)) => {
+                let name = pfs_group(*g).unwrap_or("(none for this group)");
+                format!("{POLICY} → PFS Group {name}, so that Azure's own rekeys offer it too (ARM ipsecPolicies[0].pfsGroup). CLI: {}", policy_cli(&format!("--pfs-group {name} ...")))
+            }
+            Remedy::PfsGroup(None) => format!("{POLICY} → PFS Group None (ARM ipsecPolicies[0].pfsGroup). CLI: {}", policy_cli("--pfs-group None ...")),
+            Remedy::ChildLifetimeBelow(s) => format!(
+                "{POLICY} → IPsec SA lifetime in seconds below {s} (ARM saLifeTimeSeconds, at least 300). CLI: {}",
+                policy_cli(&format!("--sa-lifetime {} ...", (s * 2 / 15).max(300)))
             ),
-            Remedy::PfsGroup(None) => format!("{POLICY} → PFS Group None (ARM ipsecPolicies[0].pfsGroup)"),
-            Remedy::ChildLifetimeBelow(s) => format!("{POLICY} → IPsec SA lifetime in seconds below {s} (ARM saLifeTimeSeconds, at least 300)"),
-            Remedy::Selectors { .. } => format!(
-                "Portal: Connection {conn} → Configuration → Use policy based traffic selector: Enable, with local network gateway prefixes that match the firewall's (ARM usePolicyBasedTrafficSelectors, trafficSelectorPolicies)"
-            ),
+            Remedy::Selectors { local, remote } => {
+                let nets = |l: &[ipnet::Ipv4Net]| l.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
+                if self.gateway.vpn_type == super::VpnType::PolicyBased {
+                    format!(
+                        "the policy-based gateway's pairs are the VNet's address space x the local network gateway's: Portal: Local network gateway {lng} → Configuration → Address space: {} (the firewall's local networks). CLI: az network local-gateway update -g <rg> -n {lng} --local-address-prefixes {}",
+                        nets(remote),
+                        nets(remote)
+                    )
+                } else {
+                    format!(
+                        "Portal: Connection {conn} → Configuration → Use policy based traffic selector: Enable, with local network gateway prefixes that match the firewall's ({}; ARM usePolicyBasedTrafficSelectors, trafficSelectorPolicies: local {} remote {}). CLI: az network vpn-connection update -g <rg> -n {conn} --use-policy-based-traffic-selectors true",
+                        nets(remote),
+                        nets(local),
+                        nets(remote)
+                    )
+                }
+            }
             Remedy::RetypePresharedKey => {
-                format!("Portal: Connection {conn} → Authentication → Shared key (Azure refuses spaces, so an extra character is on the other side)")
+                format!("Portal: Connection {conn} → Authentication → Shared key (Azure refuses spaces, so an extra character is on the other side). Check: az network vpn-connection shared-key show -g <rg> --connection-name {conn}")
             }
-            Remedy::SamePresharedKey => format!("Portal: Connection {conn} → Authentication → Shared key; both must match byte for byte (az network vpn-connection shared-key show)"),
-            Remedy::DeadPeerDetection => {
-                format!("Portal: Connection {conn} → Configuration → DPD timeout in seconds (9-3600, default 45; ARM dpdTimeoutSeconds)")
-            }
+            Remedy::SamePresharedKey => format!(
+                "Portal: Connection {conn} → Authentication → Shared key; both must match byte for byte. CLI: az network vpn-connection shared-key update -g <rg> --connection-name {conn} --value '<the firewall's key>'"
+            ),
+            Remedy::DeadPeerDetection => format!("Portal: Connection {conn} → Configuration → DPD timeout in seconds (9-3600, default 45). CLI: {}", set("dpdTimeoutSeconds=45")),
             Remedy::NatTraversal => "nothing to change on Azure: it supports NAT-T; the on-premises side must initiate when it is behind NAT".into(),
             Remedy::TunnelRoute(p) => format!(
-                "Portal: Local network gateway {} → Configuration → Address space: add {p}; Azure routes into the tunnel only what that list holds (ARM localNetworkAddressSpace)",
-                self.local_gateway.name
+                "Portal: Local network gateway {lng} → Configuration → Address space: add {p}; Azure routes into the tunnel only what that list holds. CLI: az network local-gateway update -g <rg> -n {lng} --local-address-prefixes <the current prefixes> {p}"
             ),
             Remedy::AllowForward { src, dst, .. } => format!("the network security group of the VM's subnet or NIC must allow {src} -> {dst}"),
             Remedy::TunnelMtu { mss, .. } => {
                 format!("nothing Azure lets you set: Microsoft recommends TCP MSS {mss} and tunnel MTU 1400 on the on-premises device; fragments are not carried")
             }
-            Remedy::AllowInitiation => format!("Portal: Connection {conn} → Configuration → Connection mode: Default or InitiatorOnly (ARM connectionMode)"),
-            Remedy::AllowResponding => {
-                format!("Portal: Connection {conn} → Configuration → Connection mode: Default or ResponderOnly, so the firewall may initiate (ARM connectionMode)")
-            }
+            Remedy::AllowInitiation => format!("Portal: Connection {conn} → Configuration → Connection mode: Default or InitiatorOnly. CLI: {}", set("connectionMode=Default")),
+            Remedy::AllowResponding => format!(
+                "Portal: Connection {conn} → Configuration → Connection mode: Default or ResponderOnly, so the firewall may initiate. CLI: {}",
+                set("connectionMode=Default")
+            ),
             Remedy::PeerAddress { name, address } => match name {
                 Some(_) => format!(
-                    "Portal: Local network gateway {} → Configuration: FQDN (re-resolved every 5 minutes while disconnected) or the new IP address {address}; resetting the gateway also re-resolves",
-                    self.local_gateway.name
+                    "Portal: Local network gateway {lng} → Configuration: FQDN (re-resolved every 5 minutes while disconnected) or the new IP address {address}; resetting the gateway also re-resolves. CLI: az network vnet-gateway reset -g <rg> -n {}",
+                    self.gateway.name
                 ),
-                None => format!("Portal: Local network gateway {} → Configuration → IP address: {address}", self.local_gateway.name),
+                None => format!("Portal: Local network gateway {lng} → Configuration → IP address: {address}. CLI: az network local-gateway update -g <rg> -n {lng} --gateway-ip-address {address}"),
             },
             Remedy::Nothing(why) => format!("nothing to change on Azure: {why}"),
         }
