@@ -32,7 +32,7 @@ build:
 	$(CARGO) build --release --locked
 
 demo: deps build
-	./$(BIN) run labs/azure-paloalto
+	./$(BIN) run labs/azure-strongswan
 	./$(BIN) test labs/
 
 # rustfmt and clippy, warnings as errors; part of `make test`.
@@ -49,7 +49,7 @@ test: deps lint
 	$(CARGO) test --locked --all-targets
 
 bench: deps build
-	./$(BIN) bench labs/azure-paloalto --runs 30 --matrix labs/
+	./$(BIN) bench labs/azure-strongswan --runs 30 --matrix labs/
 
 # Fuzzes the lab-file/scenario parsers and the Azure importer for FUZZ_SECONDS each (cargo fuzz,
 # nightly; installs cargo-fuzz when missing). Not part of `make test`. A finding stops the run;

@@ -141,7 +141,12 @@ pub fn generate(inputs: &Inputs) -> Result<Generated, String> {
         Some(f) if f == "pan-os" || f == "pfsense" => f.clone(),
         Some(f) => return Err(format!("--device-type `{f}`: vpnlab reads pan-os (a `set` file or XML export) or pfsense (config.xml)")),
         None => detect_family(&device_text)
-            .ok_or_else(|| format!("{} is neither a PAN-OS configuration (`set` lines or XML) nor a pfSense config.xml; name it with --device-type", inputs.device.display()))?
+            .ok_or_else(|| {
+                format!(
+                    "{} is neither a PAN-OS configuration (`set` lines or XML) nor a pfSense config.xml; name it with --device-type",
+                    inputs.device.display()
+                )
+            })?
             .to_string(),
     };
     let psk = match &inputs.psk_file {
@@ -159,7 +164,15 @@ pub fn generate(inputs: &Inputs) -> Result<Generated, String> {
     let device = crate::device::load(&family, &source).map_err(|errors| {
         errors
             .iter()
-            .map(|e| format!("{}{}: {}{}", inputs.device.display(), e.line.map(|l| format!(":{l}")).unwrap_or_default(), if e.element.is_empty() { String::new() } else { format!("{}: ", e.element) }, e.message))
+            .map(|e| {
+                format!(
+                    "{}{}: {}{}",
+                    inputs.device.display(),
+                    e.line.map(|l| format!(":{l}")).unwrap_or_default(),
+                    if e.element.is_empty() { String::new() } else { format!("{}: ", e.element) },
+                    e.message
+                )
+            })
             .collect::<Vec<_>>()
             .join("\n")
     })?;
@@ -174,14 +187,21 @@ pub fn generate(inputs: &Inputs) -> Result<Generated, String> {
         }
         for k in kinds {
             if found.iter().any(|(kk, _)| *kk == k) {
-                return Err(format!("two exports of a {}: {} and {}", k.lab_key(), found.iter().find(|(kk, _)| *kk == k).map(|(_, p)| p.display().to_string()).unwrap_or_default(), f.display()));
+                return Err(format!(
+                    "two exports of a {}: {} and {}",
+                    k.lab_key(),
+                    found.iter().find(|(kk, _)| *kk == k).map(|(_, p)| p.display().to_string()).unwrap_or_default(),
+                    f.display()
+                ));
             }
             found.push((k, f.clone()));
         }
     }
     let export = |k: ResourceKind| found.iter().find(|(kk, _)| *kk == k).map(|(_, p)| p.clone());
-    let need = |k: ResourceKind| export(k).ok_or_else(|| format!("no export of the {} among --azure (az network {} show > file.json)", k.lab_key(), cli_noun(k)));
-    let (gw_file, conn_file, lng_file) = (need(ResourceKind::VirtualNetworkGateway)?, need(ResourceKind::Connection)?, need(ResourceKind::LocalNetworkGateway)?);
+    let need =
+        |k: ResourceKind| export(k).ok_or_else(|| format!("no export of the {} among --azure (az network {} show > file.json)", k.lab_key(), cli_noun(k)));
+    let (gw_file, conn_file, lng_file) =
+        (need(ResourceKind::VirtualNetworkGateway)?, need(ResourceKind::Connection)?, need(ResourceKind::LocalNetworkGateway)?);
     let read = |k: ResourceKind, f: &Path| import::import(f, k, None).map(|i| i.value).map_err(|e| e.to_string());
     let lng = read(ResourceKind::LocalNetworkGateway, &lng_file)?;
     let conn = read(ResourceKind::Connection, &conn_file)?;
@@ -228,7 +248,10 @@ pub fn generate(inputs: &Inputs) -> Result<Generated, String> {
     let inside = match hints.inside.first() {
         Some(n) => *n,
         None => {
-            let n: Ipv4Net = lng_prefixes.first().map(|p| Ipv4Net::new(Ipv4Addr::from(u32::from(p.network()) + 1), p.prefix_len()).expect("valid")).unwrap_or_else(|| "10.10.0.1/16".parse().expect("constant"));
+            let n: Ipv4Net = lng_prefixes
+                .first()
+                .map(|p| Ipv4Net::new(Ipv4Addr::from(u32::from(p.network()) + 1), p.prefix_len()).expect("valid"))
+                .unwrap_or_else(|| "10.10.0.1/16".parse().expect("constant"));
             notes.push(format!("the firewall's configuration names no inside network; the LAN is {}", n.trunc()));
             n
         }
@@ -284,7 +307,11 @@ pub fn generate(inputs: &Inputs) -> Result<Generated, String> {
         let _ = writeln!(lab, "    psk_file: dut/psk.txt");
     }
     let fw_gateway = if behind_nat { nat_lan } else { internet_onprem };
-    let _ = writeln!(lab, "    interfaces:\n      lan: {inside}\n      wan: {}\n    gateway: {fw_gateway}\n", if behind_nat { wan.to_string() } else { cidr(lng_ip, on_prem_public) });
+    let _ = writeln!(
+        lab,
+        "    interfaces:\n      lan: {inside}\n      wan: {}\n    gateway: {fw_gateway}\n",
+        if behind_nat { wan.to_string() } else { cidr(lng_ip, on_prem_public) }
+    );
     if behind_nat {
         let _ = writeln!(
             lab,
@@ -293,8 +320,18 @@ pub fn generate(inputs: &Inputs) -> Result<Generated, String> {
             cidr(lng_ip, on_prem_public)
         );
     }
-    let _ = writeln!(lab, "  internet:\n    kind: router\n    interfaces:\n      onprem: {}\n      azure: {}\n", cidr(internet_onprem, on_prem_public), cidr(internet_azure, azure_public));
-    let _ = writeln!(lab, "  azure-gw:\n    kind: azure-gateway\n    interfaces:\n      wan: {}\n      vnet: {}\n    gateway: {internet_azure}", cidr(gw_ip, azure_public), cidr(gw_vnet, vnet_net));
+    let _ = writeln!(
+        lab,
+        "  internet:\n    kind: router\n    interfaces:\n      onprem: {}\n      azure: {}\n",
+        cidr(internet_onprem, on_prem_public),
+        cidr(internet_azure, azure_public)
+    );
+    let _ = writeln!(
+        lab,
+        "  azure-gw:\n    kind: azure-gateway\n    interfaces:\n      wan: {}\n      vnet: {}\n    gateway: {internet_azure}",
+        cidr(gw_ip, azure_public),
+        cidr(gw_vnet, vnet_net)
+    );
     let _ = writeln!(lab, "    azure:");
     let _ = writeln!(lab, "      virtualNetworkGateway:\n        import: exports/{}\n        publicIpAddress: {gw_ip}", file_name(&gw_file));
     match export(ResourceKind::VirtualNetwork) {
@@ -333,10 +370,8 @@ pub fn generate(inputs: &Inputs) -> Result<Generated, String> {
     let _ = writeln!(lab, "  - endpoints: [azure-gw:vnet, azure-vm:eth0]\n");
     let _ = writeln!(lab, "run:\n  initiator: firewall\n  probes:\n    - ping: {{ from: lan-pc, to: {vm} }}\n    - ping: {{ from: azure-vm, to: {lan_host} }}");
 
-    let mut files: Vec<(PathBuf, Vec<u8>)> = vec![
-        (PathBuf::from("lab.yaml"), lab.into_bytes()),
-        (PathBuf::from("dut").join(&config_name), device_text.clone().into_bytes()),
-    ];
+    let mut files: Vec<(PathBuf, Vec<u8>)> =
+        vec![(PathBuf::from("lab.yaml"), lab.into_bytes()), (PathBuf::from("dut").join(&config_name), device_text.clone().into_bytes())];
     if let (Some(k), "pan-os") = (&psk, family.as_str()) {
         files.push((PathBuf::from("dut/psk.txt"), format!("{k}\n").into_bytes()));
     }
@@ -388,7 +423,15 @@ fn yaml_string(s: &str) -> String {
 /// forwards when the firewall sits behind NAT), and the tunnel across its first rekeys on a
 /// compressed clock. Each expects the healthy outcome, so whatever the ticket is fails with its
 /// diagnosis.
-fn scenarios(device_may_start: bool, azure_may_start: bool, behind_nat: bool, fw_wan: Ipv4Addr, lan_host: Ipv4Addr, vm: Ipv4Addr, notes: &mut Vec<String>) -> Vec<(String, String)> {
+fn scenarios(
+    device_may_start: bool,
+    azure_may_start: bool,
+    behind_nat: bool,
+    fw_wan: Ipv4Addr,
+    lan_host: Ipv4Addr,
+    vm: Ipv4Addr,
+    notes: &mut Vec<String>,
+) -> Vec<(String, String)> {
     let expect = format!(
         "expect:\n  phase1: {{ outcome: up }}\n  phase2: {{ outcome: up }}\n  ping:\n    - {{ from: lan-pc, to: {vm}, succeeds: true }}\n    - {{ from: azure-vm, to: {lan_host}, succeeds: true }}\n"
     );

@@ -7,12 +7,12 @@ use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
 
-const LAB: &str = include_str!("../../labs/azure-paloalto/lab.yaml");
+const LAB: &str = include_str!("../../labs/azure-strongswan/lab.yaml");
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     if let Err(e) = vpnlab::model::parse(Path::new("labs/fuzz/lab.yaml"), text) {
         let _ = e.to_string();
     }
-    let _ = vpnlab::scenario::parse(Path::new("labs/azure-paloalto/scenarios/fuzz.yaml"), text, Path::new("labs/azure-paloalto/lab.yaml"), LAB);
+    let _ = vpnlab::scenario::parse(Path::new("labs/azure-strongswan/scenarios/fuzz.yaml"), text, Path::new("labs/azure-strongswan/lab.yaml"), LAB);
 });

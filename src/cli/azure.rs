@@ -25,7 +25,7 @@ pub fn explain(lab: Option<&Path>, all: bool, format: Format) -> Result<Code> {
         return Ok(Code::Ok);
     }
     let Some(path) = lab else {
-        return Err(fail(Code::BadInput, "name a lab (e.g. `vpnlab azure explain labs/azure-paloalto`), or give --all for every modelled behaviour"));
+        return Err(fail(Code::BadInput, "name a lab (e.g. `vpnlab azure explain labs/azure-strongswan`), or give --all for every modelled behaviour"));
     };
     let lab = load_lab(path)?;
     let explanations: Vec<_> = lab

@@ -40,14 +40,14 @@ pub async fn repro(inputs: Inputs, save: Option<&Path>, format: Format) -> Resul
 async fn run_it(dir: &PathBuf, notes: &[String], format: Format) -> Result<Code> {
     let mut scenarios = Vec::new();
     for file in scenario::files(dir) {
-        scenarios.push(scenario::load(dir, &file).map_err(|e| fail(Code::BadInput, format!("the generated lab does not load (a vpnlab bug; it is in {}):\n{e}", dir.display())))?);
+        scenarios.push(
+            scenario::load(dir, &file)
+                .map_err(|e| fail(Code::BadInput, format!("the generated lab does not load (a vpnlab bug; it is in {}):\n{e}", dir.display())))?,
+        );
     }
     let results = runner::run_all(scenarios, super::test::default_jobs(), None, |_, _, _| {}, |_, _, _| {}).await;
     match format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({"schema": "vpnlab.repro/1", "notes": notes, "scenarios": results}))?
-        ),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema": "vpnlab.repro/1", "notes": notes, "scenarios": results}))?),
         Format::Table => {
             for n in notes {
                 println!("note: {n}");

@@ -15,7 +15,7 @@ pub async fn status(lab: Option<&str>, view: Option<&str>, format: Format) -> Re
         let runs = crate::run::discover::all();
         match format {
             Format::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema": "vpnlab.runs/1", "runs": runs}))?),
-            Format::Table if runs.is_empty() => println!("no labs are running (start one with `vpnlab up labs/azure-paloalto`)"),
+            Format::Table if runs.is_empty() => println!("no labs are running (start one with `vpnlab up labs/azure-strongswan`)"),
             Format::Table => println!("{}", status::runs_table(&runs)),
         }
         return Ok(Code::Ok);

@@ -10,7 +10,7 @@ use crate::evidence::event::{Change, Event, Notify, What};
 use crate::evidence::sa::{ChildState, IkeSa, IkeState};
 use crate::evidence::PingResult;
 
-const PALOALTO: &str = include_str!("../../labs/azure-paloalto/lab.yaml");
+const PALOALTO: &str = include_str!("../../labs/azure-strongswan/lab.yaml");
 const PFSENSE: &str = include_str!("../../labs/azure-pfsense-home/lab.yaml");
 
 /// A shipped lab with edits (each must apply, so a test never checks the unedited lab).

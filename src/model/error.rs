@@ -144,7 +144,7 @@ fn unclosed_quote_before(source: &str, line: u64) -> Option<(u64, u64)> {
 /// An example value for a field, by its last name, for hints.
 fn example(field: &str) -> Option<&'static str> {
     const EXAMPLES: &[(&str, &str)] = &[
-        ("name", "`name: azure-paloalto`"),
+        ("name", "`name: azure-strongswan`"),
         ("nodes", "`nodes: { fw: { kind: dut, ... } }`"),
         ("kind", "`kind: host`"),
         ("endpoints", "`endpoints: [firewall:wan, branch-nat:lan]`"),
@@ -216,7 +216,7 @@ fn parse_hint(message: &str, field: &str) -> Option<String> {
         "expected mapping start" => format!("a mapping: `key: value` lines indented under this key, or `{{ key: value }}` on one line{}", eg()),
         "expected string scalar" => format!("a single value (text or a number), not a list or a mapping{}", eg()),
         "unexpected end of input" => {
-            "the file ends where a value must follow: a lab is a mapping with at least `name:` and `nodes:` (see labs/azure-paloalto/lab.yaml)".to_string()
+            "the file ends where a value must follow: a lab is a mapping with at least `name:` and `nodes:` (see labs/azure-strongswan/lab.yaml)".to_string()
         }
         m if m.starts_with("unclosed quote") => "end a quoted value with the same quote on the same line, e.g. `sharedKey: \"...\"`".to_string(),
         m if m.starts_with("unclosed bracket") => "close `[` with `]` and `{` with `}`, on the same line or with the items indented".to_string(),

@@ -21,7 +21,7 @@ fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     inputs
 }
 
-const LAB: &str = include_str!("../../labs/azure-paloalto/lab.yaml");
+const LAB: &str = include_str!("../../labs/azure-strongswan/lab.yaml");
 
 #[test]
 fn lab_file_regressions_give_a_result_or_a_proper_error() {
@@ -33,9 +33,9 @@ fn lab_file_regressions_give_a_result_or_a_proper_error() {
             assert!(shown.starts_with("error: labs/fuzz/lab.yaml"), "{name}: {shown}");
             assert!(!e.errors.is_empty() && e.errors.iter().all(|x| !x.message.is_empty()), "{name}: {shown}");
         }
-        if let Err(e) = crate::scenario::parse(Path::new("labs/azure-paloalto/scenarios/fuzz.yaml"), text, Path::new("labs/azure-paloalto/lab.yaml"), LAB) {
+        if let Err(e) = crate::scenario::parse(Path::new("labs/azure-strongswan/scenarios/fuzz.yaml"), text, Path::new("labs/azure-strongswan/lab.yaml"), LAB) {
             assert!(
-                e.starts_with("error: labs/azure-paloalto/") || e.starts_with("the lab as patched by labs/azure-paloalto/scenarios/fuzz.yaml"),
+                e.starts_with("error: labs/azure-strongswan/") || e.starts_with("the lab as patched by labs/azure-strongswan/scenarios/fuzz.yaml"),
                 "{name}: {e}"
             );
             assert!(!e.contains("S2sVpnAzure!Psk#2026"), "{name}: {e}");

@@ -29,7 +29,7 @@ pub fn load(path: &Path) -> Result<Lab, LoadError> {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read lab file {}: {error} (a lab is a folder with a lab.yaml, e.g. labs/azure-paloalto)", file.display())]
+    #[error("cannot read lab file {}: {error} (a lab is a folder with a lab.yaml, e.g. labs/azure-strongswan)", file.display())]
     Read { file: std::path::PathBuf, error: std::io::Error },
     #[error("{0}")]
     Invalid(LabErrors),

@@ -378,7 +378,7 @@ mod tests {
     /// folder and applied with nft in exactly that node. Then teardown removes the run folder.
     #[tokio::test]
     async fn topology_phase_builds_every_node_and_applies_each_ruleset_where_it_belongs() {
-        for (lab_name, with_rules) in [("azure-paloalto", vec!["azure-gw", "branch-nat"]), ("azure-pfsense-home", vec!["azure-gw", "fritzbox", "pfsense"])] {
+        for (lab_name, with_rules) in [("azure-strongswan", vec!["azure-gw", "branch-nat"]), ("azure-pfsense-home", vec!["azure-gw", "fritzbox", "pfsense"])] {
             let lab = shipped_lab(lab_name);
             let tmp = tempfile::tempdir().unwrap();
             let dir = RunDir { id: "fake01".into(), path: tmp.path().join("fake01") };
@@ -426,7 +426,7 @@ mod tests {
     /// into the tunnels, both pings, and a teardown that kills every daemon and removes the run.
     #[tokio::test]
     async fn a_whole_run_drives_the_daemons_as_the_plan_says() {
-        let lab = shipped_lab("azure-paloalto");
+        let lab = shipped_lab("azure-strongswan");
         let driver = FakeDriver::default();
         let (run, backend, _tmp, dir) = fake_run(lab.clone(), &driver);
         let outcome = execute_run(run, Instant::now(), AfterRun::TearDown, &[], &healthy_judge, None).await.unwrap();
@@ -473,7 +473,7 @@ mod tests {
     /// intent's fallback child, says so on the timeline, and the outcome is the fallback's.
     #[tokio::test]
     async fn a_refused_first_offer_falls_back_to_the_intents_fallback_child() {
-        let shipped = shipped_lab("azure-paloalto");
+        let shipped = shipped_lab("azure-strongswan");
         let text = std::fs::read_to_string(&shipped.source).unwrap().replace("initiator: firewall", "initiator: azure-gw");
         let lab = crate::model::parse(&shipped.source, &text).unwrap();
         let driver = FakeDriver::refusing(&["VNet-to-PaloAlto"]);

@@ -210,7 +210,7 @@ mod tests {
     /// kernel-libipsec makes charon report NAT always; only a NAT router makes it real.
     #[test]
     fn nat_is_reported_only_when_the_topology_has_one() {
-        let mut lab = crate::model::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("labs/azure-paloalto")).unwrap();
+        let mut lab = crate::model::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("labs/azure-strongswan")).unwrap();
         assert!(ike_evidence(&lab).contains("(this end behind NAT,"), "{}", ike_evidence(&lab));
         for n in lab.nodes.iter_mut().filter(|n| matches!(n.kind, crate::model::NodeKind::NatRouter(_))) {
             n.kind = crate::model::NodeKind::Router;

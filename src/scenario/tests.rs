@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use super::{files, load, parse};
 
-const LAB: &str = include_str!("../../labs/azure-paloalto/lab.yaml");
-const LAB_FILE: &str = "labs/azure-paloalto/lab.yaml";
-const FILE: &str = "labs/azure-paloalto/scenarios/broken.yaml";
+const LAB: &str = include_str!("../../labs/azure-strongswan/lab.yaml");
+const LAB_FILE: &str = "labs/azure-strongswan/lab.yaml";
+const FILE: &str = "labs/azure-strongswan/scenarios/broken.yaml";
 const PSKS: [&str; 2] = ["S2sVpnAzure!Psk#2026", "H0me!Lab#Psk2026"];
 
 fn repo() -> PathBuf {
@@ -31,7 +31,7 @@ const HEAD: &str = "title: t\nexpect:\n  phase1: { outcome: up }\n";
 #[test]
 fn every_shipped_scenario_loads() {
     let mut count = 0;
-    for lab in ["labs/azure-paloalto", "labs/azure-pfsense-home"] {
+    for lab in ["labs/azure-strongswan", "labs/azure-pfsense-home"] {
         let dir = repo().join(lab);
         for f in files(&dir) {
             if let Err(e) = load(&dir, &f) {

@@ -151,7 +151,7 @@ mod tests {
 
     #[test]
     fn shipped_lab_messages() {
-        let lab = crate::model::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/labs/azure-paloalto"))).unwrap();
+        let lab = crate::model::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/labs/azure-strongswan"))).unwrap();
         let mut text = String::new();
         for node in lab.ipsec_nodes() {
             for (cmd, msg) in messages(node.intent().unwrap()) {

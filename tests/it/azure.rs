@@ -338,7 +338,7 @@ fn dpd_clears_the_sas_of_a_dead_peer() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let lab =
-        lab_with_edits(dir.path(), &[("dpdTimeoutSeconds: 45", "dpdTimeoutSeconds: 9"), ("name: azure-paloalto\n", "name: azure-paloalto\ntime_scale: 3\n")]);
+        lab_with_edits(dir.path(), &[("dpdTimeoutSeconds: 45", "dpdTimeoutSeconds: 9"), ("name: azure-strongswan\n", "name: azure-strongswan\ntime_scale: 3\n")]);
     let (code, output, guard) = up(&state, &lab);
     assert_eq!(code, Some(0), "{output}");
     let id = guard.id.clone();
@@ -407,7 +407,7 @@ fn lab_built_from_azure_exports_passes() {
 /// A lab whose CHILD SAs live Azure's minimum 300 s, run 30x faster: Azure rekeys after 9 s
 /// and the SA expires after 10 s.
 fn short_lifetime_lab(dir: &std::path::Path, extra: &[(&str, &str)]) -> std::path::PathBuf {
-    let mut edits = vec![("saLifeTimeSeconds: 27000", "saLifeTimeSeconds: 300"), ("name: azure-paloalto\n", "name: azure-paloalto\ntime_scale: 30\n")];
+    let mut edits = vec![("saLifeTimeSeconds: 27000", "saLifeTimeSeconds: 300"), ("name: azure-strongswan\n", "name: azure-strongswan\ntime_scale: 30\n")];
     edits.extend_from_slice(extra);
     lab_with_edits(dir, &edits)
 }
@@ -472,7 +472,7 @@ fn fqdn_is_re_resolved_while_the_tunnel_is_down() {
         &[
             ("        gatewayIpAddress: 203.0.113.10\n", "        fqdn: branch.example.com\n"),
             ("links:\n", "dns:\n  server: internet\n  records:\n    branch.example.com: 203.0.113.99\n\nlinks:\n"),
-            ("name: azure-paloalto\n", "name: azure-paloalto\ntime_scale: 60\n"),
+            ("name: azure-strongswan\n", "name: azure-strongswan\ntime_scale: 60\n"),
         ],
     );
     let (code, output, guard) = up(&state, &lab);
@@ -509,7 +509,7 @@ fn ikev1_main_mode_rekey_drops_and_rebuilds_the_tunnel() {
             ("saLifeTimeSeconds: 27000", "saLifeTimeSeconds: 270000"),
             ("          version: 2\n", "          version: 1\n"),
             ("rekey_time: 3600s", "rekey_time: 200000s"),
-            ("name: azure-paloalto\n", "name: azure-paloalto\ntime_scale: 3000\n"),
+            ("name: azure-strongswan\n", "name: azure-strongswan\ntime_scale: 3000\n"),
         ],
     );
     let (code, output, guard) = up(&state, &lab);
@@ -552,7 +552,7 @@ fn gateway_rekeys_without_key_exchange_and_accepts_the_peers_pfs_rekey() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-    let log = |scenario: &str, node: &str| std::fs::read_to_string(art.join("azure-paloalto").join(scenario).join(node).join("charon.log")).unwrap();
+    let log = |scenario: &str, node: &str| std::fs::read_to_string(art.join("azure-strongswan").join(scenario).join(node).join("charon.log")).unwrap();
     let gw = log("pfs-required-azure-rekeys-first", "azure-gw");
     let rekey = gw.lines().find(|l| l.contains("generating CREATE_CHILD_SA request") && l.contains("N(REKEY_SA)")).expect("the gateway starts a CHILD rekey");
     assert!(rekey.contains("[ N(REKEY_SA) SA No TSi TSr ]"), "the gateway's rekey must carry no KE: {rekey}");

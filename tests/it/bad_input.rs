@@ -34,7 +34,7 @@ fn lab_refused(from: &str, to: &str, at: &str, message: &str) {
 /// `vpnlab test` of the shipped lab with one scenario, `broken.yaml`.
 fn scenario_refused(scenario: &str, at: &str, message: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let lab = lab_with(dir.path(), "name: azure-paloalto", "name: azure-paloalto");
+    let lab = lab_with(dir.path(), "name: azure-strongswan", "name: azure-strongswan");
     std::fs::create_dir_all(lab.join("scenarios")).unwrap();
     std::fs::write(lab.join("scenarios/broken.yaml"), scenario).unwrap();
     refused("test", &lab, at, message);
@@ -118,7 +118,7 @@ fn tab_indentation() {
 
 #[test]
 fn missing_lab_name() {
-    lab_refused("name: azure-paloalto\n", "", "115:1", ": name: missing field `name`");
+    lab_refused("name: azure-strongswan\n", "", "115:1", ": name: missing field `name`");
 }
 
 #[test]
@@ -147,7 +147,7 @@ fn unknown_field() {
 #[test]
 fn empty_lab_file() {
     let dir = tempfile::tempdir().unwrap();
-    let lab = lab_with(dir.path(), "name: azure-paloalto", "name: azure-paloalto");
+    let lab = lab_with(dir.path(), "name: azure-strongswan", "name: azure-strongswan");
     std::fs::write(lab.join("lab.yaml"), "").unwrap();
     refused("run", &lab, "broken-lab/lab.yaml:1:1: unexpected end of input", "= valid: the file ends where a value must follow");
 }
@@ -297,7 +297,7 @@ fn scenario_with_a_wrong_type() {
 #[test]
 fn shipped_scenarios_print_no_key_when_refused() {
     // Every shipped lab with its keys, and a scenario that breaks the lab elsewhere.
-    for lab in ["labs/azure-paloalto", "labs/azure-pfsense-home"] {
+    for lab in ["labs/azure-strongswan", "labs/azure-pfsense-home"] {
         let dir = tempfile::tempdir().unwrap();
         let copy = dir.path().join("lab");
         std::fs::create_dir_all(copy.join("scenarios")).unwrap();

@@ -73,9 +73,9 @@ fn up_status_exec_down() {
 
     let status = vpnlab(state.path()).args(["status"]).output().unwrap();
     assert_eq!(status.status.code(), Some(0), "{}", describe(&status));
-    assert!(text(&status.stdout).contains(&id) && text(&status.stdout).contains("azure-paloalto"), "{}", describe(&status));
+    assert!(text(&status.stdout).contains(&id) && text(&status.stdout).contains("azure-strongswan"), "{}", describe(&status));
 
-    let detail = vpnlab(state.path()).args(["status", "azure-paloalto", "--format", "json"]).output().unwrap();
+    let detail = vpnlab(state.path()).args(["status", "azure-strongswan", "--format", "json"]).output().unwrap();
     assert_eq!(detail.status.code(), Some(0), "{}", describe(&detail));
     let detail = json(&detail);
     assert_eq!(detail["sas"]["firewall"][0]["state"], "ESTABLISHED");
@@ -83,7 +83,7 @@ fn up_status_exec_down() {
     assert_eq!(detail["nodes"].as_array().unwrap().len(), 6);
 
     // The data path works for a person too, both ways.
-    let ping = vpnlab(state.path()).args(["exec", "azure-paloalto", "lan-pc", "--", "ping", "-c1", "-W2", "10.20.0.4"]).output().unwrap();
+    let ping = vpnlab(state.path()).args(["exec", "azure-strongswan", "lan-pc", "--", "ping", "-c1", "-W2", "10.20.0.4"]).output().unwrap();
     assert_eq!(ping.status.code(), Some(0), "{}", describe(&ping));
     let ping = vpnlab(state.path()).args(["exec", &id, "azure-vm", "--", "ping", "-c1", "-W2", "10.10.0.5"]).output().unwrap();
     assert_eq!(ping.status.code(), Some(0), "{}", describe(&ping));
@@ -105,10 +105,10 @@ fn up_status_exec_down() {
     assert_eq!(unknown.status.code(), Some(2), "{}", describe(&unknown));
     assert!(text(&unknown.stderr).contains("no node `nosuchnode`"), "{}", describe(&unknown));
 
-    let down = vpnlab(state.path()).args(["down", "azure-paloalto"]).output().unwrap();
+    let down = vpnlab(state.path()).args(["down", "azure-strongswan"]).output().unwrap();
     assert_eq!(down.status.code(), Some(0), "{}", describe(&down));
     assert_nothing_left(state.path(), &id);
-    let again = vpnlab(state.path()).args(["down", "azure-paloalto"]).output().unwrap();
+    let again = vpnlab(state.path()).args(["down", "azure-strongswan"]).output().unwrap();
     assert_eq!(again.status.code(), Some(2), "down of a lab that is gone: {}", describe(&again));
 }
 
@@ -242,7 +242,7 @@ fn not_root_is_a_clear_error() {
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let bin = dir.path().join("vpnlab");
         std::fs::copy(env!("CARGO_BIN_EXE_vpnlab"), &bin).unwrap();
-        let lab = lab_with(dir.path(), "name: azure-paloalto", "name: azure-paloalto");
+        let lab = lab_with(dir.path(), "name: azure-strongswan", "name: azure-strongswan");
         for p in [&lab, &lab.join("lab.yaml")] {
             let mode = if p.is_dir() { 0o755 } else { 0o644 };
             std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-pub const LAB: &str = "labs/azure-paloalto";
+pub const LAB: &str = "labs/azure-strongswan";
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

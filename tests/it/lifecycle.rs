@@ -283,7 +283,7 @@ fn down_keeps_another_users_live_runs() {
     let _guard = Running { state: state.clone(), id: up_run.clone() };
 
     // B, by lab name: both runs are A's, so both are kept; nothing removed is an error.
-    let down = as_user(&mut vpnlab(&state), user_b).args(["down", "azure-paloalto"]).output().unwrap();
+    let down = as_user(&mut vpnlab(&state), user_b).args(["down", "azure-strongswan"]).output().unwrap();
     assert_eq!(down.status.code(), Some(2), "{}", describe(&down));
     let said = text(&down.stdout);
     assert!(said.contains(&format!("kept run {test_run}")) && said.contains("in use by vpnlab pid"), "{}", describe(&down));

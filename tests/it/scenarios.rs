@@ -34,10 +34,10 @@ fn shipped_scenarios_match_their_expectations() {
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(xml.starts_with("<?xml"), "{xml}");
     assert_eq!(xml.matches("<testcase ").count(), scenarios.len(), "{xml}");
-    assert!(xml.contains("<testsuite name=\"azure-paloalto\""), "{xml}");
+    assert!(xml.contains("<testsuite name=\"azure-strongswan\""), "{xml}");
     assert!(!xml.contains("<failure"), "{xml}");
     // Artifacts: each node's charon log and configs, secrets redacted.
-    let dh = artifacts.join("azure-paloalto/dh-mismatch");
+    let dh = artifacts.join("azure-strongswan/dh-mismatch");
     assert!(dh.join("firewall/charon.log").exists() && dh.join("azure-gw/strongswan.conf").exists() && dh.join("events.json").exists());
     let patched = std::fs::read_to_string(dh.join("lab.patched.yaml")).unwrap();
     assert!(!patched.contains("S2sVpnAzure") && patched.contains("<redacted>"), "{patched}");
@@ -62,7 +62,7 @@ fn a_wrong_expectation_fails_readably() {
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     let stdout = text(&out.stdout);
     for needle in [
-        "FAIL azure-paloalto/dh-mismatch",
+        "FAIL azure-strongswan/dh-mismatch",
         "FAIL phase 1 (firewall): expected up; observed failed: NO_PROPOSAL_CHOSEN",
         "cause: Phase 1 proposal mismatch (ike-proposal-mismatch)",
         "DH group 14",
@@ -129,7 +129,7 @@ fn explain_tells_the_ticket_the_cause_and_the_fix() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let out = vpnlab(dir.path()).args(["explain", "labs/azure-paloalto/scenarios/psk-trailing-space.yaml"]).output().unwrap();
+    let out = vpnlab(dir.path()).args(["explain", "labs/azure-strongswan/scenarios/psk-trailing-space.yaml"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let stdout = text(&out.stdout);
     for needle in [

@@ -217,7 +217,7 @@ mod tests {
     #[test]
     fn explanations_follow_the_run() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        for lab in ["labs/azure-paloalto", "labs/azure-pfsense-home", "tests/fixtures/azure"] {
+        for lab in ["labs/azure-strongswan", "labs/azure-pfsense-home", "tests/fixtures/azure"] {
             let lab = crate::model::load(&root.join(lab)).expect("lab loads");
             let (node, site, _) = lab.azure_gateway().expect("a gateway");
             for starts_first in [true, false] {

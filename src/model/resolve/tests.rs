@@ -7,8 +7,8 @@ use super::parse;
 use crate::ike::intent::IkeVersion;
 use crate::model::NextHop;
 
-const SHIPPED: &str = include_str!("../../../labs/azure-paloalto/lab.yaml");
-const FILE: &str = "labs/azure-paloalto/lab.yaml";
+const SHIPPED: &str = include_str!("../../../labs/azure-strongswan/lab.yaml");
+const FILE: &str = "labs/azure-strongswan/lab.yaml";
 
 /// The shipped lab with one edit; panics if the edit does not apply, so a test can never
 /// silently check the unmodified file.
@@ -27,7 +27,7 @@ fn errors(text: &str) -> String {
 #[test]
 fn shipped_lab_resolves() {
     let lab = parse(Path::new(FILE), SHIPPED).unwrap();
-    assert_eq!(lab.name, "azure-paloalto");
+    assert_eq!(lab.name, "azure-strongswan");
     let names: Vec<&str> = lab.nodes.iter().map(|n| n.name.as_str()).collect();
     assert_eq!(names, ["lan-pc", "firewall", "branch-nat", "internet", "azure-gw", "azure-vm"]);
     assert_eq!(lab.links.len(), 5);
@@ -246,7 +246,7 @@ fn azure_unknown_model_switch_value() {
 
 #[test]
 fn time_scale_out_of_range() {
-    insta::assert_snapshot!(errors(&edited("name: azure-paloalto\n", "name: azure-paloalto\ntime_scale: 0.5\n")));
+    insta::assert_snapshot!(errors(&edited("name: azure-strongswan\n", "name: azure-strongswan\ntime_scale: 0.5\n")));
 }
 
 #[test]
@@ -405,7 +405,7 @@ fn scalar_where_a_list_belongs_says_what_is_valid() {
 fn empty_file_says_what_is_valid() {
     assert_eq!(
         errors(""),
-        "error: labs/azure-paloalto/lab.yaml:1:1: unexpected end of input\n  = valid: the file ends where a value must follow: a lab is a mapping with at least `name:` and `nodes:` (see labs/azure-paloalto/lab.yaml)\n"
+        "error: labs/azure-strongswan/lab.yaml:1:1: unexpected end of input\n  = valid: the file ends where a value must follow: a lab is a mapping with at least `name:` and `nodes:` (see labs/azure-strongswan/lab.yaml)\n"
     );
 }
 
@@ -420,7 +420,7 @@ fn tab_is_reported_on_its_own_line() {
 
 #[test]
 fn missing_field_is_reported_under_its_own_path() {
-    insta::assert_snapshot!(errors(&edited("name: azure-paloalto\n", "")));
+    insta::assert_snapshot!(errors(&edited("name: azure-strongswan\n", "")));
     let out = errors(&edited("          local: { auth: psk, id: 203.0.113.10 }\n", ""));
     assert!(out.contains(": nodes.firewall.strongswan.connections.azure-ike-gw.local: missing field `local`"), "{out}");
     let out = errors(&edited("    - ping: { from: lan-pc, to: 10.20.0.4 }", "    - ping: { to: 10.20.0.4, size: 100 }"));
