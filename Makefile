@@ -51,18 +51,19 @@ test: deps lint
 bench: deps build
 	./$(BIN) bench labs/azure-strongswan --runs 30 --matrix labs/
 
-# Fuzzes the lab-file/scenario parsers and the Azure importer for FUZZ_SECONDS each (cargo fuzz,
-# nightly; installs cargo-fuzz when missing). Not part of `make test`. A finding stops the run;
+# Fuzzes the lab-file/scenario parsers, the Azure importer and the PAN-OS (set, XML) and pfSense
+# configuration readers for FUZZ_SECONDS each (cargo fuzz, nightly; installs cargo-fuzz when
+# missing). Not part of `make test`. A finding stops the run;
 # keep its input under fuzz/regressions/<target>/, which `cargo test` replays.
 FUZZ_SECONDS ?= 60
 fuzz:
 	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
 	@# The same dependency versions as the shipped build (serde-saphyr above all).
 	@[ -f fuzz/Cargo.lock ] || cp Cargo.lock fuzz/Cargo.lock
-	@for t in lab_file azure_import; do \
+	@for t in lab_file azure_import panos_set panos_xml pfsense_xml; do \
 		mkdir -p fuzz/corpus/$$t; \
 		echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
-		$(CARGO) +nightly fuzz run $$t fuzz/corpus/$$t fuzz/seeds/$$t -- -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=8192 || exit 1; \
+		$(CARGO) +nightly fuzz run $$t fuzz/corpus/$$t fuzz/seeds/$$t -- -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=65536 || exit 1; \
 	done
 
 clean:

@@ -56,3 +56,23 @@ fn azure_import_regressions_give_a_result_or_a_proper_error() {
         }
     }
 }
+
+/// The device configuration parsers: every input gives a device or errors that say what and
+/// where, and never holds the key it was given.
+#[test]
+fn device_config_regressions_give_a_device_or_proper_errors() {
+    let interfaces = [("lan".to_string(), "10.10.0.1/16".parse().unwrap()), ("wan".to_string(), "172.16.0.2/30".parse().unwrap())];
+    for (target, family) in [("panos_set", "pan-os"), ("panos_xml", "pan-os"), ("pfsense_xml", "pfsense")] {
+        for (path, data) in inputs(target) {
+            let Ok(text) = std::str::from_utf8(&data) else { continue };
+            let source = crate::device::DeviceSource { file: Path::new("dut/config"), text, select: None, psk: Some("fuzz-key-2026"), interfaces: &interfaces };
+            if let Err(errors) = crate::device::load(family, &source) {
+                assert!(!errors.is_empty(), "{}: an error list with no error", path.display());
+                for e in errors {
+                    assert!(!e.message.is_empty(), "{}: an error without a message: {e:?}", path.display());
+                    assert!(!e.message.contains("fuzz-key-2026"), "{}: the key in an error: {e:?}", path.display());
+                }
+            }
+        }
+    }
+}
