@@ -158,3 +158,35 @@ pub async fn matrix(dir: &Path, format: Format) -> Result<Code> {
     }
     Ok(Code::Ok)
 }
+
+/// Time to read each firewall configuration into a device (parse, defaults, intent), `runs`
+/// reads each; the first read (cold caches) is left out.
+pub fn import(files: &[std::path::PathBuf], runs: usize, format: Format) -> Result<Code> {
+    let runs = runs.max(1);
+    let mut rows = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(file).map_err(|e| crate::exit::fail(Code::BadInput, format!("cannot read {}: {e}", file.display())))?;
+        let family = crate::repro::detect_family(&text)
+            .ok_or_else(|| crate::exit::fail(Code::BadInput, format!("{} is neither a PAN-OS nor a pfSense configuration", file.display())))?;
+        let source = crate::device::DeviceSource { file, text: &text, select: None, psk: Some("bench-key"), interfaces: &[] };
+        let mut times = Vec::new();
+        for i in 0..=runs {
+            let start = std::time::Instant::now();
+            let device = crate::device::load(family, &source).map_err(|e| {
+                crate::exit::fail(Code::BadInput, format!("{}: {}", file.display(), e.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; ")))
+            })?;
+            // The intent is part of the import: what a run would build from it.
+            let _intent = device.intent(crate::device::RunContext { starts_first: true, time_scale: 1.0 });
+            if i > 0 {
+                times.push(start.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        rows.push(crate::report::bench::ImportFigures { file: file.display().to_string(), family, lines: text.lines().count(), spread: Spread::of(times) });
+    }
+    let record = crate::report::bench::ImportRecord { schema: "vpnlab.bench-import/1", runs, files: rows };
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&record)?),
+        Format::Table => print!("{}", record.to_table()),
+    }
+    Ok(Code::Ok)
+}

@@ -219,6 +219,10 @@ Exit codes: 0 the tunnel works in every run, 1 a run failed (the diagnosis says 
         /// Also time the whole scenario matrix of this folder of labs (three times).
         #[arg(long)]
         matrix: Option<PathBuf>,
+        /// Instead of a lab, time reading these firewall configurations (PAN-OS set or XML,
+        /// pfSense config.xml): median and spread over --runs reads each. Needs no root.
+        #[arg(long, num_args = 1.., conflicts_with = "matrix")]
+        import: Vec<PathBuf>,
     },
 }
 
@@ -271,7 +275,8 @@ pub async fn dispatch(cli: Cli) -> Result<Code> {
             let inputs = crate::repro::Inputs { device, family: device_type, select: tunnel, psk_file, azure };
             repro::repro(inputs, save.as_deref(), cli.format).await
         }
-        Command::Bench { lab, runs, matrix } => {
+        Command::Bench { import, runs, .. } if !import.is_empty() => bench::import(&import, runs, cli.format),
+        Command::Bench { lab, runs, matrix, .. } => {
             let code = bench::bench(&lab, runs, cli.format).await?;
             match matrix {
                 Some(dir) => bench::matrix(&dir, cli.format).await,

@@ -146,3 +146,42 @@ impl MatrixRecord {
         out
     }
 }
+
+/// Time to read one configuration file.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportFigures {
+    pub file: String,
+    pub family: &'static str,
+    pub lines: usize,
+    #[serde(flatten)]
+    pub spread: Spread,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportRecord {
+    pub schema: &'static str,
+    pub runs: usize,
+    pub files: Vec<ImportFigures>,
+}
+
+impl ImportRecord {
+    pub fn to_table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "reading firewall configurations into devices (parse, defaults, intent), {} reads each\n", self.runs);
+        let mut b = Builder::default();
+        b.push_record(["file", "device", "lines", "median ms", "p90", "max"]);
+        for f in &self.files {
+            b.push_record([
+                f.file.clone(),
+                f.family.to_string(),
+                f.lines.to_string(),
+                format!("{:.3}", f.spread.median_ms),
+                format!("{:.3}", f.spread.p90_ms),
+                format!("{:.3}", f.spread.max_ms),
+            ]);
+        }
+        let _ = writeln!(out, "{}", b.build().with(Style::psql()));
+        let _ = writeln!(out, "target: ≤ 5 ms per configuration");
+        out
+    }
+}
