@@ -3,7 +3,7 @@
 //! outcome and the diagnosis printed; `--save DIR` keeps the lab and its scenarios for
 //! `vpnlab test DIR`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -37,7 +37,7 @@ pub async fn repro(inputs: Inputs, save: Option<&Path>, format: Format) -> Resul
     Ok(code)
 }
 
-async fn run_it(dir: &PathBuf, notes: &[String], format: Format) -> Result<Code> {
+async fn run_it(dir: &Path, notes: &[String], format: Format) -> Result<Code> {
     let mut scenarios = Vec::new();
     for file in scenario::files(dir) {
         scenarios.push(
