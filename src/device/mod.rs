@@ -239,8 +239,12 @@ pub enum Remedy {
     AllowInitiation,
     /// Let the other side start the tunnel (accept what it starts).
     AllowResponding,
-    /// Keep the peer's public address current (dynamic DNS, or the new address).
+    /// Point this side at the peer's current public address (by name, re-resolved, or the new
+    /// address itself).
     PeerAddress { name: Option<String>, address: Ipv4Addr },
+    /// This side's own public address changed: the name the peer knows it by must follow
+    /// (a dynamic-DNS client on the site's router or firewall).
+    DynamicDns { name: String, address: Ipv4Addr },
     /// Nothing to change on this side, with why.
     Nothing(&'static str),
 }

@@ -54,7 +54,7 @@ const CAUSES: [(CauseId, &str, &str); 15] = [
     (CauseId::EspProposalMismatch, "esp-proposal-mismatch", "Phase 2 proposal mismatch"),
     (CauseId::PfsMismatch, "pfs-mismatch", "PFS on one side only"),
     (CauseId::MissingRoute, "missing-route", "no route into the tunnel"),
-    (CauseId::MissingFirewallRule, "missing-firewall-rule", "no firewall rule for traffic from the tunnel"),
+    (CauseId::MissingFirewallRule, "missing-firewall-rule", "no firewall rule passes the tunnel's traffic"),
     (CauseId::NatTBlocked, "nat-t-blocked", "NAT-T (UDP 4500) blocked"),
     (CauseId::NobodyCanInitiate, "nobody-can-initiate", "nobody is allowed to initiate"),
     (CauseId::PeerAddressChanged, "peer-address-changed", "the branch's public address changed, Azure still uses the old one"),

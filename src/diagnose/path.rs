@@ -30,7 +30,7 @@ pub(super) fn peer_address_changed(s: &Sides, e: &Evidence) -> Vec<Finding> {
                     Side::Firewall,
                     e.steps.join("; "),
                 )
-                .firewall(Remedy::PeerAddress { name: Some(fqdn.clone()), address: new.addr() })
+                .firewall(Remedy::DynamicDns { name: fqdn.clone(), address: new.addr() })
                 .azure(Remedy::PeerAddress { name: Some(fqdn.clone()), address: new.addr() }),
             );
         }

@@ -10,17 +10,19 @@ use crate::evidence::event::{Change, Event, Notify, What};
 use crate::evidence::sa::{ChildState, IkeSa, IkeState};
 use crate::evidence::PingResult;
 
-const PALOALTO: &str = include_str!("../../labs/azure-strongswan/lab.yaml");
-const PFSENSE: &str = include_str!("../../labs/azure-pfsense-home/lab.yaml");
+const PALOALTO: &str = "azure-strongswan";
+const PFSENSE: &str = "azure-pfsense-home";
 
-/// A shipped lab with edits (each must apply, so a test never checks the unedited lab).
-fn lab(text: &str, edits: &[(&str, &str)]) -> Lab {
-    let mut t = text.to_string();
+/// A shipped lab with edits (each must apply, so a test never checks the unedited lab), read
+/// from its own folder so that the files it names (a device's configuration) are found.
+fn lab(name: &str, edits: &[(&str, &str)]) -> Lab {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("labs").join(name).join("lab.yaml");
+    let mut t = std::fs::read_to_string(&file).unwrap();
     for (from, to) in edits {
         assert!(t.contains(from), "edit target not in the lab: {from}");
         t = t.replacen(from, to, 1);
     }
-    crate::model::parse(Path::new("labs/x/lab.yaml"), &t).unwrap_or_else(|e| panic!("{e}"))
+    crate::model::parse(&file, &t).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn event(node: &str, what: What) -> Event {
@@ -252,13 +254,24 @@ fn routes_missing_there_and_back() {
 
 #[test]
 fn no_pass_rule_for_traffic_from_the_tunnel() {
-    let l = lab(PFSENSE, &[("      - { from: 10.30.0.0/16, to: 192.168.10.0/24 }\n", "      - { from: 10.31.0.0/16, to: 192.168.10.0/24 }\n")]);
+    // The pfSense without its IPsec-tab rule: its own deny rule drops the flow, and the fix is in
+    // pfSense's words.
+    let l = lab(PFSENSE, &[("config: dut/config.xml", "config: dut/config-no-ipsec-rules.xml")]);
     let mut e = tunnel_up(&l);
     e.pings = vec![ping("azure-vm", "192.168.10.10", false)];
     let d = only(diagnose(&l, &e));
     assert_eq!(d.id, CauseId::MissingFirewallRule);
-    assert!(d.cause.contains("the firewall's policy drops it (its rule `no pass rule for traffic from the tunnel`)"), "{}", d.cause);
-    assert!(d.firewall.contains("tunnel_rules: `- { from: 10.30.0.0/16, to: 192.168.10.0/24 }`"), "{}", d.firewall);
+    assert!(d.cause.contains("the firewall's policy drops it (its rule `Default deny rule IPv4`)"), "{}", d.cause);
+    assert!(d.firewall.starts_with("Firewall > Rules > IPsec > Add: Action Pass"), "{}", d.firewall);
+    assert!(d.firewall.contains("Source: Network 10.30.0.0/16, Destination: Network 192.168.10.0/24"), "{}", d.firewall);
+    // The lab file's shorthand on a strongSwan device: its own words.
+    let l = lab(PALOALTO, &[("    routes:\n", "    tunnel_rules:\n      - { from: 10.21.0.0/16, to: 10.10.0.0/16 }\n    routes:\n")]);
+    let mut e = tunnel_up(&l);
+    e.pings = vec![ping("azure-vm", "10.10.0.5", false)];
+    let d = only(diagnose(&l, &e));
+    assert_eq!(d.id, CauseId::MissingFirewallRule);
+    assert!(d.cause.contains("(its rule `no pass rule for traffic from the tunnel`)"), "{}", d.cause);
+    assert!(d.firewall.contains("tunnel_rules: `- { from: 10.20.0.0/16, to: 10.10.0.0/16 }`"), "{}", d.firewall);
 }
 
 #[test]
@@ -313,5 +326,5 @@ fn a_dead_peer_and_a_moved_peer() {
     let e = Evidence { address_changes: vec![("fritzbox".into(), "wan".into(), old, "203.0.113.60/24".parse().unwrap())], ..Evidence::default() };
     let d = only(diagnose(&l, &e));
     assert_eq!(d.id, CauseId::PeerAddressChanged);
-    assert!(d.firewall.contains("dynamic-DNS client"), "{}", d.firewall);
+    assert!(d.firewall.starts_with("Services > Dynamic DNS: the client for home.example.com on the WAN must update it to 203.0.113.60"), "{}", d.firewall);
 }

@@ -192,6 +192,7 @@ impl Vocabulary for AzureSite {
                 ),
                 None => format!("Portal: Local network gateway {lng} → Configuration → IP address: {address}. CLI: az network local-gateway update -g <rg> -n {lng} --gateway-ip-address {address}"),
             },
+            Remedy::DynamicDns { name, address } => format!("the gateway's own address does not change; {name} is not Azure's to update (it should give {address})"),
             Remedy::Nothing(why) => format!("nothing to change on Azure: {why}"),
         }
     }

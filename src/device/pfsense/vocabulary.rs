@@ -207,6 +207,9 @@ impl Vocabulary for PfsenseDevice {
                 "{p1} > Remote Gateway: {name} (pfSense re-resolves it, VPN > IPsec > Advanced Settings), or the new address {address}; the peer must reach the new address"
             ),
             Remedy::PeerAddress { name: None, address } => format!("{p1} > Remote Gateway: {address}"),
+            Remedy::DynamicDns { name, address } => format!(
+                "Services > Dynamic DNS: the client for {name} on the WAN must update it to {address} (behind a router, the router's own dynamic DNS: FRITZ!Box Internet > Permit Access > DynDNS)"
+            ),
             Remedy::Nothing(why) => format!("nothing to change on pfSense: {why}"),
         }
     }

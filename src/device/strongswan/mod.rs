@@ -183,9 +183,10 @@ impl Vocabulary for StrongswanDevice {
             Remedy::AllowInitiation => format!("swanctl.conf {child}.start_action = start, or `swanctl --initiate --child <child>`"),
             Remedy::AllowResponding => "strongSwan answers any peer its connections match: check remote_addrs and the identities".into(),
             Remedy::PeerAddress { name, address } => match name {
-                Some(n) => format!("the site's dynamic-DNS client (router or firewall) must update {n} to {address}"),
-                None => format!("{conn}.local_addrs / the site's public address is now {address}"),
+                Some(n) => format!("swanctl.conf {conn}.remote_addrs = {n} (charon resolves it when it connects), or the new address {address}"),
+                None => format!("swanctl.conf {conn}.remote_addrs = {address}"),
             },
+            Remedy::DynamicDns { name, address } => format!("the site's dynamic-DNS client (router or firewall) must update {name} to {address}"),
             Remedy::Nothing(why) => format!("nothing to change on strongSwan: {why}"),
         }
     }
