@@ -6,8 +6,7 @@
 //! when given, the VNet. It lays out the topology a support engineer would draw (LAN host,
 //! firewall, a NAT router in front of it when its address is private or its identity is not the
 //! local network gateway's address, an internet router, the gateway, a VM in the VNet), and
-//! writes scenarios that run the tunnel with each side initiating and across a time-compressed
-//! rekey. Every guess it makes is a note, never silent. Nothing here touches the system but
+//! writes scenarios that run the tunnel with each side initiating and rekeying. Every guess it makes is a note, never silent. Nothing here touches the system but
 //! reading the inputs and writing the lab folder.
 
 use std::fmt::Write as _;
@@ -34,6 +33,8 @@ pub struct Inputs {
     /// Azure exports: gateway, connection, local network gateway and, optionally, VNet (any
     /// order; a template may hold several).
     pub azure: Vec<PathBuf>,
+    /// The lab's name (`repro` when none is given or it is not a valid lab name).
+    pub name: Option<String>,
 }
 
 /// A generated lab folder, as files relative to it.
@@ -287,13 +288,15 @@ pub fn generate(inputs: &Inputs) -> Result<Generated, String> {
     let wan_net = wan.trunc();
     let nat_lan = beside(wan_net, wan.addr());
     let config_name = inputs.device.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "config".into());
-    let name = "repro".to_string();
+    let valid = |n: &str| {
+        !n.is_empty()
+            && n.len() <= 32
+            && n.starts_with(|c: char| c.is_ascii_lowercase())
+            && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
+    let name = inputs.name.clone().filter(|n| valid(n)).unwrap_or_else(|| "repro".to_string());
 
     let mut lab = String::new();
-    let _ = writeln!(lab, "# Built by `vpnlab repro` from {} and the Azure exports.", inputs.device.display());
-    for n in &notes {
-        let _ = writeln!(lab, "# note: {n}");
-    }
     let _ = writeln!(lab, "name: {name}");
     let _ = writeln!(lab, "description: >\n  The customer's {family} firewall and Azure connection, as exported, in a sealed lab.\n");
     let _ = writeln!(lab, "nodes:");
@@ -370,8 +373,13 @@ pub fn generate(inputs: &Inputs) -> Result<Generated, String> {
     let _ = writeln!(lab, "  - endpoints: [azure-gw:vnet, azure-vm:eth0]\n");
     let _ = writeln!(lab, "run:\n  initiator: firewall\n  probes:\n    - ping: {{ from: lan-pc, to: {vm} }}\n    - ping: {{ from: azure-vm, to: {lan_host} }}");
 
+    // The notes head the lab file, so whoever opens the saved lab reads what was guessed.
+    let mut head = format!("# Built by `vpnlab repro` from {} and the Azure exports.\n", file_name(&inputs.device));
+    for n in &notes {
+        let _ = writeln!(head, "# note: {n}");
+    }
     let mut files: Vec<(PathBuf, Vec<u8>)> =
-        vec![(PathBuf::from("lab.yaml"), lab.into_bytes()), (PathBuf::from("dut").join(&config_name), device_text.clone().into_bytes())];
+        vec![(PathBuf::from("lab.yaml"), (head + &lab).into_bytes()), (PathBuf::from("dut").join(&config_name), device_text.clone().into_bytes())];
     if let (Some(k), "pan-os") = (&psk, family.as_str()) {
         files.push((PathBuf::from("dut/psk.txt"), format!("{k}\n").into_bytes()));
     }
@@ -420,9 +428,8 @@ fn yaml_string(s: &str) -> String {
 }
 
 /// The three runs of a repro: the firewall starts the tunnel, Azure starts it (through port
-/// forwards when the firewall sits behind NAT), and the tunnel across its first rekeys on a
-/// compressed clock. Each expects the healthy outcome, so whatever the ticket is fails with its
-/// diagnosis.
+/// forwards when the firewall sits behind NAT), and each side rekeys the CHILD SA. Each expects
+/// the healthy outcome, so whatever the ticket is fails with its diagnosis.
 fn scenarios(
     device_may_start: bool,
     azure_may_start: bool,
@@ -451,14 +458,16 @@ fn scenarios(
     } else {
         notes.push("the connection is ResponderOnly: no run where Azure starts the tunnel".into());
     }
-    // Azure's CHILD SA is renewed at 24,300 s of its 27,000 s (90 %, the Default policy; a
-    // custom policy's lifetime is shorter or equal): at 20,000 lab seconds per second both
-    // sides' first rekeys fall within about a second and a half.
+    // Both sides rekey the CHILD SA at once, each with its own offer (Azure's rekeys carry no
+    // PFS with the Default policy; a firewall's carry its PFS group): a rekey ticket shows
+    // whichever side's clock would start it in production, in milliseconds instead of hours.
     let initiator = if device_may_start { "firewall" } else { "azure-gw" };
     let rekey_forwards = if initiator == "azure-gw" { forwards.as_str() } else { "" };
     out.push((
         "rekey.yaml".to_string(),
-        format!("title: The tunnel across its first rekeys (time compressed)\ninitiator: {initiator}\ntime_scale: 20000\n{rekey_forwards}steps:\n  - wait: 2s\n{expect}"),
+        format!(
+            "title: Each side rekeys the CHILD SA with its own offer\ninitiator: {initiator}\n{rekey_forwards}steps:\n  - rekey: {{ node: azure-gw }}\n  - rekey: {{ node: firewall }}\n{expect}  rekey: {{ succeeds: true }}\n"
+        ),
     ));
     out
 }

@@ -272,7 +272,8 @@ pub async fn dispatch(cli: Cli) -> Result<Code> {
         Command::Azure { command: AzureCommand::Explain { lab, all } } => azure::explain(lab.as_deref(), all, cli.format),
         Command::Device { command: DeviceCommand::Explain { lab, node } } => device::explain(&lab, node.as_deref(), cli.format),
         Command::Repro { device, device_type, tunnel, psk_file, azure, save } => {
-            let inputs = crate::repro::Inputs { device, family: device_type, select: tunnel, psk_file, azure };
+            let name = save.as_ref().and_then(|d| d.file_name()).map(|n| n.to_string_lossy().to_string());
+            let inputs = crate::repro::Inputs { device, family: device_type, select: tunnel, psk_file, azure, name };
             repro::repro(inputs, save.as_deref(), cli.format).await
         }
         Command::Bench { import, runs, .. } if !import.is_empty() => bench::import(&import, runs, cli.format),

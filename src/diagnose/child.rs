@@ -70,8 +70,10 @@ fn child_up_at_end(s: &Sides, e: &Evidence) -> bool {
 pub(super) fn phase2(s: &Sides, e: &Evidence) -> Vec<Finding> {
     let npc = e.child_refusals();
     let ts = e.alerts(&[AlertKind::TsMismatch]);
-    if (npc.is_empty() && ts.is_empty()) || child_up_at_end(s, e) {
-        // Nothing refused, or the tunnel came up after all (Azure's fallback offer).
+    let step_refused = e.rekeys.iter().any(|r| !r.success);
+    if (npc.is_empty() && ts.is_empty()) || (child_up_at_end(s, e) && !step_refused) {
+        // Nothing refused, or the tunnel came up after all (Azure's fallback offer). A rekey a
+        // step started and the peer refused is a finding even while the old CHILD SA lives on.
         return Vec::new();
     }
     let evidence = [npc.clone(), ts.clone()].concat().join(", ");
@@ -161,13 +163,17 @@ fn rekey_refused(s: &Sides, e: &Evidence, evidence: &str) -> Finding {
     let gw_esp: &[Proposal] = gw_child.map(|c| c.esp_proposals.as_slice()).unwrap_or_default();
     let fw_rekey = s.fw_child.and_then(|c| c.rekey_time_s).unwrap_or(DEFAULT_CHILD_REKEY_S);
     let gw_rekey = gw_child.and_then(|c| c.rekey_time_s).unwrap_or(DEFAULT_CHILD_REKEY_S);
-    // The responder raises the alert; the initiator receives the notify.
-    let started_by = e.events.iter().find_map(|ev| match &ev.what {
-        What::Alert { kind: AlertKind::ProposalMismatchChild, .. } if ev.node == s.dut_node.name => Some(true),
-        What::Alert { kind: AlertKind::ProposalMismatchChild, .. } if ev.node == s.gw_node.name => Some(false),
-        What::Notify { notify: Notify::NoProposalChosen } if ev.node == s.gw_node.name => Some(true),
-        What::Notify { notify: Notify::NoProposalChosen } if ev.node == s.dut_node.name => Some(false),
-        _ => None,
+    // A rekey a step started names its side; otherwise the responder raises the alert and the
+    // initiator receives the notify.
+    let by_step = e.rekeys.iter().find(|r| !r.success).map(|r| r.node == s.gw_node.name);
+    let started_by = by_step.or_else(|| {
+        e.events.iter().find_map(|ev| match &ev.what {
+            What::Alert { kind: AlertKind::ProposalMismatchChild, .. } if ev.node == s.dut_node.name => Some(true),
+            What::Alert { kind: AlertKind::ProposalMismatchChild, .. } if ev.node == s.gw_node.name => Some(false),
+            What::Notify { notify: Notify::NoProposalChosen } if ev.node == s.gw_node.name => Some(true),
+            What::Notify { notify: Notify::NoProposalChosen } if ev.node == s.dut_node.name => Some(false),
+            _ => None,
+        })
     });
     let azure_started = started_by.unwrap_or(gw_rekey < fw_rekey);
     let policy = match &s.site.connection.policy {
@@ -182,18 +188,30 @@ fn rekey_refused(s: &Sides, e: &Evidence, evidence: &str) -> Finding {
     let fw_groups: Vec<DhGroup> = crate::ike::proposal::groups_in(fw_esp);
     let groups = |g: &[DhGroup]| g.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
     let fw_requires_pfs = !fw_esp.is_empty() && fw_esp.iter().all(|p| p.has_pfs() && !p.allows_no_pfs());
+    // Who starts the exchange on its own clock, or that a step started it now.
+    let (az_when, fw_when) = match by_step {
+        Some(_) => (
+            format!("When Azure rekeys (a step started it here; on their own clocks Azure renews its CHILD SA after {gw_at} s, the firewall after {fw_at} s)"),
+            format!("when the firewall rekeys (a step started it here; on their own clocks the firewall renews after {fw_at} s, Azure after {gw_at} s)"),
+        ),
+        None => (
+            format!("Azure starts the first Phase 2 rekey (its CHILD SA is renewed after {gw_at} s, the firewall's after {fw_at} s)"),
+            format!("the firewall starts the first Phase 2 rekey (after {fw_at} s, Azure's after {gw_at} s)"),
+        ),
+    };
+    let outcome = if by_step.is_some() { "the rekey is refused (the old CHILD SA lives on until it expires)" } else { "the CHILD SA expires" };
     if azure_started {
         let group = rekey_group(gw_esp);
         let offer = rekey_offer(gw_esp);
         let would_accept_fw = accepts(&rekey_offer(fw_esp), gw_esp);
         let cause = match group {
             None if fw_requires_pfs => format!(
-                "Azure starts the first Phase 2 rekey (its CHILD SA is renewed after {gw_at} s, the firewall's after {fw_at} s) and, with {policy}, offers no PFS; the firewall requires PFS ({}) and refuses it (NO_PROPOSAL_CHOSEN), so the CHILD SA expires. Had the firewall started the rekey, Azure would have {} its PFS proposal",
+                "{az_when} and, with {policy}, offers no PFS; the firewall requires PFS ({}) and refuses it (NO_PROPOSAL_CHOSEN), so {outcome}. Had the firewall started the rekey, Azure would have {} its PFS proposal",
                 groups(&fw_groups),
                 if would_accept_fw { "accepted" } else { "refused" }
             ),
             _ => format!(
-                "Azure starts the first Phase 2 rekey (after {gw_at} s, the firewall's after {fw_at} s) with {} ({}), and the firewall accepts {}; the CHILD SA expires",
+                "{az_when} with {} ({}), and the firewall accepts {}; {outcome}",
                 pfs_words(group),
                 s.site.proposals(&offer),
                 s.dut.proposals(fw_esp)
@@ -214,12 +232,8 @@ fn rekey_refused(s: &Sides, e: &Evidence, evidence: &str) -> Finding {
     let group = rekey_group(fw_esp);
     let offer = rekey_offer(fw_esp);
     let az_groups: Vec<DhGroup> = crate::ike::proposal::groups_in(gw_esp);
-    let cause = format!(
-        "the firewall starts the first Phase 2 rekey (after {fw_at} s, Azure's after {gw_at} s) with {} ({}), and Azure, with {policy}, accepts {}; the CHILD SA expires",
-        pfs_words(group),
-        s.dut.proposals(&offer),
-        s.site.proposals(gw_esp)
-    );
+    let cause =
+        format!("{fw_when} with {} ({}), and Azure, with {policy}, accepts {}; {outcome}", pfs_words(group), s.dut.proposals(&offer), s.site.proposals(gw_esp));
     let firewall_fix = match advisable(&az_groups) {
         Some(g) if !gw_esp.iter().any(Proposal::allows_no_pfs) => Remedy::PfsGroup(Some(g)),
         Some(g) if group.is_some() => Remedy::PfsGroup(Some(g)),

@@ -208,6 +208,15 @@ fn pfs_at_rekey_names_who_started_it() {
     assert!(d.cause.ends_with("Azure would have accepted its PFS proposal"), "the responder table has aes256-sha256-modp1024: {}", d.cause);
     assert!(d.firewall.contains("rekey_time below 24300s"), "{}", d.firewall);
     assert!(d.azure.contains("PFS Group PFS2"), "{}", d.azure);
+    // The same refusal when a step made Azure rekey at once, while the CHILD SA lives on.
+    let steps = Evidence {
+        rekeys: vec![crate::evidence::RekeyOutcome { node: "azure-gw".into(), child: "c".into(), success: false, detail: "refused".into() }],
+        after: [("firewall".to_string(), vec![IkeSa::example(Some("c"), 0)]), ("azure-gw".to_string(), vec![IkeSa::example(Some("c"), 0)])].into(),
+        ..e.clone()
+    };
+    let d = only(diagnose(&l, &steps));
+    assert!(d.cause.starts_with("When Azure rekeys (a step started it here; on their own clocks Azure renews its CHILD SA after 24300 s"), "{}", d.cause);
+    assert!(d.cause.contains("so the rekey is refused (the old CHILD SA lives on until it expires)"), "{}", d.cause);
 
     // The firewall started it (Azure refused) with a group Azure's table does not have.
     let l = lab(PALOALTO, &[DEFAULT_POLICY, ("esp_proposals: [aes256-sha256]", "esp_proposals: [aes256-sha256-ecp384]")]);

@@ -43,6 +43,10 @@ pub enum DriverCall {
     Terminate {
         node: String,
     },
+    Rekey {
+        node: String,
+        child: String,
+    },
     Kill {
         node: String,
     },
@@ -179,6 +183,11 @@ impl IkeControl for FakeDaemon {
         script.listings += 1;
         let sas = if script.ike_up { vec![IkeSa::example(script.up.as_deref(), script.listings * 84)] } else { Vec::new() };
         Box::pin(async move { Ok(sas) })
+    }
+
+    fn rekey_child<'a>(&'a mut self, child: &'a str) -> BoxFuture<'a, Result<Initiated>> {
+        self.record(DriverCall::Rekey { node: self.node.clone(), child: child.into() });
+        Box::pin(async { Ok(Ok(())) })
     }
 
     fn terminate_ike<'a>(&'a mut self, _uniqueid: &'a str) -> BoxFuture<'a, Result<()>> {

@@ -67,6 +67,9 @@ pub trait IkeControl: Send + Sync {
     fn list_sas(&mut self) -> BoxFuture<'_, Result<Vec<IkeSa>>>;
     /// Deletes the IKE SA with this unique id and its CHILD SAs, telling the peer (bounded).
     fn terminate_ike<'a>(&'a mut self, uniqueid: &'a str) -> BoxFuture<'a, Result<()>>;
+    /// Starts a rekey of `child`'s CHILD SA from this side (bounded); its outcome shows in the
+    /// events (a child rekey, or a refusal).
+    fn rekey_child<'a>(&'a mut self, child: &'a str) -> BoxFuture<'a, Result<Initiated>>;
 }
 
 /// A daemon a run started: control, its events, and its process.

@@ -40,6 +40,18 @@ pub struct PingResult {
     pub output: String,
 }
 
+/// A rekey a scenario step started on one side, and how it ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct RekeyOutcome {
+    /// The node that started the rekey (its offer went out).
+    pub node: String,
+    /// The CHILD SA it rekeyed.
+    pub child: String,
+    pub success: bool,
+    /// What showed it: the rekey event, or the refusal.
+    pub detail: String,
+}
+
 /// What a run observed, for judges and diagnoses.
 #[derive(Debug, Clone, Default)]
 pub struct Evidence {
@@ -56,6 +68,8 @@ pub struct Evidence {
     pub address_changes: Vec<(String, String, ipnet::Ipv4Net, ipnet::Ipv4Net)>,
     /// Name records changed by steps.
     pub dns_updates: Vec<(String, std::net::Ipv4Addr)>,
+    /// Rekeys started by steps.
+    pub rekeys: Vec<RekeyOutcome>,
     pub events: Vec<Event>,
 }
 

@@ -18,6 +18,11 @@ impl Timeline {
         Timeline { start, events: Arc::new(Mutex::new(Vec::new())) }
     }
 
+    /// Milliseconds since the run started, on the timeline's clock.
+    pub fn now_ms(&self) -> f64 {
+        self.start.elapsed().as_secs_f64() * 1000.0
+    }
+
     pub fn push(&self, node: &str, what: What) {
         let at_ms = self.start.elapsed().as_secs_f64() * 1000.0;
         if let Ok(mut ev) = self.events.lock() {

@@ -26,6 +26,9 @@ pub enum Step {
     Dns { name: String, address: std::net::Ipv4Addr },
     /// Initiate from a node again and again until the tunnel is up, at most `within`.
     InitiateUntilUp { node: String, within: Duration },
+    /// Rekey a node's CHILD SA from that node (its offer, its PFS group), and wait at most
+    /// `within` for the rekey or its refusal.
+    Rekey { node: String, within: Duration },
 }
 
 pub use crate::evidence::Evidence;
@@ -91,6 +94,12 @@ async fn run_step(run: &mut LabRun, step: &Step, evidence: &mut Evidence) -> Res
                 }
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
+        }
+        Step::Rekey { node, within } => {
+            let o = run.rekey(node, *within).await?;
+            let line = format!("{node} rekeyed {}: {}", o.child, o.detail);
+            evidence.rekeys.push(o);
+            Ok(line)
         }
         Step::Wait(d) => {
             tokio::time::sleep(*d).await;

@@ -309,10 +309,55 @@ impl LabRun {
         Ok(out)
     }
 
-    /// Pings as a probe says; a second attempt only when the tunnel is up (a lost first echo
-    /// is then worth a retry; without a tunnel it would only cost time).
-    pub async fn ping(&self, p: &crate::model::Ping, retry: bool) -> probe::PingResult {
-        probe::ping(self.backend.as_ref(), &self.run.id, p, if retry { 2 } else { 1 }).await
+    /// Pings as a probe says. With the tunnel up: a second attempt, each waiting a second (a
+    /// lost first echo is worth a retry). Without it nothing can answer (every probe crosses the
+    /// tunnel): one attempt, waiting 200 ms, so a definitive failure is not decided by pings.
+    pub async fn ping(&self, p: &crate::model::Ping, tunnel_up: bool) -> probe::PingResult {
+        let (attempts, wait) = if tunnel_up { (2, Duration::from_secs(1)) } else { (1, Duration::from_millis(200)) };
+        probe::ping(self.backend.as_ref(), &self.run.id, p, attempts, wait).await
+    }
+
+    /// Starts a rekey of `node`'s installed CHILD SA from `node` and waits, at most `within`,
+    /// for its outcome on the timeline: a child rekey event, or a refusal (an alert or a notify
+    /// on either side).
+    pub async fn rekey(&mut self, node: &str, within: Duration) -> Result<crate::evidence::RekeyOutcome> {
+        use crate::evidence::alert::AlertKind;
+        use crate::evidence::event::{Change, Notify};
+        let sas = self.list_sas(node).await?;
+        let Some(child) = sas.iter().filter(|sa| sa.is_established()).find_map(|sa| sa.installed().map(|c| c.name.clone())) else {
+            return Ok(crate::evidence::RekeyOutcome {
+                node: node.to_string(),
+                child: String::new(),
+                success: false,
+                detail: format!("{node} has no installed CHILD SA to rekey"),
+            });
+        };
+        let since = self.timeline.now_ms();
+        let d = self.daemons.get_mut(node).ok_or_else(|| anyhow!("no daemon for {node}"))?;
+        let outcome = |success: bool, detail: String| crate::evidence::RekeyOutcome { node: node.to_string(), child: child.clone(), success, detail };
+        if let Err(e) = d.daemon.rekey_child(&child).await? {
+            return Ok(outcome(false, format!("{node} could not start the rekey: {e}")));
+        }
+        let started = Instant::now();
+        loop {
+            let events = self.timeline.snapshot();
+            for ev in events.iter().filter(|e| e.at_ms >= since) {
+                match &ev.what {
+                    What::Child { change: Change::Rekeyed, .. } => return Ok(outcome(true, format!("CHILD SA rekeyed ({} reported it)", ev.node))),
+                    What::Alert { kind: AlertKind::ProposalMismatchChild, .. } => {
+                        return Ok(outcome(false, format!("refused: PROPOSAL_MISMATCH_CHILD on {}", ev.node)));
+                    }
+                    What::Notify { notify: Notify::NoProposalChosen } => {
+                        return Ok(outcome(false, format!("refused: NO_PROPOSAL_CHOSEN received by {}", ev.node)))
+                    }
+                    _ => {}
+                }
+            }
+            if started.elapsed() >= within {
+                return Ok(outcome(false, format!("no rekey and no refusal within {} s", within.as_secs_f64())));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// kill -9 a node's IKE daemon (a scenario's dead peer).

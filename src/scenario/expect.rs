@@ -30,6 +30,15 @@ pub struct RawExpect {
     pub counters: Vec<Spanned<RawCounter>>,
     #[serde(default)]
     pub diagnosis: Vec<Spanned<String>>,
+    /// `rekey: { succeeds: true }`: every rekey a step started is accepted (or refused).
+    #[serde(default)]
+    pub rekey: Option<RawRekeyExpect>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRekeyExpect {
+    pub succeeds: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,6 +165,8 @@ pub struct Expect {
     pub sas: Vec<SaExpect>,
     pub counters: Vec<CounterExpect>,
     pub diagnosis: Vec<diagnose::CauseId>,
+    /// Whether the rekeys the steps started are accepted.
+    pub rekeys_succeed: Option<bool>,
 }
 
 fn ipsec_node(lab: &Lab, errors: &mut Vec<LabError>, field: &str, n: &Spanned<String>) {
@@ -203,7 +214,7 @@ fn phase(raw: &Spanned<RawPhase>, field: &str, lab: &Lab, errors: &mut Vec<LabEr
 pub fn resolve(raw: &RawExpect, lab: &Lab, errors: &mut Vec<LabError>) -> Expect {
     let phase1 = raw.phase1.as_ref().and_then(|p| phase(p, "expect.phase1", lab, errors));
     let phase2 = raw.phase2.as_ref().and_then(|p| phase(p, "expect.phase2", lab, errors));
-    let mut e = Expect { phase1, phase2, ..Expect::default() };
+    let mut e = Expect { phase1, phase2, rekeys_succeed: raw.rekey.as_ref().map(|r| r.succeeds), ..Expect::default() };
     for p in &raw.ping {
         if lab.node(&p.value.from.value).is_none() {
             errors.push(LabError::at(&p.value.from.referenced, "expect.ping.from", format!("no node `{}`", p.value.from.value)));
@@ -434,6 +445,12 @@ pub fn judge(expect: &Expect, lab: &Lab, e: &Evidence) -> (Vec<Verdict>, Vec<Dia
             rose == c.rises,
             format!("expected {}; observed {v0} -> {v1} bytes", if c.rises { "rising" } else { "zero (no traffic into the tunnel)" }),
         ));
+    }
+    if let Some(want) = expect.rekeys_succeed {
+        for r in &e.rekeys {
+            let word = if want { "accepted" } else { "refused" };
+            out.push(verdict(format!("rekey started by {}", r.node), &r.node, r.success == want, format!("expected {word}; observed {}", r.detail)));
+        }
     }
     let diagnosis = diagnose::diagnose(lab, e);
     for id in &expect.diagnosis {

@@ -63,6 +63,8 @@ enum RawStep {
     Dns(RawDnsStep),
     /// `initiate_until_up: { node: pfsense, within: 30s }`
     InitiateUntilUp(RawInitiateUntilUp),
+    /// `rekey: { node: azure-gw }`: that side rekeys its CHILD SA now (optional `within: 3s`).
+    Rekey(RawRekey),
 }
 
 #[derive(Debug, Deserialize)]
@@ -85,6 +87,14 @@ struct RawDnsStep {
 struct RawInitiateUntilUp {
     node: Spanned<String>,
     within: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRekey {
+    node: Spanned<String>,
+    #[serde(default)]
+    within: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -378,6 +388,14 @@ pub fn parse(file: &Path, text: &str, lab_file: &Path, lab_source: &str) -> Resu
                     errors.push(LabError::at(&i.node.referenced, "steps.initiate_until_up.node", format!("`{}` runs no IKE daemon", i.node.value)));
                 }
                 Step::InitiateUntilUp { node: i.node.value.clone(), within: duration(&mut errors, "steps.initiate_until_up.within", &i.within) }
+            }
+            RawStep::Rekey(r) => {
+                if lab.node(&r.node.value).and_then(|x| x.ipsec()).is_none() {
+                    errors.push(LabError::at(&r.node.referenced, "steps.rekey.node", format!("`{}` runs no IKE daemon", r.node.value)));
+                }
+                // A rekey answers in milliseconds; a refusal or silence is decided well within 3 s.
+                let within = r.within.as_ref().map(|w| duration(&mut errors, "steps.rekey.within", w)).unwrap_or(Duration::from_secs(3));
+                Step::Rekey { node: r.node.value.clone(), within }
             }
         });
     }

@@ -40,3 +40,14 @@ pub async fn terminate_ike(client: &mut Client, uniqueid: &str, timeout: Duratio
         .await?;
     Ok(())
 }
+
+/// Asks charon to rekey the CHILD SA of `child` (the exchange starts here, with this daemon's
+/// offer). charon answers once the rekey is queued; its outcome shows in the events.
+pub async fn rekey_child(client: &mut Client, child: &str, timeout: Duration) -> Result<Initiated> {
+    let msg = Section::new().kv("child", child);
+    match within(timeout, || format!("charon to answer the rekey of {child}"), async { Ok::<_, ViciError>(client.call("rekey", msg).await) }).await? {
+        Ok(_) => Ok(Ok(())),
+        Err(ViciError::CommandFailed { errmsg, .. }) => Ok(Err(errmsg)),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -125,6 +125,10 @@ impl IkeControl for Vici {
     fn terminate_ike<'a>(&'a mut self, uniqueid: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(control::terminate_ike(&mut self.vici, uniqueid, Duration::from_secs(2)))
     }
+
+    fn rekey_child<'a>(&'a mut self, child: &'a str) -> BoxFuture<'a, Result<Initiated>> {
+        Box::pin(control::rekey_child(&mut self.vici, child, VICI_ANSWER))
+    }
 }
 
 /// A started charon and its VICI connection.
@@ -154,6 +158,10 @@ impl IkeControl for CharonDaemon {
 
     fn terminate_ike<'a>(&'a mut self, uniqueid: &'a str) -> BoxFuture<'a, Result<()>> {
         self.control.terminate_ike(uniqueid)
+    }
+
+    fn rekey_child<'a>(&'a mut self, child: &'a str) -> BoxFuture<'a, Result<Initiated>> {
+        self.control.rekey_child(child)
     }
 }
 

@@ -337,8 +337,10 @@ fn dpd_clears_the_sas_of_a_dead_peer() {
     }
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
-    let lab =
-        lab_with_edits(dir.path(), &[("dpdTimeoutSeconds: 45", "dpdTimeoutSeconds: 9"), ("name: azure-strongswan\n", "name: azure-strongswan\ntime_scale: 3\n")]);
+    let lab = lab_with_edits(
+        dir.path(),
+        &[("dpdTimeoutSeconds: 45", "dpdTimeoutSeconds: 9"), ("name: azure-strongswan\n", "name: azure-strongswan\ntime_scale: 3\n")],
+    );
     let (code, output, guard) = up(&state, &lab);
     assert_eq!(code, Some(0), "{output}");
     let id = guard.id.clone();

@@ -9,5 +9,6 @@ mod azure;
 mod bad_input;
 mod cli;
 mod common;
+mod devices;
 mod lifecycle;
 mod scenarios;
