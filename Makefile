@@ -32,7 +32,7 @@ build:
 	$(CARGO) build --release --locked
 
 demo: deps build
-	./$(BIN) run labs/azure-strongswan
+	./$(BIN) run labs/azure-paloalto
 	./$(BIN) test labs/
 
 # rustfmt and clippy, warnings as errors; part of `make test`.
@@ -49,7 +49,8 @@ test: deps lint
 	$(CARGO) test --locked --all-targets
 
 bench: deps build
-	./$(BIN) bench labs/azure-strongswan --runs 30 --matrix labs/
+	./$(BIN) bench labs/azure-paloalto --runs 30 --matrix labs/
+	./$(BIN) bench --import labs/azure-paloalto/dut/running-config.set labs/azure-paloalto-xml/dut/running-config.xml tests/fixtures/panos/large.xml labs/azure-pfsense-home/dut/config.xml tests/fixtures/pfsense/twenty-tunnels.xml:17 --runs 200
 
 # Fuzzes the lab-file/scenario parsers, the Azure importer and the PAN-OS (set, XML) and pfSense
 # configuration readers for FUZZ_SECONDS each (cargo fuzz, nightly; installs cargo-fuzz when

@@ -164,11 +164,17 @@ pub async fn matrix(dir: &Path, format: Format) -> Result<Code> {
 pub fn import(files: &[std::path::PathBuf], runs: usize, format: Format) -> Result<Code> {
     let runs = runs.max(1);
     let mut rows = Vec::new();
-    for file in files {
+    for given in files {
+        // FILE:SELECT picks a tunnel (PAN-OS) or phase 1 ikeid (pfSense) of a file with several.
+        let (file, select) = match given.to_str().and_then(|s| s.rsplit_once(':')) {
+            Some((f, sel)) if !given.exists() && !sel.contains('/') => (std::path::PathBuf::from(f), Some(sel.to_string())),
+            _ => (given.clone(), None),
+        };
+        let file = &file;
         let text = std::fs::read_to_string(file).map_err(|e| crate::exit::fail(Code::BadInput, format!("cannot read {}: {e}", file.display())))?;
         let family = crate::repro::detect_family(&text)
             .ok_or_else(|| crate::exit::fail(Code::BadInput, format!("{} is neither a PAN-OS nor a pfSense configuration", file.display())))?;
-        let source = crate::device::DeviceSource { file, text: &text, select: None, psk: Some("bench-key"), interfaces: &[] };
+        let source = crate::device::DeviceSource { file, text: &text, select: select.as_deref(), psk: Some("bench-key"), interfaces: &[] };
         let mut times = Vec::new();
         for i in 0..=runs {
             let start = std::time::Instant::now();

@@ -220,7 +220,8 @@ Exit codes: 0 the tunnel works in every run, 1 a run failed (the diagnosis says 
         #[arg(long)]
         matrix: Option<PathBuf>,
         /// Instead of a lab, time reading these firewall configurations (PAN-OS set or XML,
-        /// pfSense config.xml): median and spread over --runs reads each. Needs no root.
+        /// pfSense config.xml; FILE:NAME picks a tunnel or phase 1 of a file with several):
+        /// median and spread over --runs reads each. Needs no root.
         #[arg(long, num_args = 1.., conflicts_with = "matrix")]
         import: Vec<PathBuf>,
     },

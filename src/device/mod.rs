@@ -20,6 +20,7 @@
 //! to `ike/` and `evidence/`.
 
 pub mod azure;
+pub mod lines;
 pub mod panos;
 pub mod pfsense;
 pub mod strongswan;

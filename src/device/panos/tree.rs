@@ -188,19 +188,33 @@ impl Element {
     /// Fills every element's `path` from its place in the tree. Names with spaces are quoted,
     /// as PAN-OS prints them.
     pub fn assign_paths(&mut self, parent: &str) {
-        let own = match (self.tag.as_str(), &self.name) {
-            ("entry", Some(name)) => quoted(name),
-            ("member", _) => String::new(),
-            (tag, _) => tag.to_string(),
+        // One allocation per element: the parent's path, a space, and this element's own part
+        // (an entry's name, quoted when it holds a space; nothing for a member).
+        let own: &str = match (self.tag.as_str(), &self.name) {
+            ("entry", Some(name)) => name,
+            ("member", _) => "",
+            (tag, _) => tag,
         };
-        self.path = match (parent.is_empty(), own.is_empty()) {
-            (true, _) => own,
-            (false, true) => parent.to_string(),
-            (false, false) => format!("{parent} {own}"),
-        };
-        let path = self.path.clone();
-        for c in &mut self.children {
-            c.assign_paths(&path);
+        let quote = self.tag == "entry" && (own.contains(char::is_whitespace) || own.is_empty());
+        let mut path = String::with_capacity(parent.len() + own.len() + 3);
+        path.push_str(parent);
+        if !own.is_empty() || quote {
+            if !parent.is_empty() {
+                path.push(' ');
+            }
+            if quote {
+                path.push('"');
+            }
+            path.push_str(own);
+            if quote {
+                path.push('"');
+            }
+        }
+        self.path = path;
+        // The children borrow this element's path; no copy of it per element.
+        let Element { path, children, .. } = self;
+        for c in children.iter_mut() {
+            c.assign_paths(path);
         }
     }
 
@@ -247,8 +261,16 @@ impl Element {
         for c in other.children {
             match c.tag.as_str() {
                 "entry" => {
-                    let name = c.entry_name().to_string();
-                    self.entry_mut_or_insert(&name, c.line).merge(c, &below(&quoted(&name)), skipped);
+                    // A new entry moves over whole; only an existing one is merged element by
+                    // element (a template setting what another already set).
+                    let existing = self.children.iter().position(|e| e.tag == "entry" && e.name == c.name);
+                    match existing {
+                        Some(i) => {
+                            let path = below(&quoted(c.entry_name()));
+                            self.children[i].merge(c, &path, skipped);
+                        }
+                        None => self.children.push(c),
+                    }
                 }
                 "member" => self.add_member(c.text.as_deref().unwrap_or_default(), c.line),
                 tag => {

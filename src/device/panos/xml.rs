@@ -10,6 +10,7 @@
 //! tree, stacks first, and where two set the same value the first stays (reported).
 
 use super::tree::{Element, Parsed, Skipped};
+use crate::device::lines::LineIndex;
 use crate::device::DeviceError;
 
 /// Reads an XML configuration.
@@ -22,10 +23,11 @@ pub fn parse(text: &str) -> Result<Parsed, Vec<DeviceError>> {
             hint: Some("a PAN-OS XML export (running-config.xml, or `show config running` output) as the firewall wrote it".into()),
         }]
     })?;
-    let document = convert(&doc, doc.root_element(), false);
+    let lines = LineIndex::new(text);
+    let mut document = convert(&lines, doc.root_element(), false);
     let mut skipped = Vec::new();
     let mut sources = Vec::new();
-    let Some(config) = find(&document, "config") else {
+    let Some(config) = find(&mut document, "config") else {
         // A fragment (`<network>...</network>`, a device entry): its elements are the device's.
         let line = document.line;
         let mut root = Element::new("", None);
@@ -155,8 +157,9 @@ fn template_into(root: &mut Element, template: Element, skipped: &mut Vec<Skippe
     }
 }
 
-/// The first element called `tag` at or below `e`, taken out of the tree it is in.
-fn find(e: &Element, tag: &str) -> Option<Element> {
+/// The first element called `tag` at or below `e`, taken out of the tree it is in (moved, not
+/// copied: a 5,000-line export would otherwise be copied whole).
+fn find(e: &mut Element, tag: &str) -> Option<Element> {
     fn locate(e: &Element, tag: &str, path: &mut Vec<usize>) -> bool {
         if e.tag == tag {
             return true;
@@ -176,38 +179,40 @@ fn find(e: &Element, tag: &str) -> Option<Element> {
     }
     let mut at = e;
     for i in path {
-        at = &at.children[i];
+        at = &mut at.children[i];
     }
-    Some(copy(at))
-}
-
-fn copy(e: &Element) -> Element {
-    let mut out = Element::new(e.tag.clone(), e.line);
-    out.name.clone_from(&e.name);
-    out.text.clone_from(&e.text);
-    out.secret = e.secret;
-    out.children = e.children.iter().map(copy).collect();
-    out
+    Some(std::mem::replace(at, Element::new("", None)))
 }
 
 /// An XML element as a tree element: its name, its `name` attribute, its text when it has no
 /// element children, its line.
-fn convert(doc: &roxmltree::Document, node: roxmltree::Node, secret_parent: bool) -> Element {
+fn convert(lines: &LineIndex, node: roxmltree::Node, secret_parent: bool) -> Element {
     let tag = node.tag_name().name();
-    let line = doc.text_pos_at(node.range().start).row as usize;
+    let line = lines.line(node.range().start);
     let mut e = Element::new(tag, Some(line));
     e.name = node.attribute("name").map(str::to_string);
-    let elements: Vec<roxmltree::Node> = node.children().filter(|c| c.is_element()).collect();
-    if elements.is_empty() {
-        let text: String = node.children().filter(|c| c.is_text()).filter_map(|c| c.text()).collect();
-        let text = text.trim();
+    let has_elements = node.children().any(|c| c.is_element());
+    if !has_elements {
+        // One text node is the usual case: no intermediate string for it.
+        let mut texts = node.children().filter(|c| c.is_text()).filter_map(|c| c.text());
+        let text = match (texts.next(), texts.next()) {
+            (Some(only), None) => only.trim().to_string(),
+            (Some(first), Some(second)) => {
+                let mut joined = format!("{first}{second}");
+                joined.extend(texts);
+                joined.trim().to_string()
+            }
+            (None, _) => String::new(),
+        };
         if !text.is_empty() {
-            e.text = Some(text.to_string());
+            e.text = Some(text);
         }
     }
     e.secret = tag == "key" && secret_parent;
     let holds_key = tag == "pre-shared-key";
-    e.children = elements.into_iter().map(|c| convert(doc, c, holds_key)).collect();
+    if has_elements {
+        e.children = node.children().filter(|c| c.is_element()).map(|c| convert(lines, c, holds_key)).collect();
+    }
     e
 }
 

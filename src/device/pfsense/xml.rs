@@ -10,6 +10,7 @@
 //! secret-bearing element (`<pre-shared-key>`, passwords) its details are not shown, since the
 //! parser's message may quote a piece of the key.
 
+use crate::device::lines::LineIndex;
 use crate::device::DeviceError;
 
 /// One element: its name, line, own text (CDATA included, untrimmed) and child elements.
@@ -58,23 +59,6 @@ const READ_SECTIONS: &[&str] = &["ipsec", "interfaces", "filter", "aliases", "ga
 
 /// Elements whose text is a secret: never quoted in a message.
 pub const SECRET_ELEMENTS: &[&str] = &["pre-shared-key", "pkcs11pin", "password", "bcrypt-hash", "sha512-hash"];
-
-/// 1-based line numbers from byte offsets.
-struct LineIndex {
-    starts: Vec<usize>,
-}
-
-impl LineIndex {
-    fn new(text: &str) -> LineIndex {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { starts }
-    }
-
-    fn line(&self, offset: usize) -> usize {
-        self.starts.partition_point(|s| *s <= offset)
-    }
-}
 
 /// Parses config.xml into its root element (`<pfsense>`).
 pub fn parse(text: &str) -> Result<Element, DeviceError> {
