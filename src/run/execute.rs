@@ -2,11 +2,12 @@
 //! probes, then verdicts from the evidence (by a judge: the healthy checks for `run`/`up`/`bench`,
 //! a scenario's expectations for `test`), and (unless the lab is kept) teardown.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use super::record::{DataPath, RunRecord};
+use super::record::{DataPath, DeviceRecord, RunRecord};
 use super::verdict::{self, Verdict};
 use super::{LabRun, DATA_PATH, DATA_PATH_LIMITS};
 use crate::model::Lab;
@@ -161,7 +162,7 @@ pub async fn execute(lab: Lab, after: AfterRun) -> Result<Outcome> {
 }
 
 /// Keeps what a person needs to see what happened: each node's charon log, strongswan.conf,
-/// VICI messages (secrets redacted) and nft ruleset, and the run's events.
+/// VICI messages (secrets redacted), nft ruleset and device (import report), and the run's events.
 fn keep_artifacts(run: &LabRun, dir: &std::path::Path) {
     let nodes = run.run.path.join("nodes");
     if let Ok(entries) = std::fs::read_dir(&nodes) {
@@ -174,7 +175,26 @@ fn keep_artifacts(run: &LabRun, dir: &std::path::Path) {
         }
     }
     let _ = std::fs::copy(run.run.path.join("supervisor.log"), dir.join("supervisor.log"));
+    // What each device was read as (family, summary, import report), as the run report keeps
+    // it; no key is in it.
+    for (node, record) in device_records(&run.lab) {
+        let to = dir.join(node);
+        let _ = std::fs::create_dir_all(&to);
+        let _ = std::fs::write(to.join("device.json"), serde_json::to_vec_pretty(&record).unwrap_or_default());
+    }
     let _ = std::fs::write(dir.join("events.json"), serde_json::to_vec_pretty(&run.timeline.snapshot()).unwrap_or_default());
+}
+
+/// Each IPsec node's device as the report keeps it.
+fn device_records(lab: &Lab) -> BTreeMap<String, DeviceRecord> {
+    lab.ipsec_nodes()
+        .filter_map(|n| {
+            let ipsec = n.ipsec()?;
+            let record =
+                DeviceRecord { family: ipsec.device.family(), summary: ipsec.device.summary(&ipsec.intent), import: ipsec.device.import_report().cloned() };
+            Some((n.name.clone(), record))
+        })
+        .collect()
 }
 
 /// Runs `lab` with `steps`, judges the evidence, and tears the lab down unless kept.
@@ -258,6 +278,7 @@ pub async fn execute_run(
             Some((n.name.clone(), v))
         })
         .collect();
+    let devices = device_records(&run.lab);
     let run_id = run.run.id.clone();
     let mut phases = run.phases.clone();
     let mut kept = None;
@@ -293,6 +314,7 @@ pub async fn execute_run(
         phases,
         total_ms: start.elapsed().as_secs_f64() * 1000.0,
         events,
+        devices,
     };
     Ok(Outcome { report, evidence, kept })
 }

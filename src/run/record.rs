@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::verdict::{Outcome, Verdict};
 use super::PhaseTime;
+use crate::device::ImportReport;
 use crate::evidence::event::Event;
 use crate::evidence::sa::IkeSa;
 
@@ -61,6 +62,18 @@ pub struct RunRecord {
     pub phases: Vec<PhaseTime>,
     pub total_ms: f64,
     pub events: Vec<Event>,
+    /// Per IPsec node, its device: family, what it is in words, and for a device read from a
+    /// configuration file, the import report (every element used, defaulted or ignored).
+    pub devices: BTreeMap<String, DeviceRecord>,
+}
+
+/// A node's device as the run used it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceRecord {
+    pub family: &'static str,
+    pub summary: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import: Option<ImportReport>,
 }
 
 impl RunRecord {
@@ -82,6 +95,7 @@ impl RunRecord {
             phases: Vec::new(),
             total_ms: 0.0,
             events: Vec::new(),
+            devices: BTreeMap::new(),
         }
     }
 

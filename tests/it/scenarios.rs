@@ -42,6 +42,18 @@ fn shipped_scenarios_match_their_expectations() {
     let patched = std::fs::read_to_string(dh.join("lab.patched.yaml")).unwrap();
     assert!(!patched.contains("S2sVpnAzure") && patched.contains("<redacted>"), "{patched}");
     assert!(!std::fs::read_to_string(dh.join("azure-gw/vici-messages.txt")).unwrap().contains("S2sVpnAzure"));
+    // A device read from its configuration keeps its import report, in the run report and as
+    // an artifact: what was used, defaulted (with the default's source) and ignored.
+    let panos = scenarios.iter().find(|s| s["lab"] == "azure-paloalto" && s["name"] == "dh-mismatch").expect("azure-paloalto/dh-mismatch");
+    let entries = panos["run"]["devices"]["firewall"]["import"]["entries"].as_array().expect("import entries in the run report");
+    assert_eq!(panos["run"]["devices"]["firewall"]["family"], "pan-os");
+    for status in ["used", "defaulted"] {
+        assert!(entries.iter().any(|e| e["status"] == status), "no `{status}` entry: {entries:#?}");
+    }
+    let device = std::fs::read_to_string(artifacts.join("azure-paloalto/dh-mismatch/firewall/device.json")).unwrap();
+    assert!(device.contains("\"family\": \"pan-os\"") && device.contains("\"status\": \"defaulted\""), "{device}");
+    let psk = std::fs::read_to_string(repo().join("labs/azure-paloalto/dut/psk.txt")).unwrap();
+    assert!(!device.contains(psk.trim()), "the key is in device.json");
 }
 
 #[test]
