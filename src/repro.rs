@@ -161,7 +161,8 @@ pub fn generate(inputs: &Inputs) -> Result<Generated, String> {
         return Err("a PAN-OS export holds its pre-shared key encrypted: give the key with --psk-file FILE".into());
     }
     // What the configuration says of its network (read without lab interfaces: nothing is mapped).
-    let source = DeviceSource { file: &inputs.device, text: &device_text, select: inputs.select.as_deref(), psk: psk.as_deref(), interfaces: &[] };
+    let source =
+        DeviceSource { file: &inputs.device, text: &device_text, select: inputs.select.as_deref(), psk: psk.as_deref(), interfaces: &[], choices: &[] };
     let device = crate::device::load(&family, &source).map_err(|errors| {
         errors
             .iter()

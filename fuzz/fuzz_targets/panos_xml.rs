@@ -11,7 +11,7 @@ use vpnlab::device::{load, DeviceSource};
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let interfaces = [("lan".to_string(), "10.10.0.1/16".parse().unwrap()), ("wan".to_string(), "172.16.0.2/30".parse().unwrap())];
-    let source = DeviceSource { file: Path::new("dut/config"), text, select: None, psk: Some("fuzz-key"), interfaces: &interfaces };
+    let source = DeviceSource { file: Path::new("dut/config"), text, select: None, psk: Some("fuzz-key"), interfaces: &interfaces, choices: &[] };
     if let Err(errors) = load("pan-os", &source) {
         for e in errors {
             let _ = format!("{e:?}");

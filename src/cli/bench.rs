@@ -174,7 +174,7 @@ pub fn import(files: &[std::path::PathBuf], runs: usize, format: Format) -> Resu
         let text = std::fs::read_to_string(file).map_err(|e| crate::exit::fail(Code::BadInput, format!("cannot read {}: {e}", file.display())))?;
         let family = crate::repro::detect_family(&text)
             .ok_or_else(|| crate::exit::fail(Code::BadInput, format!("{} is neither a PAN-OS nor a pfSense configuration", file.display())))?;
-        let source = crate::device::DeviceSource { file, text: &text, select: select.as_deref(), psk: Some("bench-key"), interfaces: &[] };
+        let source = crate::device::DeviceSource { file, text: &text, select: select.as_deref(), psk: Some("bench-key"), interfaces: &[], choices: &[] };
         let mut times = Vec::new();
         for i in 0..=runs {
             let start = std::time::Instant::now();

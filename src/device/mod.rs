@@ -101,6 +101,24 @@ pub const FAMILIES: &[(&str, &str)] = &[
     ("pfsense", "a pfSense firewall read from `config:` (its config.xml)"),
 ];
 
+/// A default on which a vendor's sources disagree, as a lab can set it (`choices:` on a dut):
+/// its name, the values it takes, vpnlab's value, and what the sources say.
+#[derive(Debug, Clone, Copy)]
+pub struct Choice {
+    pub name: &'static str,
+    pub values: &'static [&'static str],
+    pub default: &'static str,
+    pub about: &'static str,
+}
+
+/// The choices a family's importer offers (none for a device written in the lab file).
+pub fn choices(family: &str) -> &'static [Choice] {
+    match family {
+        "pan-os" => panos::defaults::CHOICES,
+        _ => &[],
+    }
+}
+
 /// A device configuration file named by a lab node (`device:` and `config:`).
 pub struct DeviceSource<'a> {
     /// The file as the lab names it (for messages).
@@ -112,6 +130,8 @@ pub struct DeviceSource<'a> {
     pub psk: Option<&'a str>,
     /// The node's interfaces in the lab: the name there and the address with its prefix.
     pub interfaces: &'a [(String, Ipv4Net)],
+    /// Values for the family's [`choices`] (name, value), checked against its table.
+    pub choices: &'a [(String, String)],
 }
 
 /// A problem in a device's configuration file: where, what, and what would be valid. Never

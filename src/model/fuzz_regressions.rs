@@ -65,7 +65,14 @@ fn device_config_regressions_give_a_device_or_proper_errors() {
     for (target, family) in [("panos_set", "pan-os"), ("panos_xml", "pan-os"), ("pfsense_xml", "pfsense")] {
         for (path, data) in inputs(target) {
             let Ok(text) = std::str::from_utf8(&data) else { continue };
-            let source = crate::device::DeviceSource { file: Path::new("dut/config"), text, select: None, psk: Some("fuzz-key-2026"), interfaces: &interfaces };
+            let source = crate::device::DeviceSource {
+                file: Path::new("dut/config"),
+                text,
+                select: None,
+                psk: Some("fuzz-key-2026"),
+                interfaces: &interfaces,
+                choices: &[],
+            };
             if let Err(errors) = crate::device::load(family, &source) {
                 assert!(!errors.is_empty(), "{}: an error list with no error", path.display());
                 for e in errors {

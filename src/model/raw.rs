@@ -148,6 +148,10 @@ pub struct RawNode {
     /// PAN-OS does (strongSwan would narrow a wider proposal and accept it).
     #[serde(default)]
     pub exact_proxy_id: Option<bool>,
+    /// `dut` only, a device read from a file: values for the defaults on which the vendor's
+    /// sources disagree (`choices: { ikev2-liveness-default: off }`).
+    #[serde(default)]
+    pub choices: Option<OrderedMap<Spanned<String>>>,
     /// `dut` only: a stateful filter on traffic arriving from the tunnel, like pfSense's
     /// Firewall > Rules > IPsec tab (no rule: everything from the tunnel is blocked).
     #[serde(default)]

@@ -260,6 +260,7 @@ impl Resolver {
         section(raw.psk_file.is_some(), "psk_file", "dut", self);
         section(raw.tunnel_rules.is_some(), "tunnel_rules", "dut", self);
         section(raw.exact_proxy_id.is_some(), "exact_proxy_id", "dut", self);
+        section(raw.choices.is_some(), "choices", "dut", self);
         section(raw.azure.is_some(), "azure", "azure-gateway", self);
 
         let kind = match k {
@@ -370,6 +371,8 @@ impl Resolver {
                     Some("remove `config:`, or set `device: pan-os` or `device: pfsense`"),
                 );
             }
+            // A strongSwan device has no importer defaults: any `choices:` is refused here.
+            self.device_choices(path, &family, raw.choices.as_ref())?;
             let mut config = self.strongswan(&format!("{path}.strongswan"), name_loc, sw);
             if raw.exact_proxy_id == Some(true) {
                 for c in &mut config.connections {
@@ -438,9 +441,10 @@ impl Resolver {
             }
             None => None,
         };
+        let choices = self.device_choices(path, &family, raw.choices.as_ref())?;
         let select = raw.tunnel.as_ref().map(|t| t.value.clone()).or_else(|| raw.phase1.as_ref().map(|p| p.value.to_string()));
         let ifaces: Vec<(String, ipnet::Ipv4Net)> = interfaces.iter().map(|i| (i.name.clone(), i.address)).collect();
-        let source = DeviceSource { file: &file, text: &text, select: select.as_deref(), psk: psk.as_deref(), interfaces: &ifaces };
+        let source = DeviceSource { file: &file, text: &text, select: select.as_deref(), psk: psk.as_deref(), interfaces: &ifaces, choices: &choices };
         match crate::device::load(&family, &source) {
             Ok(device) => Some(device),
             Err(errors) => {
@@ -456,6 +460,36 @@ impl Resolver {
                 None
             }
         }
+    }
+
+    /// A dut's `choices:`, checked against its family's table: each name one the importer offers,
+    /// each value one it takes.
+    fn device_choices(&mut self, path: &str, family: &str, raw: Option<&OrderedMap<Spanned<String>>>) -> Option<Vec<(String, String)>> {
+        let table = crate::device::choices(family);
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (name, value) in raw.map(|m| m.0.as_slice()).unwrap_or_default() {
+            let field = format!("{path}.choices.{}", name.value);
+            let Some(choice) = table.iter().find(|c| c.name == name.value) else {
+                let valid = if table.is_empty() {
+                    format!("a `{family}` device has no choices; remove `choices:`")
+                } else {
+                    table.iter().map(|c| format!("{} ({})", c.name, c.values.join(" | "))).collect::<Vec<_>>().join("; ")
+                };
+                let near = closest(&name.value, table.iter().map(|c| c.name)).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+                self.err(&name.referenced, field, format!("unknown choice `{}`{near}", name.value), Some(&valid));
+                ok = false;
+                continue;
+            };
+            if !choice.values.contains(&value.value.as_str()) {
+                let valid = format!("{} (vpnlab's default: {}; {})", choice.values.join(", "), choice.default, choice.about);
+                self.err(&value.referenced, field, format!("`{}` is not a value of this choice", value.value), Some(&valid));
+                ok = false;
+                continue;
+            }
+            out.push((choice.name.to_string(), value.value.clone()));
+        }
+        ok.then_some(out)
     }
 
     /// A file a lab key names, relative to the lab's folder and inside it.

@@ -3,6 +3,7 @@
 //! schema's defaults for absent settings, and the two defaults on which sources disagree, as
 //! named choices ([`Choices`]) whose value the import report names.
 
+use crate::device::Choice;
 use crate::ike::dh::DhGroup;
 use crate::ike::proposal::{Encryption, Integrity};
 
@@ -159,6 +160,40 @@ pub struct Choices {
     pub ipsec_dh_group: IpsecDhDefault,
 }
 
+/// The choices as a lab names them (`choices: { ikev2-liveness-default: off }`).
+pub const CHOICES: &[Choice] = &[
+    Choice {
+        name: "ikev2-liveness-default",
+        values: &["on", "off"],
+        default: "on",
+        about: "the IKEv2 liveness check of a gateway without `protocol ikev2 dpd enable`: the 11.0 admin guide and 10.2 web help say on, the 7.0 KB says off",
+    },
+    Choice {
+        name: "ipsec-dh-group-default",
+        values: &["group2", "no-pfs"],
+        default: "group2",
+        about: "PFS of an IPsec crypto profile without `dh-group`: the schema and PAN-OS's docs say group2, Batfish reads no PFS",
+    },
+];
+
+impl Choices {
+    /// The choices from checked (name, value) pairs; a pair not in [`CHOICES`] is ignored (the
+    /// lab's resolution has refused it with its line).
+    pub fn from_pairs(pairs: &[(String, String)]) -> Choices {
+        let mut c = Choices::default();
+        for (name, value) in pairs {
+            match (name.as_str(), value.as_str()) {
+                ("ikev2-liveness-default", "on") => c.ikev2_liveness = LivenessDefault::On,
+                ("ikev2-liveness-default", "off") => c.ikev2_liveness = LivenessDefault::Off,
+                ("ipsec-dh-group-default", "group2") => c.ipsec_dh_group = IpsecDhDefault::Group2,
+                ("ipsec-dh-group-default", "no-pfs") => c.ipsec_dh_group = IpsecDhDefault::NoPfs,
+                _ => {}
+            }
+        }
+        c
+    }
+}
+
 impl Default for Choices {
     fn default() -> Choices {
         Choices { ikev2_liveness: LivenessDefault::On, ipsec_dh_group: IpsecDhDefault::Group2 }
@@ -220,5 +255,17 @@ mod tests {
         assert_eq!(esp.lifetime_s, 3600);
         assert!(ike_profile("mine").is_none());
         assert_eq!(Choices::default().ipsec_dh_group.group(), Some(DhGroup::Modp1024));
+    }
+
+    #[test]
+    fn every_choice_of_the_table_is_read_and_its_default_is_vpnlabs() {
+        let defaults: Vec<(String, String)> = CHOICES.iter().map(|c| (c.name.to_string(), c.default.to_string())).collect();
+        assert_eq!(Choices::from_pairs(&defaults), Choices::default());
+        for c in CHOICES {
+            for v in c.values.iter().filter(|v| **v != c.default) {
+                let other = Choices::from_pairs(&[(c.name.to_string(), v.to_string())]);
+                assert_ne!(other, Choices::default(), "{} = {v} changes nothing", c.name);
+            }
+        }
     }
 }

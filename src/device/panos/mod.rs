@@ -142,7 +142,7 @@ pub struct PanosDevice {
 
 /// Reads a PAN-OS device from its configuration file (format detected from the text).
 pub fn load(source: &DeviceSource) -> Result<PanosDevice, Vec<DeviceError>> {
-    load_with(source, Choices::default())
+    load_with(source, Choices::from_pairs(source.choices))
 }
 
 /// [`load`] with other values for the defaults on which sources disagree.

@@ -41,7 +41,7 @@ fn load_with_choices(
     choices: Choices,
 ) -> Result<PanosDevice, Vec<DeviceError>> {
     let text = fixture(name);
-    let source = DeviceSource { file: Path::new(name), text: &text, select, psk, interfaces };
+    let source = DeviceSource { file: Path::new(name), text: &text, select, psk, interfaces, choices: &[] };
     load_with(&source, choices)
 }
 
@@ -50,7 +50,7 @@ fn load_file(name: &str, select: Option<&str>, psk: Option<&str>, interfaces: &[
 }
 
 fn load_text(text: &str, select: Option<&str>, psk: Option<&str>) -> Result<PanosDevice, Vec<DeviceError>> {
-    let source = DeviceSource { file: Path::new("inline.set"), text, select, psk, interfaces: &[] };
+    let source = DeviceSource { file: Path::new("inline.set"), text, select, psk, interfaces: &[], choices: &[] };
     load(&source)
 }
 
@@ -379,7 +379,7 @@ fn ikev2_preferred_with_predefined_profiles_absent_from_the_file() {
 #[test]
 fn an_ipsec_profile_without_dh_group_follows_the_named_choice() {
     let text = fixture("azure-paloalto.set").replace(" dh-group no-pfs lifetime hours 1", " lifetime hours 1");
-    let source = DeviceSource { file: Path::new("x.set"), text: &text, select: None, psk: Some(KEY), interfaces: &[] };
+    let source = DeviceSource { file: Path::new("x.set"), text: &text, select: None, psk: Some(KEY), interfaces: &[], choices: &[] };
     let d = load(&source).unwrap();
     assert_eq!(real_time(&d, true).connections[0].children[0].esp_proposals, [esp("aes256-sha256-modp1024")], "group2 by default");
     let ImportStatus::Defaulted { value, source: from } = entry(&d, "network ike crypto-profiles ipsec-crypto-profiles azure-ipsec-crypto dh-group") else {
@@ -443,7 +443,7 @@ fn a_panorama_template_and_device_group() {
 #[test]
 fn passive_mode_and_a_dynamic_peer_only_answer() {
     let passive = fixture("azure-paloalto.set").replace("nat-traversal enable yes", "nat-traversal enable yes passive-mode yes");
-    let source = DeviceSource { file: Path::new("x.set"), text: &passive, select: None, psk: Some(KEY), interfaces: &[] };
+    let source = DeviceSource { file: Path::new("x.set"), text: &passive, select: None, psk: Some(KEY), interfaces: &[], choices: &[] };
     let d = load(&source).unwrap();
     assert_eq!(d.initiation(), Initiation::ResponderOnly);
     let d = load_file("multi.set", Some("branch b tunnel"), None, &lab()).unwrap_err();
@@ -701,7 +701,7 @@ fn fixes_quote_names_with_spaces() {
 fn the_family_loads_through_the_device_seam() {
     let text = fixture("azure-paloalto.xml");
     let interfaces = lab();
-    let source = DeviceSource { file: Path::new("azure-paloalto.xml"), text: &text, select: None, psk: Some(KEY), interfaces: &interfaces };
+    let source = DeviceSource { file: Path::new("azure-paloalto.xml"), text: &text, select: None, psk: Some(KEY), interfaces: &interfaces, choices: &[] };
     let device = crate::device::load("pan-os", &source).unwrap();
     assert_eq!(device.family(), "pan-os");
     assert_eq!(device.initiation(), Initiation::Either);
@@ -715,7 +715,7 @@ fn an_xml_list_written_as_text_is_read_as_its_one_value() {
     let text = fixture("azure-paloalto.xml")
         .replace("<dh-group>\n                  <member>group14</member>\n                </dh-group>", "<dh-group>group20</dh-group>");
     assert!(text.contains("<dh-group>group20</dh-group>"));
-    let source = DeviceSource { file: Path::new("x.xml"), text: &text, select: None, psk: Some(KEY), interfaces: &[] };
+    let source = DeviceSource { file: Path::new("x.xml"), text: &text, select: None, psk: Some(KEY), interfaces: &[], choices: &[] };
     let d = load(&source).unwrap();
     assert_eq!(real_time(&d, true).connections[0].proposals, [ike("aes256-sha256-ecp384")]);
 }

@@ -28,7 +28,7 @@ fn lab(ifaces: &[(&str, &str)]) -> Vec<(String, Ipv4Net)> {
 }
 
 fn load_text(text: &str, select: Option<&str>, ifaces: &[(String, Ipv4Net)]) -> Result<PfsenseDevice, Vec<DeviceError>> {
-    let source = DeviceSource { file: std::path::Path::new("config.xml"), text, select, psk: None, interfaces: ifaces };
+    let source = DeviceSource { file: std::path::Path::new("config.xml"), text, select, psk: None, interfaces: ifaces, choices: &[] };
     load(&source)
 }
 
@@ -462,7 +462,8 @@ fn a_phase2_on_an_interface_without_an_address_is_skipped_as_pfsense_skips_it() 
 fn the_lab_s_psk_file_overrides_the_key_and_is_never_shown() {
     let text = fixture("azure-pfsense-home.xml");
     let ifaces = lab(HOME);
-    let source = DeviceSource { file: std::path::Path::new("config.xml"), text: &text, select: None, psk: Some("Another-Key-9"), interfaces: &ifaces };
+    let source =
+        DeviceSource { file: std::path::Path::new("config.xml"), text: &text, select: None, psk: Some("Another-Key-9"), interfaces: &ifaces, choices: &[] };
     let d = load(&source).unwrap();
     assert_eq!(d.intent(REAL_TIME).secrets[0].secret, "Another-Key-9");
     assert!(used_value(&d, "ipsec/phase1[ikeid=1]/pre-shared-key").contains("psk_file"));

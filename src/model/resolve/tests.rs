@@ -495,3 +495,41 @@ fn device_keys() {
     insta::assert_snapshot!(errors(&edited("    kind: dut\n", "    kind: dut\n    phase1: 2\n")));
     insta::assert_snapshot!(errors(&edited("    kind: dut\n", "    kind: dut\n    device: pfsense\n    config: ../../etc/passwd\n")));
 }
+
+/// `choices:` sets a default on which the vendor's sources disagree: the intent follows it and
+/// the import report names the value used; a choice the family does not offer, or a value the
+/// choice does not take, is refused at its line with the valid ones.
+#[test]
+fn device_choices() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = Path::new("labs/azure-paloalto");
+    std::fs::create_dir_all(dir.path().join("dut")).unwrap();
+    // The shipped firewall with an IPsec crypto profile that names no dh-group.
+    let config = std::fs::read_to_string(shipped.join("dut/running-config.set")).unwrap();
+    assert!(config.contains(" dh-group no-pfs "));
+    std::fs::write(dir.path().join("dut/running-config.set"), config.replace(" dh-group no-pfs ", " ")).unwrap();
+    std::fs::copy(shipped.join("dut/psk.txt"), dir.path().join("dut/psk.txt")).unwrap();
+    let lab_yaml = std::fs::read_to_string(shipped.join("lab.yaml")).unwrap();
+    let file = dir.path().join("lab.yaml");
+    let esp_and_choice = |text: &str| {
+        let lab = parse(&file, text).unwrap_or_else(|e| panic!("{e}"));
+        let (_, fw) = lab.dut().unwrap();
+        let esp: Vec<String> = fw.intent.first_child().unwrap().1.esp_proposals.iter().map(ToString::to_string).collect();
+        let report = serde_json::to_string(&fw.device.import_report().unwrap()).unwrap();
+        let choice = report.split("choice ipsec-dh-group-default = ").nth(1).map(|r| r.split(':').next().unwrap().to_string());
+        (esp, choice)
+    };
+    assert_eq!(esp_and_choice(&lab_yaml), (vec!["aes256-sha256-modp1024".to_string()], Some("group2".to_string())));
+    let chosen = lab_yaml.replacen("    device: pan-os\n", "    device: pan-os\n    choices: { ipsec-dh-group-default: no-pfs }\n", 1);
+    assert_eq!(esp_and_choice(&chosen), (vec!["aes256-sha256".to_string()], Some("no-pfs".to_string())));
+
+    let refused = |text: &str| match parse(&file, text) {
+        Ok(_) => panic!("the lab was accepted"),
+        Err(e) => e.to_string().replace(&dir.path().display().to_string(), "LAB"),
+    };
+    let unknown = lab_yaml.replacen("    device: pan-os\n", "    device: pan-os\n    choices: { ikev2-liveness: off }\n", 1);
+    insta::assert_snapshot!(refused(&unknown));
+    let bad_value = lab_yaml.replacen("    device: pan-os\n", "    device: pan-os\n    choices: { ipsec-dh-group-default: group14 }\n", 1);
+    insta::assert_snapshot!(refused(&bad_value));
+    insta::assert_snapshot!(errors(&edited("    kind: dut\n", "    kind: dut\n    choices: { ikev2-liveness-default: off }\n")));
+}
