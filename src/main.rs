@@ -25,6 +25,10 @@ fn main() -> ExitCode {
     // Before anything else: nothing this process inherited may reach the daemons it starts.
     process::close_inherited_on_exec();
     let cli = cli::Cli::parse();
+    if cli.command.only_prints() {
+        // SAFETY: restoring the default disposition of one signal before any thread starts.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

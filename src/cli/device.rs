@@ -41,7 +41,7 @@ pub fn explain(lab_path: &Path, node: Option<&str>, format: Format) -> Result<Co
                 print!("{}", crate::report::device::explain_text(&n.name, ipsec.device.as_ref(), &ipsec.intent));
             }
             for note in &lab.notes {
-                println!("note: {note}");
+                print!("{}", crate::report::device::note_text(note));
             }
         }
     }

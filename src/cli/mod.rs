@@ -58,6 +58,17 @@ pub enum Format {
     Json,
 }
 
+impl Command {
+    /// Commands that only read and print (no lab is built, nothing to clean up): for them a
+    /// closed stdout (`vpnlab device explain LAB | head`) ends the process quietly, as for any
+    /// Unix filter, instead of a panic on the broken pipe. Not for commands that talk to a
+    /// daemon's socket (`status LAB`): a socket the daemon closed must be an error, not a
+    /// silent death.
+    pub fn only_prints(&self) -> bool {
+        matches!(self, Command::Explain { .. } | Command::Status { lab: None, .. } | Command::Device { .. } | Command::Azure { .. })
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build a lab, check it, report, and tear it down. The exit code says pass or fail.

@@ -30,7 +30,7 @@ pub fn view_text(view: &StatusView) -> String {
 pub fn explain_text(node: &str, device: &dyn Device, intent: &IpsecIntent) -> String {
     let mut out = format!("{node} · {} device\n", device.family());
     for line in device.summary(intent) {
-        let _ = writeln!(out, "  {line}");
+        out.push_str(&wrapped_line(&format!("  {line}")));
     }
     match device.import_report() {
         Some(report) => {
@@ -49,7 +49,8 @@ pub fn explain_text(node: &str, device: &dyn Device, intent: &IpsecIntent) -> St
                     ImportStatus::Defaulted { value, source } => ("default", format!("{value} [{source}]")),
                     ImportStatus::Ignored { why } => ("ignored", why.clone()),
                 };
-                let _ = writeln!(out, "  {word:<8} {}{at}: {detail}", e.element);
+                out.push_str(&wrapped(&format!("  {word:<8} "), &format!("{}{at}", e.element), WIDTH));
+                out.push_str(&wrapped(INDENT, &detail, WIDTH));
             }
         }
         None => {
@@ -57,7 +58,53 @@ pub fn explain_text(node: &str, device: &dyn Device, intent: &IpsecIntent) -> St
         }
     }
     let _ = writeln!(out, "\nWhat it does (the intent the driver runs)");
-    out.push_str(&intent_text(intent));
+    for line in intent_text(intent).lines() {
+        out.push_str(&wrapped_line(line));
+    }
+    out
+}
+
+/// The import report is read in an 80-column terminal: an element on one line, what became of
+/// it under it, both wrapped with a hanging indent.
+const WIDTH: usize = 80;
+const INDENT: &str = "             ";
+
+/// `text` after `first`, wrapped at word boundaries to `width` columns; continuation lines are
+/// indented to [`INDENT`]. A word longer than a line stays whole.
+fn wrapped(first: &str, text: &str, width: usize) -> String {
+    wrapped_with(first, text, width, INDENT)
+}
+
+/// A note of the lab's reading, wrapped at 80 columns.
+pub fn note_text(note: &str) -> String {
+    wrapped_with("note: ", note, WIDTH, "      ")
+}
+
+/// A line of text indented by its leading spaces, wrapped with two more for continuations.
+fn wrapped_line(line: &str) -> String {
+    let lead = line.len() - line.trim_start().len();
+    wrapped_with(&line[..lead], line.trim_start(), WIDTH, &" ".repeat(lead + 2))
+}
+
+fn wrapped_with(first: &str, text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = indent.to_string();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
     out
 }
 
@@ -102,4 +149,18 @@ pub fn intent_text(intent: &IpsecIntent) -> String {
         let _ = writeln!(out, "    otherwise {}", verdict(policy.otherwise));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_lines_wrap_at_80_columns_with_a_hanging_indent() {
+        let detail = "liveness check every 5 s when idle; charon gives up after its own retransmit schedule, not PAN-OS's 7 min 15 s";
+        let text = wrapped(INDENT, detail, WIDTH);
+        assert!(text.lines().all(|l| l.chars().count() <= WIDTH && l.starts_with(INDENT)), "{text}");
+        assert_eq!(text.split_whitespace().collect::<Vec<_>>(), detail.split_whitespace().collect::<Vec<_>>());
+        assert_eq!(wrapped("  used     ", "tunnel.1", WIDTH), "  used     tunnel.1\n");
+    }
 }

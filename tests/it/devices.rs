@@ -134,6 +134,8 @@ fn device_explain_reports_every_element() {
             assert!(shown.contains(n), "`{n}` missing from {lab}:\n{shown}");
         }
         assert!(shown.contains("default ") && shown.contains("ignored "), "{shown}");
+        let wide: Vec<&str> = shown.lines().filter(|l| l.chars().count() > 80).collect();
+        assert!(wide.iter().all(|l| !l.contains(' ') || l.trim_start().split(' ').count() == 1), "lines wider than 80 columns:\n{}", wide.join("\n"));
         no_key_in(&out);
         let out = vpnlab(dir.path()).args(["device", "explain", lab, "--format", "json"]).output().unwrap();
         let report = json(&out);
@@ -178,4 +180,22 @@ fn status_views_speak_each_vendor() {
         assert_eq!(down.status.code(), Some(0), "{}", describe(&down));
     }
     assert!(run_ids(dir.path()).is_empty(), "a run was left behind");
+}
+
+/// A command that only prints ends quietly when its reader goes away (`... | head`), as a Unix
+/// filter does: killed by SIGPIPE, no panic on stderr.
+#[test]
+fn a_printing_command_ends_quietly_on_a_closed_pipe() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = vpnlab(dir.path())
+        .args(["device", "explain", "labs/azure-paloalto"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{}", describe(&out));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
 }
