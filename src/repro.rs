@@ -6,8 +6,9 @@
 //! when given, the VNet. It lays out the topology a support engineer would draw (LAN host,
 //! firewall, a NAT router in front of it when its address is private or its identity is not the
 //! local network gateway's address, an internet router, the gateway, a VM in the VNet), and
-//! writes scenarios that run the tunnel with each side initiating and rekeying. Every guess it makes is a note, never silent. Nothing here touches the system but
-//! reading the inputs and writing the lab folder.
+//! writes scenarios that run the tunnel with each side initiating and rekeying. Every guess it
+//! makes is a note, never silent. Nothing here touches the system but reading the inputs and
+//! writing the lab folder.
 
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;

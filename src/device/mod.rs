@@ -283,8 +283,10 @@ pub enum Symptom {
     /// The peer's selectors were refused.
     SelectorsRefused,
     DeadPeer,
-    /// SAs up, traffic not passing.
-    NoTraffic,
+    /// SAs up, but the traffic never enters the tunnel: no route into it.
+    NotRouted,
+    /// SAs up, the traffic dropped by the device's filter on its way into or out of the tunnel.
+    Blocked,
 }
 
 /// A device's words for its settings, its algorithms, its logs and its checks.

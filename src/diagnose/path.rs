@@ -98,7 +98,7 @@ pub(super) fn data_path(s: &Sides, e: &Evidence) -> Vec<Finding> {
                 side,
                 format!("ping {} -> {} failed{counters}", p.from, p.to),
             )
-            .symptom(Symptom::NoTraffic);
+            .symptom(Symptom::NotRouted);
             found.push(if lan_side {
                 f.firewall(Remedy::TunnelRoute(prefix)).azure(Remedy::Nothing("its route to the on-premises prefixes is not the one missing"))
             } else {
@@ -137,7 +137,7 @@ pub(super) fn data_path(s: &Sides, e: &Evidence) -> Vec<Finding> {
                         )
                         .firewall(Remedy::AllowForward { into_tunnel: lan_side, src: src_net, dst: dst_net })
                         .azure(Remedy::Nothing("the traffic is dropped on the firewall"))
-                        .symptom(Symptom::NoTraffic),
+                        .symptom(Symptom::Blocked),
                     );
                     continue;
                 }
@@ -159,7 +159,7 @@ pub(super) fn data_path(s: &Sides, e: &Evidence) -> Vec<Finding> {
             back_side,
             format!("ping {} -> {} failed; {} has no tunnel route covering {src}", p.from, p.to, back.name),
         )
-        .symptom(Symptom::NoTraffic);
+        .symptom(Symptom::NotRouted);
         found.push(if lan_side {
             f.azure(Remedy::TunnelRoute(prefix)).firewall(Remedy::Nothing("its route to the VNet is there"))
         } else {

@@ -208,7 +208,7 @@ impl Vocabulary for AzureSite {
             Symptom::AuthenticationFailed => "IKEDiagnosticLog: ErrorCode 13801 ERROR_IPSEC_IKE_AUTH_FAIL (Azure-style)",
             Symptom::SelectorsRefused => "IKEDiagnosticLog: 'Received Traffic Selector payload request' then SA_NEGOTIATION_FAILED (Azure-style)",
             Symptom::DeadPeer => "TunnelDiagnosticLog: TunnelDisconnected after the DPD timeout",
-            Symptom::NoTraffic => "connection blade: Connected, egress bytes growing, ingress bytes not (or the reverse)",
+            Symptom::NotRouted | Symptom::Blocked => "connection blade: Connected, egress bytes growing, ingress bytes not (or the reverse)",
         };
         Some(line.to_string())
     }

@@ -663,7 +663,8 @@ fn vocabulary_speaks_pan_os_with_this_configuration_s_names() {
         Symptom::RekeyRefused,
         Symptom::SelectorsRefused,
         Symptom::DeadPeer,
-        Symptom::NoTraffic,
+        Symptom::NotRouted,
+        Symptom::Blocked,
     ] {
         assert!(d.log_line(s).is_some(), "{s:?}");
     }

@@ -287,7 +287,11 @@ impl Vocabulary for PanosDevice {
             Symptom::SelectorsRefused => "system log event ike-nego-p2-proxy-id-bad: the peer's proxy-ID does not match (event name unconfirmed)".into(),
             Symptom::DeadPeer if v1 => format!("IKE phase-1 SA deleted: DPD found peer {peer} dead (PAN-OS-style)"),
             Symptom::DeadPeer => format!("IKEv2 IKE SA deleted after the liveness check got no answer from {peer}; IKE_SA_INIT starts again (PAN-OS-style, pan-os-ipsec.md §3.1 [P12])"),
-            Symptom::NoTraffic => format!(
+            Symptom::NotRouted => format!(
+                "`show routing route type static` has no route into {} for the destination; `show vpn flow tunnel-id {}` shows encap 0",
+                self.names.tunnel_interface, self.names.tunnel_id
+            ),
+            Symptom::Blocked => format!(
                 "traffic log (Monitor > Traffic): deny by interzone-default, or no session at all; `show vpn flow tunnel-id {}` shows encap without decap (or the reverse)",
                 self.names.tunnel_id
             ),

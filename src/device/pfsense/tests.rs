@@ -564,7 +564,7 @@ fn fixes_speak_pfsenses_gui() {
         let line = home.log_line(symptom).unwrap();
         assert!(line.starts_with("Status > System Logs > IPsec: charon ") && line.contains("<con1|1>"), "{line}");
     }
-    assert!(home.log_line(Symptom::NoTraffic).unwrap().contains("Default deny rule IPv4"));
+    assert!(home.log_line(Symptom::Blocked).unwrap().contains("Default deny rule IPv4"));
     let check = home.check();
     assert!(check.contains("Status > IPsec > Overview: con1 \"Azure vng-home-lab\" Established") && check.contains("swanctl --list-sas --ike con1"), "{check}");
 }

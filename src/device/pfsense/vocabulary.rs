@@ -229,7 +229,12 @@ impl Vocabulary for PfsenseDevice {
             Symptom::RekeyRefused => format!("05[IKE] {sa} received NO_PROPOSAL_CHOSEN notify, rekeying CHILD_SA {child} failed"),
             Symptom::SelectorsRefused => format!("11[IKE] {sa} received TS_UNACCEPTABLE notify, no CHILD_SA built"),
             Symptom::DeadPeer => format!("09[IKE] {sa} giving up after 5 retransmits, then restarting CHILD_SA {child}"),
-            Symptom::NoTraffic => {
+            Symptom::NotRouted => {
+                return Some(
+                    "Diagnostics > Routes: no route for the destination via the tunnel (a VTI's ipsecN, or an IPsec policy for tunnel mode); Status > IPsec > Overview: Bytes-Out of the child stays 0".into(),
+                )
+            }
+            Symptom::Blocked => {
                 return Some(format!(
                     "Status > System Logs > Firewall: Block on {} by \"Default deny rule IPv4 (1000000103)\" (traffic from the tunnel that no rule passes)",
                     self.filter_tab()

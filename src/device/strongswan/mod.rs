@@ -200,7 +200,7 @@ impl Vocabulary for StrongswanDevice {
             Symptom::RekeyRefused => "charon: received NO_PROPOSAL_CHOSEN notify, rekeying CHILD_SA failed",
             Symptom::SelectorsRefused => "charon: received NO_PROPOSAL_CHOSEN / TS_UNACCEPTABLE notify, no CHILD_SA built",
             Symptom::DeadPeer => "charon: giving up after 5 retransmits ... DPD: closing CHILD_SA",
-            Symptom::NoTraffic => return None,
+            Symptom::NotRouted | Symptom::Blocked => return None,
         };
         Some(line.to_string())
     }
