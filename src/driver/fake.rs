@@ -57,6 +57,8 @@ pub enum DriverCall {
 pub struct Script {
     /// Children whose initiate is refused, with the daemon's message.
     pub refuse: Vec<(String, String)>,
+    /// Connections whose first exchange nobody answers: no IKE SA, only retransmits.
+    pub unanswered: Vec<String>,
     /// The child that came up, if any.
     pub up: Option<String>,
     /// Phase 1 is up (a refused child keeps it, as charon does).
@@ -81,6 +83,13 @@ impl FakeDriver {
     pub fn refusing(children: &[&str]) -> FakeDriver {
         let d = FakeDriver::default();
         d.script.lock().expect("script").refuse = children.iter().map(|c| (c.to_string(), "NO_PROPOSAL_CHOSEN".to_string())).collect();
+        d
+    }
+
+    /// A driver whose initiates over these connections get no answer (the peer ignores them).
+    pub fn unanswered(connections: &[&str]) -> FakeDriver {
+        let d = FakeDriver::default();
+        d.script.lock().expect("script").unanswered = connections.iter().map(|c| c.to_string()).collect();
         d
     }
 
@@ -154,6 +163,12 @@ impl IkeControl for FakeDaemon {
     ) -> BoxFuture<'a, Result<Initiated>> {
         self.record(DriverCall::Initiate { node: self.node.clone(), connection: connection.into(), child: child.into() });
         let mut script = self.script.lock().expect("script");
+        if script.unanswered.iter().any(|c| c == connection) {
+            on_log("retransmit 2 of request with message ID 0".into());
+            on_log(format!("giving up after 2 retransmits; establishing IKE_SA '{connection}' failed"));
+            let failed = Err(format!("establishing IKE_SA '{connection}' failed, peer not responding"));
+            return Box::pin(async move { Ok(failed) });
+        }
         let refused = script.refuse.iter().find(|(c, _)| c == child).map(|(_, why)| why.clone());
         script.ike_up = true;
         let result = match refused {

@@ -39,6 +39,9 @@ pub enum What {
     /// The gateway's 0/0 offer was refused and it retried with this child (VNet x local
     /// network prefixes).
     Fallback { child: String },
+    /// The first exchange got no IKE SA; the device starts again with another IKE version
+    /// (PAN-OS `ikev2-preferred` falling back to IKEv1), on this connection.
+    VersionFallback { connection: String, version: u8 },
     /// The node received an error notify from its peer, read from its log while vpnlab
     /// initiated (IKEv1 Quick Mode refusals raise no error-notify alert; this is their evidence).
     Notify { notify: Notify },
@@ -104,6 +107,7 @@ impl What {
             What::Alert { kind, .. } => kind.name(),
             What::ControlLog { .. } => "control-log",
             What::Fallback { .. } => "fallback",
+            What::VersionFallback { .. } => "version-fallback",
             What::Notify { .. } => "notify",
         }
     }
@@ -129,6 +133,7 @@ impl What {
             }
             What::ControlLog { line, .. } => line.clone(),
             What::Fallback { child } => format!("0.0.0.0/0 refused; retrying with {child} (VNet x local network prefixes)"),
+            What::VersionFallback { connection, version } => format!("no IKE SA from the first offer; starting again with IKEv{version} ({connection})"),
             What::Notify { notify } => format!("received {} from the peer", notify.name()),
         }
     }

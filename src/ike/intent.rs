@@ -149,6 +149,9 @@ pub struct Connection {
     /// When the first child's proposal is refused with Phase 1 kept, the child to try next
     /// (Azure's fallback from 0/0 to VNet x local prefixes).
     pub fallback_child: Option<String>,
+    /// When this connection's first exchange gets no answer or is refused (no IKE SA at all),
+    /// the connection to initiate next: PAN-OS's `ikev2-preferred` falls back to IKEv1.
+    pub version_fallback: Option<String>,
 }
 
 /// How a responder matches the traffic selectors a peer proposes against its own.

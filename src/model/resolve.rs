@@ -698,6 +698,7 @@ impl Resolver {
                 children,
                 selector_match: SelectorMatch::Narrowing,
                 fallback_child: None,
+                version_fallback: None,
             });
         }
         let secrets = raw.secrets.into_iter().map(|s| crate::ike::intent::Secret { ids: s.value.ids, secret: s.value.secret }).collect();

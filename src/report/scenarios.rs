@@ -8,6 +8,7 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use super::RunResult;
+use crate::evidence::event::What;
 use crate::run::verdict::Outcome;
 use crate::scenario::runner::ScenarioResult;
 
@@ -65,6 +66,10 @@ pub fn story(r: &ScenarioResult) -> String {
     let _ = writeln!(out, "\nWhat happened");
     for s in &r.steps {
         let _ = writeln!(out, "  step: {s}");
+    }
+    // A device that started again another way (a narrower child, another IKE version).
+    for e in r.run.events.iter().filter(|e| matches!(e.what, What::Fallback { .. } | What::VersionFallback { .. })) {
+        let _ = writeln!(out, "  {}: {}", e.node, e.what.detail());
     }
     if let Some(p) = &r.phase1 {
         let _ = writeln!(out, "  phase 1: {p}");

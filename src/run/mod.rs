@@ -234,6 +234,24 @@ impl LabRun {
                 outcome.ms += first_ms;
             }
         }
+        // A device whose first exchange got no IKE SA at all may start again with another IKE
+        // version (PAN-OS ikev2-preferred falls back to IKEv1).
+        let version_fallback = self
+            .lab
+            .node(&node)
+            .and_then(|n| n.intent())
+            .and_then(|i| i.first_child())
+            .and_then(|(c, _)| c.version_fallback.clone())
+            .and_then(|name| self.lab.node(&node).and_then(|n| n.intent()).and_then(|i| i.connections.iter().find(|c| c.name == name)).cloned());
+        if let (false, Some(conn)) = (outcome.success, version_fallback) {
+            let ike_up = self.list_sas(&node).await?.iter().any(|s| s.is_established());
+            if let (false, Some(child)) = (ike_up, conn.children.first()) {
+                self.timeline.push(&node, What::VersionFallback { connection: conn.name.clone(), version: conn.version.number() });
+                let first_ms = outcome.ms;
+                outcome = self.initiate_pair(&node, &conn.name, &child.name, timeout).await?;
+                outcome.ms += first_ms;
+            }
+        }
         self.end_phase("tunnel up");
         Ok(outcome)
     }
@@ -277,6 +295,13 @@ impl LabRun {
         }
         .ok_or_else(|| anyhow!("{node} has no connection with the child to initiate"))?;
         let (conn_name, child_name) = (conn.name.clone(), child.name.clone());
+        self.initiate_pair(&node, &conn_name, &child_name, timeout).await
+    }
+
+    /// Initiates one child of one connection on `node`; waits for the result (bounded).
+    async fn initiate_pair(&mut self, node: &str, conn_name: &str, child_name: &str, timeout: Duration) -> Result<InitiateOutcome> {
+        let node = node.to_string();
+        let (conn_name, child_name) = (conn_name.to_string(), child_name.to_string());
         let d = self.daemons.get_mut(&node).ok_or_else(|| anyhow!("no daemon for {node}"))?;
         let timeline = self.timeline.clone();
         let started = Instant::now();
@@ -540,6 +565,35 @@ mod tests {
         assert!(outcome.evidence.events.iter().any(|e| matches!(&e.what, What::Fallback { child } if child == "VNet-to-PaloAlto-fallback")));
         assert!(outcome.evidence.events.iter().any(|e| matches!(&e.what, What::Notify { .. })), "the refusal's notify is typed evidence");
         assert_eq!(outcome.evidence.initiated.as_ref().map(|i| (i.success, i.child.as_str())), Some((true, "VNet-to-PaloAlto-fallback")));
+    }
+
+    /// A PAN-OS firewall on ikev2-preferred whose IKEv2 offer nobody answers: the run starts
+    /// again over the intent's IKEv1 connection, says so on the timeline, and the outcome is
+    /// the fallback's.
+    #[tokio::test]
+    async fn an_unanswered_first_exchange_falls_back_to_the_intents_other_version() {
+        let shipped = shipped_lab("azure-paloalto");
+        let text = std::fs::read_to_string(&shipped.source).unwrap().replace("config: dut/running-config.set", "config: dut/variants/ikev2-preferred.set");
+        let lab = crate::model::parse(&shipped.source, &text).unwrap();
+        let driver = FakeDriver::unanswered(&["azure-ike-gw"]);
+        let (run, _backend, _tmp, _dir) = fake_run(lab, &driver);
+        let outcome = execute_run(run, Instant::now(), AfterRun::TearDown, &[], &healthy_judge, None).await.unwrap();
+        let initiates: Vec<String> = driver
+            .calls()
+            .into_iter()
+            .filter_map(|c| match c {
+                DriverCall::Initiate { node, connection, child } => Some(format!("{node}/{connection}/{child}")),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(initiates, ["firewall/azure-ike-gw/azure-ipsec-tunnel:azure-any", "firewall/azure-ike-gw-ikev1/azure-ipsec-tunnel:azure-any"]);
+        assert!(outcome
+            .evidence
+            .events
+            .iter()
+            .any(|e| matches!(&e.what, What::VersionFallback { connection, version: 1 } if connection == "azure-ike-gw-ikev1")));
+        let initiated = outcome.evidence.initiated.as_ref().map(|i| (i.success, i.connection.as_str()));
+        assert_eq!(initiated, Some((true, "azure-ike-gw-ikev1")));
     }
 
     /// Daemons that cannot start: the run ends with the error, nothing left, no initiate.

@@ -265,6 +265,7 @@ impl AzureSite {
             children,
             selector_match: e.selector_match,
             fallback_child,
+            version_fallback: None,
         };
         let mut clock = Vec::new();
         if let Some(fqdn) = &self.local_gateway.fqdn {

@@ -18,7 +18,7 @@ use super::policy;
 use super::read;
 use super::report::why_unread;
 use super::tree::Parsed;
-use super::{Names, PanosDevice, Peer};
+use super::{Ikev1Fallback, Names, PanosDevice, Peer};
 use crate::device::{DeviceError, DeviceSource, ImportReport, SiteHints};
 use crate::ike::dh::DhGroup;
 use crate::ike::intent::{IkeVersion, Initiation, SelectorMatch};
@@ -69,7 +69,8 @@ pub fn build(parsed: Parsed, source: &DeviceSource, choices: Choices) -> Result<
     let version = match setting {
         VersionSetting::Ikev1 => IkeVersion::V1,
         VersionSetting::Ikev2 => IkeVersion::V2,
-        VersionSetting::Ikev2Preferred => IkeVersion::Any,
+        // IKEv2 first; the IKEv1 fallback is a connection of its own (`ikev1_fallback`).
+        VersionSetting::Ikev2Preferred => IkeVersion::V2,
     };
     let (profile_ref, other_ref, block) = match setting {
         VersionSetting::Ikev1 => (&gateway.ikev1_profile, &gateway.ikev2_profile, "ikev1"),
@@ -82,17 +83,28 @@ pub fn build(parsed: Parsed, source: &DeviceSource, choices: Choices) -> Result<
             None
         }
     };
-    if let Some(other) = other_ref {
-        let why = match setting {
-            VersionSetting::Ikev1 => "the gateway runs IKEv1: its IKEv2 block is not used".to_string(),
-            VersionSetting::Ikev2 => "the gateway runs IKEv2: its IKEv1 block is not used".to_string(),
-            VersionSetting::Ikev2Preferred => format!(
-                "the IKEv1 fallback's profile: the lab runs one IKE proposal list for both versions, the IKEv2 profile's{}",
-                if Some(&other.value) == profile_ref.as_ref().map(|p| &p.value) { " (the same profile)" } else { "" }
-            ),
-        };
-        report.ignored(&other.path, other.line, why);
-    }
+    // ikev2-preferred: the IKEv1 block's profile is the fallback's (the predefined `default`
+    // when it names none).
+    let fallback_ike = match setting {
+        VersionSetting::Ikev2Preferred => match crypto::ike_crypto(&config, gateway, other_ref, "ikev1", &mut report) {
+            Ok(c) => Some(c),
+            Err(mut e) => {
+                errors.append(&mut e);
+                None
+            }
+        },
+        _ => {
+            if let Some(other) = other_ref {
+                let why = if setting == VersionSetting::Ikev1 {
+                    "the gateway runs IKEv1: its IKEv2 block is not used"
+                } else {
+                    "the gateway runs IKEv2: its IKEv1 block is not used"
+                };
+                report.ignored(&other.path, other.line, why);
+            }
+            None
+        }
+    };
     if let Some(mode) = &gateway.exchange_mode {
         match (setting, mode.value.as_str()) {
             (VersionSetting::Ikev2, _) => report.ignored(&mode.path, mode.line, "the IKEv1 exchange mode of a gateway that runs IKEv2"),
@@ -106,28 +118,8 @@ pub fn build(parsed: Parsed, source: &DeviceSource, choices: Choices) -> Result<
         report.defaulted(format!("{} protocol ikev1 exchange-mode", gateway.path), defaults::EXCHANGE_MODE.value, defaults::EXCHANGE_MODE.source);
     }
 
-    let ike_proposals = match &ike {
-        Some((crypto, groups)) => match crypto::ike_proposals(crypto, groups) {
-            Ok(p) => {
-                report.used(
-                    format!("network ike crypto-profiles ike-crypto-profiles {} (as proposals)", super::tree::quoted(&crypto.name)),
-                    None,
-                    crate::ike::proposal::list(&p),
-                );
-                p
-            }
-            Err(e) => {
-                errors.push(error(
-                    crypto.line,
-                    &format!("network ike crypto-profiles ike-crypto-profiles {}", super::tree::quoted(&crypto.name)),
-                    e,
-                    "PAN-OS pairs non-auth with aes-128-gcm/aes-256-gcm only",
-                ));
-                Vec::new()
-            }
-        },
-        None => Vec::new(),
-    };
+    let ike_proposals = ike_proposals_of(ike.as_ref(), &mut report, &mut errors);
+    let fallback_proposals = fallback_ike.as_ref().map(|f| ike_proposals_of(Some(f), &mut report, &mut errors));
     let ike_lifetime_s = ike.as_ref().map(|(c, _)| c.lifetime_s).unwrap_or(defaults::IKE_LIFETIME_S);
     // IKEv2 reauthentication every `authentication-multiple` lifetimes (0: never).
     let multiple = ike.as_ref().and_then(|(c, _)| config.ike_profile(&c.name)).and_then(|p| p.authentication_multiple.clone());
@@ -190,8 +182,8 @@ pub fn build(parsed: Parsed, source: &DeviceSource, choices: Choices) -> Result<
             SelectorMatch::Exact => {
                 "IKEv1: a peer's proposal must equal a proxy-ID exactly (\"each peer compares its proxy IDs with what it received\", device-import-notes.md §3)"
             }
-            SelectorMatch::Narrowing if version == IkeVersion::Any => {
-                "ikev2-preferred: narrowed as IKEv2 does (\"one side narrows its address range\", device-import-notes.md §3); an IKEv1 fallback would match exactly, the lab has one setting for both"
+            SelectorMatch::Narrowing if setting == VersionSetting::Ikev2Preferred => {
+                "ikev2-preferred: narrowed over IKEv2 (\"one side narrows its address range\"), matched exactly over the IKEv1 fallback (device-import-notes.md §3)"
             }
             SelectorMatch::Narrowing => "IKEv2: proposals are narrowed to the proxy-IDs (\"one side narrows its address range\", device-import-notes.md §3)",
         },
@@ -240,6 +232,18 @@ pub fn build(parsed: Parsed, source: &DeviceSource, choices: Choices) -> Result<
         notes.push("NAT-T is off on the gateway, but charon always detects NAT and moves to UDP 4500: a NAT between the sites is crossed in the lab where PAN-OS would fail".into());
     }
     let dpd = gateway::dpd(&config, gateway, tunnel, setting, initiation, choices, &mut report, &mut errors);
+    let ikev1_fallback = match (&fallback_ike, fallback_proposals) {
+        (Some((crypto, _)), Some(proposals)) => {
+            let dpd = gateway::fallback_dpd(gateway, initiation, &mut report).or(dpd.filter(|d| d.what == "tunnel monitor"));
+            report.used(
+                format!("{} protocol version (fallback)", gateway.path),
+                None,
+                "ikev2-preferred: IKEv2 first; when IKE_SA_INIT gets no answer or is refused, Main Mode with the IKEv1 profile; as responder both versions are answered",
+            );
+            Some(Ikev1Fallback { ike_proposals: proposals, ike_lifetime_s: crypto.lifetime_s, dpd })
+        }
+        _ => None,
+    };
 
     // Interfaces, zones, security rules, routes.
     let ports = network::map_interfaces(&config, &tunnel_interface.value, source, &mut resolver, &mut report);
@@ -344,6 +348,7 @@ pub fn build(parsed: Parsed, source: &DeviceSource, choices: Choices) -> Result<
         peer_id,
         psk,
         dpd,
+        ikev1_fallback,
         initiation,
         forward,
         routes,
@@ -482,5 +487,31 @@ fn unused(
         } else {
             report.ignored(&g.path, g.line, "an address group no rule of this tunnel uses");
         }
+    }
+}
+
+/// An IKE crypto profile as proposals, reported; a profile PAN-OS would refuse is an error.
+fn ike_proposals_of(ike: Option<&(Crypto, Vec<DhGroup>)>, report: &mut ImportReport, errors: &mut Vec<DeviceError>) -> Vec<crate::ike::proposal::Proposal> {
+    match ike {
+        Some((crypto, groups)) => match crypto::ike_proposals(crypto, groups) {
+            Ok(p) => {
+                report.used(
+                    format!("network ike crypto-profiles ike-crypto-profiles {} (as proposals)", super::tree::quoted(&crypto.name)),
+                    None,
+                    crate::ike::proposal::list(&p),
+                );
+                p
+            }
+            Err(e) => {
+                errors.push(error(
+                    crypto.line,
+                    &format!("network ike crypto-profiles ike-crypto-profiles {}", super::tree::quoted(&crypto.name)),
+                    e,
+                    "PAN-OS pairs non-auth with aes-128-gcm/aes-256-gcm only",
+                ));
+                Vec::new()
+            }
+        },
+        None => Vec::new(),
     }
 }

@@ -212,6 +212,116 @@ pub(super) fn psk(gateway: &IkeGateway, source: &DeviceSource, report: &mut Impo
     }
 }
 
+/// What DPD does when the peer is found dead: a passive firewall does not start the tunnel
+/// again; otherwise PAN-OS deletes the SAs and starts IKE_SA_INIT again (pan-os-ipsec.md §3.1
+/// [P12]).
+fn dead_peer_action(initiation: Initiation) -> DpdAction {
+    if initiation == Initiation::ResponderOnly {
+        DpdAction::Clear
+    } else {
+        DpdAction::Restart
+    }
+}
+
+/// The IKEv1 DPD of an ikev2-preferred gateway's IKEv1 fallback.
+pub(super) fn fallback_dpd(gateway: &IkeGateway, initiation: Initiation, report: &mut ImportReport) -> Option<DpdPlan> {
+    ikev1_dpd(gateway, dead_peer_action(initiation), report)
+}
+
+/// `protocol ikev1 dpd`: off unless enabled; every `interval` s, the peer dead after
+/// `interval × retry`.
+fn ikev1_dpd(gateway: &IkeGateway, action: DpdAction, report: &mut ImportReport) -> Option<DpdPlan> {
+    let used = &gateway.ikev1_dpd;
+    let enabled = match &used.enable {
+        Some(e) => {
+            report.used(&e.path, e.line, if e.value { "on" } else { "off" });
+            e.value
+        }
+        None => {
+            report.defaulted(format!("{} protocol ikev1 dpd enable", gateway.path), defaults::IKEV1_DPD.value, defaults::IKEV1_DPD.source);
+            false
+        }
+    };
+    if !enabled {
+        for (path, line, why) in [
+            used.interval.as_ref().map(|i| (&i.path, i.line, "the interval of a check that is off")),
+            used.retry.as_ref().map(|r| (&r.path, r.line, "the retries of a DPD that is off")),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            report.ignored(path, line, why);
+        }
+        return None;
+    }
+    let every = dpd_interval(gateway, "ikev1 dpd", report);
+    let retry = match &used.retry {
+        Some(r) => {
+            report.used(&r.path, r.line, format!("{} retries", r.value));
+            r.value
+        }
+        None => {
+            report.defaulted(format!("{} protocol ikev1 dpd retry", gateway.path), defaults::DPD_RETRY.value, defaults::DPD_RETRY.source);
+            defaults::DPD_RETRY_N
+        }
+    };
+    report.used(
+        format!("{} protocol ikev1 dpd (as charon's)", gateway.path),
+        None,
+        format!("DPD every {every} s, the peer dead after {} s (interval × retry); PAN-OS probes only around rekeys (pan-os-ipsec.md §3.1 [P15], unconfirmed), charon whenever the SA is idle", every * retry),
+    );
+    Some(DpdPlan { delay_s: every, timeout_s: Some(every * retry), action, what: "IKEv1 DPD" })
+}
+
+/// `protocol ikev2 dpd`: the liveness check, on or off by default as the lab's choice says.
+fn ikev2_liveness(gateway: &IkeGateway, action: DpdAction, choices: Choices, report: &mut ImportReport) -> Option<DpdPlan> {
+    let used = &gateway.liveness;
+    let enabled = match &used.enable {
+        Some(e) => {
+            report.used(&e.path, e.line, if e.value { "on" } else { "off" });
+            e.value
+        }
+        None => {
+            let (value, source) = choices.ikev2_liveness.fact();
+            report.defaulted(format!("{} protocol ikev2 dpd enable", gateway.path), value, source);
+            choices.ikev2_liveness == LivenessDefault::On
+        }
+    };
+    if let Some(r) = &used.retry {
+        report.ignored(&r.path, r.line, "IKEv2 has no retry setting");
+    }
+    if !enabled {
+        if let Some(i) = &used.interval {
+            report.ignored(&i.path, i.line, "the interval of a check that is off");
+        }
+        return None;
+    }
+    let every = dpd_interval(gateway, "ikev2 dpd", report);
+    report.used(
+        format!("{} protocol ikev2 dpd (as charon's)", gateway.path),
+        None,
+        format!(
+            "liveness check every {every} s when idle; charon gives up after its own retransmit schedule, not PAN-OS's 7 min 15 s (pan-os-ipsec.md §3.1 [P12])"
+        ),
+    );
+    Some(DpdPlan { delay_s: every, timeout_s: None, action, what: "IKEv2 liveness check" })
+}
+
+/// The interval of `block` (`ikev1 dpd`, `ikev2 dpd`), or its default.
+fn dpd_interval(gateway: &IkeGateway, block: &str, report: &mut ImportReport) -> u64 {
+    let used = if block == "ikev1 dpd" { &gateway.ikev1_dpd } else { &gateway.liveness };
+    match &used.interval {
+        Some(i) => {
+            report.used(&i.path, i.line, format!("{} s", i.value));
+            i.value
+        }
+        None => {
+            report.defaulted(format!("{} protocol {block} interval", gateway.path), defaults::DPD_INTERVAL.value, defaults::DPD_INTERVAL.source);
+            defaults::DPD_INTERVAL_S
+        }
+    }
+}
+
 /// DPD (IKEv1), the liveness check (IKEv2) and the tunnel monitor as charon's DPD.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn dpd(
@@ -224,79 +334,26 @@ pub(super) fn dpd(
     report: &mut ImportReport,
     errors: &mut Vec<DeviceError>,
 ) -> Option<DpdPlan> {
-    // A passive firewall does not start the tunnel again; otherwise PAN-OS deletes the SAs and
-    // starts IKE_SA_INIT again (pan-os-ipsec.md §3.1 [P12]).
-    let action = if initiation == Initiation::ResponderOnly { DpdAction::Clear } else { DpdAction::Restart };
+    let action = dead_peer_action(initiation);
     let v1 = setting == VersionSetting::Ikev1;
-    let (used, unused, block) = if v1 { (&gateway.ikev1_dpd, &gateway.liveness, "ikev1 dpd") } else { (&gateway.liveness, &gateway.ikev1_dpd, "ikev2 dpd") };
-    let why = if v1 { "an IKEv2 liveness setting of a gateway that runs IKEv1" } else { "an IKEv1 DPD setting of a gateway that runs IKEv2" };
-    let other = [
-        unused.enable.as_ref().map(|e| (&e.path, e.line)),
-        unused.interval.as_ref().map(|e| (&e.path, e.line)),
-        unused.retry.as_ref().map(|e| (&e.path, e.line)),
-    ];
-    for (path, line) in other.into_iter().flatten() {
-        report.ignored(path, line, why);
-    }
-    let enabled = match &used.enable {
-        Some(e) => {
-            report.used(&e.path, e.line, if e.value { "on" } else { "off" });
-            e.value
-        }
-        None if v1 => {
-            report.defaulted(format!("{} protocol {block} enable", gateway.path), defaults::IKEV1_DPD.value, defaults::IKEV1_DPD.source);
-            false
-        }
-        None => {
-            let (value, source) = choices.ikev2_liveness.fact();
-            report.defaulted(format!("{} protocol {block} enable", gateway.path), value, source);
-            choices.ikev2_liveness == LivenessDefault::On
-        }
-    };
-    let interval = |report: &mut ImportReport| match &used.interval {
-        Some(i) => {
-            report.used(&i.path, i.line, format!("{} s", i.value));
-            i.value
-        }
-        None => {
-            report.defaulted(format!("{} protocol {block} interval", gateway.path), defaults::DPD_INTERVAL.value, defaults::DPD_INTERVAL.source);
-            defaults::DPD_INTERVAL_S
-        }
-    };
-    let mut plan = None;
-    if enabled {
-        let every = interval(report);
-        plan = Some(if v1 {
-            let retry = match &used.retry {
-                Some(r) => {
-                    report.used(&r.path, r.line, format!("{} retries", r.value));
-                    r.value
-                }
-                None => {
-                    report.defaulted(format!("{} protocol {block} retry", gateway.path), defaults::DPD_RETRY.value, defaults::DPD_RETRY.source);
-                    defaults::DPD_RETRY_N
-                }
-            };
-            report.used(
-                format!("{} protocol ikev1 dpd (as charon's)", gateway.path),
-                None,
-                format!("DPD every {every} s, the peer dead after {} s (interval × retry); PAN-OS probes only around rekeys (pan-os-ipsec.md §3.1 [P15], unconfirmed), charon whenever the SA is idle", every * retry),
-            );
-            DpdPlan { delay_s: every, timeout_s: Some(every * retry), action, what: "IKEv1 DPD" }
+    // An ikev2-preferred gateway uses both blocks: the liveness check for IKEv2, DPD for its
+    // IKEv1 fallback (`fallback_dpd`).
+    if setting != VersionSetting::Ikev2Preferred {
+        let (unused, why) = if v1 {
+            (&gateway.liveness, "an IKEv2 liveness setting of a gateway that runs IKEv1")
         } else {
-            report.used(
-                format!("{} protocol ikev2 dpd (as charon's)", gateway.path),
-                None,
-                format!("liveness check every {every} s when idle; charon gives up after its own retransmit schedule, not PAN-OS's 7 min 15 s (pan-os-ipsec.md §3.1 [P12])"),
-            );
-            DpdPlan { delay_s: every, timeout_s: None, action, what: "IKEv2 liveness check" }
-        });
-    } else if let Some(i) = &used.interval {
-        report.ignored(&i.path, i.line, "the interval of a check that is off");
+            (&gateway.ikev1_dpd, "an IKEv1 DPD setting of a gateway that runs IKEv2")
+        };
+        let other = [
+            unused.enable.as_ref().map(|e| (&e.path, e.line)),
+            unused.interval.as_ref().map(|e| (&e.path, e.line)),
+            unused.retry.as_ref().map(|e| (&e.path, e.line)),
+        ];
+        for (path, line) in other.into_iter().flatten() {
+            report.ignored(path, line, why);
+        }
     }
-    if let Some(r) = used.retry.as_ref().filter(|_| !enabled || !v1) {
-        report.ignored(&r.path, r.line, if v1 { "the retries of a DPD that is off" } else { "IKEv2 has no retry setting" });
-    }
+    let plan = if v1 { ikev1_dpd(gateway, action, report) } else { ikev2_liveness(gateway, action, choices, report) };
     let Some(monitor) = &tunnel.monitor else { return plan };
     let on = monitor.enable.as_ref().is_some_and(|e| e.value);
     if let Some(e) = &monitor.enable {

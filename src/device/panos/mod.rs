@@ -108,6 +108,14 @@ pub struct DpdPlan {
     pub what: &'static str,
 }
 
+/// The IKEv1 side of an `ikev2-preferred` gateway: its own IKE profile and DPD.
+#[derive(Debug, Clone)]
+pub struct Ikev1Fallback {
+    pub ike_proposals: Vec<Proposal>,
+    pub ike_lifetime_s: u64,
+    pub dpd: Option<DpdPlan>,
+}
+
 /// A PAN-OS firewall: the tunnel the lab runs, as read from the configuration file.
 #[derive(Debug, Clone)]
 pub struct PanosDevice {
@@ -131,6 +139,8 @@ pub struct PanosDevice {
     pub peer_id: Option<String>,
     psk: Psk,
     pub dpd: Option<DpdPlan>,
+    /// `ikev2-preferred`: the IKEv1 connection tried when IKEv2 gets no IKE SA.
+    pub ikev1_fallback: Option<Ikev1Fallback>,
     pub initiation: Initiation,
     pub forward: ForwardPolicy,
     pub routes: Vec<Ipv4Net>,
@@ -153,9 +163,43 @@ pub fn load_with(source: &DeviceSource, choices: Choices) -> Result<PanosDevice,
     build::build(parsed, source, choices)
 }
 
+/// What differs between the connections of one gateway: the IKE version and what goes with it.
+#[derive(Clone, Copy)]
+struct Crypto<'a> {
+    version: IkeVersion,
+    proposals: &'a [Proposal],
+    lifetime_s: u64,
+    dpd: Option<DpdPlan>,
+    selector_match: SelectorMatch,
+}
+
 impl PanosDevice {
-    /// The intent's connection, with the lab's clock applied.
-    fn connection(&self, scale: f64) -> Connection {
+    /// The name of the IKEv1 fallback's connection (`show vpn` names both by the gateway).
+    pub fn fallback_name(&self) -> String {
+        format!("{}-ikev1", self.names.gateway)
+    }
+
+    /// The intent's connections, with the lab's clock applied: the gateway's, and for
+    /// `ikev2-preferred` its IKEv1 fallback (same children, its own profile and DPD, proxy-IDs
+    /// matched exactly).
+    fn connections(&self, scale: f64) -> Vec<Connection> {
+        let main = Crypto {
+            version: self.version,
+            proposals: &self.ike_proposals,
+            lifetime_s: self.ike_lifetime_s,
+            dpd: self.dpd,
+            selector_match: self.selector_match,
+        };
+        let mut first = self.connection(scale, self.names.gateway.clone(), main);
+        let Some(f) = &self.ikev1_fallback else { return vec![first] };
+        first.version_fallback = Some(self.fallback_name());
+        let v1 =
+            Crypto { version: IkeVersion::V1, proposals: &f.ike_proposals, lifetime_s: f.ike_lifetime_s, dpd: f.dpd, selector_match: SelectorMatch::Exact };
+        vec![first, self.connection(scale, self.fallback_name(), v1)]
+    }
+
+    /// One connection of the gateway in one IKE version.
+    fn connection(&self, scale: f64, name: String, crypto: Crypto) -> Connection {
         let s = |secs: u64| scaled(secs, scale);
         // PAN-OS lets an SA reach its lifetime and then negotiates a new one; charon is told to
         // rekey at the lifetime and to let the old SA expire a tenth later, so that the hard
@@ -173,39 +217,40 @@ impl PanosDevice {
                 rand_time_s: Some(0),
                 rekey_bytes: bytes,
                 life_bytes: bytes.map(|b| b + b / 10),
-                dpd_action: self.dpd.map(|d| d.action),
+                dpd_action: crypto.dpd.map(|d| d.action),
                 start_action: Some(StartAction::None),
                 ..Child::new(c.name.clone(), vec![c.local], vec![c.remote], self.esp_proposals.clone())
             })
             .collect();
-        let v1 = self.version == IkeVersion::V1;
-        let dpd_delay_s = self.dpd.map(|d| s(d.delay_s));
+        let v1 = crypto.version == IkeVersion::V1;
+        let dpd_delay_s = crypto.dpd.map(|d| s(d.delay_s));
         Connection {
-            name: self.names.gateway.clone(),
-            version: self.version,
+            name,
+            version: crypto.version,
             local_addrs: self.local_addr.map(|a| vec![a.to_string()]).unwrap_or_default(),
             remote_addrs: match &self.peer {
                 Peer::Ip(a) => vec![a.to_string()],
                 Peer::Fqdn(name) => vec![name.clone()],
                 Peer::Dynamic => Vec::new(),
             },
-            proposals: self.ike_proposals.clone(),
+            proposals: crypto.proposals.to_vec(),
             dpd_delay_s,
             // Room for two probes however the clock is compressed.
-            dpd_timeout_s: if v1 { self.dpd.and_then(|d| d.timeout_s).map(|t| s(t).max(2 * dpd_delay_s.unwrap_or(1))) } else { None },
+            dpd_timeout_s: if v1 { crypto.dpd.and_then(|d| d.timeout_s).map(|t| s(t).max(2 * dpd_delay_s.unwrap_or(1))) } else { None },
             // PAN-OS does not do MOBIKE.
             mobike: if v1 { None } else { Some(false) },
             encap: None,
             // IKEv2 rekeys the IKE SA in place at its lifetime; IKEv1 has no such rekey, and a
             // new Phase 1 is negotiated (charon's IKEv1 reauthentication keeps the Quick Mode SAs).
-            rekey_time_s: Some(if v1 { 0 } else { s(self.ike_lifetime_s) }),
-            reauth_time_s: if v1 { Some(s(self.ike_lifetime_s)) } else { self.reauth_s.map(s) },
+            rekey_time_s: Some(if v1 { 0 } else { s(crypto.lifetime_s) }),
+            reauth_time_s: if v1 { Some(s(crypto.lifetime_s)) } else { self.reauth_s.map(s) },
             over_time_s: None,
             local: Auth::psk(self.local_id.clone()),
             remote: Auth::psk(self.peer_id.clone()),
             children,
-            selector_match: self.selector_match,
+            selector_match: crypto.selector_match,
             fallback_child: None,
+            version_fallback: None,
         }
     }
 }
@@ -236,7 +281,7 @@ impl Device for PanosDevice {
             _ => {}
         }
         IpsecIntent {
-            connections: vec![self.connection(run.time_scale)],
+            connections: self.connections(run.time_scale),
             secrets: vec![Secret { ids, secret: self.psk.0.clone() }],
             initiation: self.initiation,
             forward: Some(self.forward.clone()),
@@ -288,6 +333,14 @@ impl Device for PanosDevice {
         }
         if let Some(d) = self.dpd {
             lines.push(format!("{} every {} s", d.what, d.delay_s));
+        }
+        if let Some(f) = &self.ikev1_fallback {
+            let dpd = f.dpd.map(|d| format!(", {} every {} s", d.what, d.delay_s)).unwrap_or_default();
+            lines.push(format!(
+                "IKEv1 fallback (ikev2-preferred): {}, lifetime {} s{dpd}, proxy-IDs matched exactly",
+                self.proposals(&f.ike_proposals),
+                f.ike_lifetime_s
+            ));
         }
         let named = self.forward.rules.iter().filter(|r| r.name != "intrazone-default").count();
         lines.push(format!(

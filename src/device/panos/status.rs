@@ -61,7 +61,9 @@ fn child_state(c: &ChildSa) -> String {
 
 pub fn view(device: &PanosDevice, node: &str, intent: &IpsecIntent, sas: &[IkeSa]) -> StatusView {
     let n = &device.names;
-    let mine: Vec<&IkeSa> = sas.iter().filter(|sa| sa.name == n.gateway).collect();
+    // The gateway's SAs, over IKEv2 or its IKEv1 fallback.
+    let fallback = device.fallback_name();
+    let mine: Vec<&IkeSa> = sas.iter().filter(|sa| sa.name == n.gateway || sa.name == fallback).collect();
     let connection = intent.connections.iter().find(|c| c.name == n.gateway);
     // The IKE SA's lifetime in the lab: its rekey time (IKEv2) or reauthentication time (IKEv1).
     let ike_life = connection.and_then(|c| [c.rekey_time_s, c.reauth_time_s].into_iter().flatten().find(|s| *s > 0));

@@ -340,8 +340,17 @@ fn ikev2_preferred_with_predefined_profiles_absent_from_the_file() {
     let d = load_file("ikev2-preferred.xml", None, Some("k"), &lab()).unwrap();
     let intent = real_time(&d, false);
     let c = &intent.connections[0];
-    assert_eq!(c.version, IkeVersion::Any, "ikev2-preferred");
+    assert_eq!(c.version, IkeVersion::V2, "ikev2-preferred starts with IKEv2");
     assert_eq!(c.selector_match, SelectorMatch::Narrowing);
+    // ... and falls back to IKEv1: a connection of its own, with the ikev1 block's profile,
+    // the same children, proxy-IDs matched exactly, no IKE rekey (IKEv1 reauthenticates).
+    assert_eq!(c.version_fallback.as_deref(), Some("cloud-gw-ikev1"));
+    let v1 = &intent.connections[1];
+    assert_eq!((v1.name.as_str(), v1.version, v1.selector_match), ("cloud-gw-ikev1", IkeVersion::V1, SelectorMatch::Exact));
+    assert_eq!(v1.proposals, [ike("aes128-3des-sha1-modp1024")]);
+    assert_eq!(v1.children.iter().map(|ch| &ch.name).collect::<Vec<_>>(), c.children.iter().map(|ch| &ch.name).collect::<Vec<_>>());
+    assert_eq!((v1.rekey_time_s, v1.reauth_time_s), (Some(0), Some(28800)));
+    assert_eq!(v1.dpd_delay_s, None, "IKEv1 DPD is off unless enabled");
     assert_eq!(c.proposals, [ike("aes128-3des-sha1-modp1024")], "the predefined IKE profile `default`");
     assert_eq!(c.children[0].esp_proposals, [esp("aes128gcm16-ecp256")], "the predefined IPsec profile Suite-B-GCM-128");
     assert_eq!(c.children[0].rekey_time_s, Some(3600));
@@ -360,9 +369,8 @@ fn ikev2_preferred_with_predefined_profiles_absent_from_the_file() {
             "NAT-T is off on the gateway, but charon always detects NAT and moves to UDP 4500: a NAT between the sites is crossed in the lab where PAN-OS would fail"
         ]
     );
-    assert!(
-        matches!(entry(&d, "network ike gateway cloud-gw protocol ikev1 ike-crypto-profile"), ImportStatus::Ignored { why } if why.contains("(the same profile)"))
-    );
+    assert!(matches!(entry(&d, "network ike gateway cloud-gw protocol ikev1 ike-crypto-profile"), ImportStatus::Used { value } if value == "default"));
+    assert!(matches!(entry(&d, "network ike gateway cloud-gw protocol version (fallback)"), ImportStatus::Used { value } if value.contains("Main Mode")));
     // The interzone rule joins lan and cloud both ways; intrazone-default is overridden to deny.
     let policy = intent.forward.unwrap();
     let (pc, far) = (addr("10.10.0.5"), addr("10.50.0.5"));

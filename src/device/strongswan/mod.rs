@@ -47,6 +47,7 @@ impl StrongswanDevice {
                 children: vec![child],
                 selector_match: SelectorMatch::Narrowing,
                 fallback_child: None,
+                version_fallback: None,
             }],
             ..IpsecIntent::default()
         })
