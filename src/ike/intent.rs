@@ -152,6 +152,9 @@ pub struct Connection {
     /// When this connection's first exchange gets no answer or is refused (no IKE SA at all),
     /// the connection to initiate next: PAN-OS's `ikev2-preferred` falls back to IKEv1.
     pub version_fallback: Option<String>,
+    /// Every child is an SA of its own that the device brings up with the tunnel (PAN-OS: one
+    /// IPsec SA per proxy-ID); otherwise only the first child is initiated.
+    pub start_every_child: bool,
 }
 
 /// How a responder matches the traffic selectors a peer proposes against its own.

@@ -699,6 +699,7 @@ impl Resolver {
                 selector_match: SelectorMatch::Narrowing,
                 fallback_child: None,
                 version_fallback: None,
+                start_every_child: false,
             });
         }
         let secrets = raw.secrets.into_iter().map(|s| crate::ike::intent::Secret { ids: s.value.ids, secret: s.value.secret }).collect();

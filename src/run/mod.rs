@@ -58,7 +58,7 @@ const PAUSE: Duration = Duration::from_secs(60);
 /// The data path this build uses, and what that means for results (named in every report).
 pub const DATA_PATH: &str = "kernel-libipsec";
 pub const DATA_PATH_LIMITS: &str =
-    "userspace ESP over the TUN device ipsec0: ESP is always UDP-encapsulated (port 4500), tunnel MTU fixed at 1400, no trap/acquire";
+    "userspace ESP over the TUN device ipsec0: ESP is always UDP-encapsulated (port 4500), tunnel MTU fixed at 1400, no trap/acquire, a CHILD SA's local selector must hold an address of the node";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PhaseTime {
@@ -250,6 +250,21 @@ impl LabRun {
                 let first_ms = outcome.ms;
                 outcome = self.initiate_pair(&node, &conn.name, &child.name, timeout).await?;
                 outcome.ms += first_ms;
+            }
+        }
+        // A device that brings up every child with the tunnel (PAN-OS: an SA per proxy-ID):
+        // the others follow the first. Their outcomes are on the timeline and in the SAs.
+        if outcome.success {
+            let intent = self.lab.node(&node).and_then(|n| n.intent());
+            let conn = intent.and_then(|i| i.connections.iter().find(|c| c.name == outcome.connection)).filter(|c| c.start_every_child);
+            let others: Vec<String> = conn
+                .map(|c| {
+                    c.children.iter().filter(|ch| ch.name != outcome.child && Some(&ch.name) != c.fallback_child.as_ref()).map(|ch| ch.name.clone()).collect()
+                })
+                .unwrap_or_default();
+            let conn_name = outcome.connection.clone();
+            for child in others {
+                self.initiate_pair(&node, &conn_name, &child, timeout).await?;
             }
         }
         self.end_phase("tunnel up");

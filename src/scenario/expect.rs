@@ -8,7 +8,7 @@ use serde_saphyr::Spanned;
 
 use crate::diagnose::{self, Diagnosis};
 use crate::evidence::alert::AlertKind;
-use crate::evidence::sa::{established, ChildSa, IkeSa};
+use crate::evidence::sa::{established, ChildSa, ChildState, IkeSa};
 use crate::evidence::Evidence;
 use crate::model::error::LabError;
 use crate::model::raw::Addr;
@@ -83,6 +83,9 @@ pub struct RawSa {
     /// `installed` or `none`.
     #[serde(default)]
     pub child: Option<Spanned<String>>,
+    /// How many CHILD SAs are installed (one per proxy-ID, one per policy-based pair).
+    #[serde(default)]
+    pub children: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -148,6 +151,8 @@ pub struct SaExpect {
     pub node: String,
     pub ike: Option<bool>,
     pub child: Option<bool>,
+    /// Installed CHILD SAs, counted over the node's IKE SAs.
+    pub children: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -236,7 +241,7 @@ pub fn resolve(raw: &RawExpect, lab: &Lab, errors: &mut Vec<LabError>) -> Expect
         ipsec_node(lab, errors, "expect.sas.node", &s.value.node);
         let ike = state(errors, &s.value.ike, "established", "expect.sas.ike");
         let child = state(errors, &s.value.child, "installed", "expect.sas.child");
-        e.sas.push(SaExpect { node: s.value.node.value.clone(), ike, child });
+        e.sas.push(SaExpect { node: s.value.node.value.clone(), ike, child, children: s.value.children });
     }
     for c in &raw.counters {
         ipsec_node(lab, errors, "expect.counters.node", &c.value.node);
@@ -428,7 +433,15 @@ pub fn judge(expect: &Expect, lab: &Lab, e: &Evidence) -> (Vec<Verdict>, Vec<Dia
             pass &= child == x;
             wanted.push(format!("CHILD SA {}", if x { "installed" } else { "none" }));
         }
-        let seen = format!("IKE SA {}, CHILD SA {}", if ike { "established" } else { "none" }, if child { "installed" } else { "none" });
+        let installed: Vec<&str> = sas.iter().flat_map(|sa| sa.children.iter()).filter(|c| c.state == ChildState::Installed).map(|c| c.name.as_str()).collect();
+        if let Some(n) = s.children {
+            pass &= installed.len() == n as usize;
+            wanted.push(format!("{n} CHILD SA(s) installed"));
+        }
+        let mut seen = format!("IKE SA {}, CHILD SA {}", if ike { "established" } else { "none" }, if child { "installed" } else { "none" });
+        if s.children.is_some() {
+            seen = format!("{seen}, {} installed ({})", installed.len(), installed.join(", "));
+        }
         let steps = if e.steps.is_empty() { String::new() } else { format!(" (after: {})", e.steps.join("; ")) };
         out.push(verdict("SAs after the steps".into(), &s.node, pass, format!("expected {}; observed {seen}{steps}", wanted.join(", "))));
     }

@@ -266,6 +266,7 @@ impl AzureSite {
             selector_match: e.selector_match,
             fallback_child,
             version_fallback: None,
+            start_every_child: false,
         };
         let mut clock = Vec::new();
         if let Some(fqdn) = &self.local_gateway.fqdn {

@@ -251,6 +251,8 @@ impl PanosDevice {
             selector_match: crypto.selector_match,
             fallback_child: None,
             version_fallback: None,
+            // One IPsec SA per proxy-ID, each negotiated when the tunnel comes up.
+            start_every_child: true,
         }
     }
 }

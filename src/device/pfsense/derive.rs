@@ -221,6 +221,7 @@ pub fn tunnel(p1: &Phase1, phase2: &[&Phase2], ifaces: &Interfaces, psk_override
         selector_match: SelectorMatch::Narrowing,
         fallback_child: None,
         version_fallback: None,
+        start_every_child: false,
     };
     // pfSense writes the secret for `%any` and the peer's identity (ipsec_setup_secrets).
     let mut ids = vec!["%any".to_string()];

@@ -48,6 +48,7 @@ impl StrongswanDevice {
                 selector_match: SelectorMatch::Narrowing,
                 fallback_child: None,
                 version_fallback: None,
+                start_every_child: false,
             }],
             ..IpsecIntent::default()
         })
