@@ -8,8 +8,9 @@ BIN := target/release/vpnlab
 # The runtime needs these; tests also need util-linux's setpriv (to run as a non-root user).
 # charon's plugins come from several packages: vici from strongswan-swanctl, openssl from
 # libstrongswan-standard-plugins (only recommended), kernel-libipsec and error-notify from
-# libcharon-extra-plugins; --no-install-recommends would miss them otherwise.
-DEBS := strongswan-charon strongswan-swanctl libstrongswan-standard-plugins libcharon-extra-plugins libstrongswan-extra-plugins nftables iproute2 iputils-ping util-linux
+# libcharon-extra-plugins; --no-install-recommends would miss them otherwise. frr gives the
+# BGP speakers (zebra, bgpd).
+DEBS := frr strongswan-charon strongswan-swanctl libstrongswan-standard-plugins libcharon-extra-plugins libstrongswan-extra-plugins nftables iproute2 iputils-ping util-linux
 
 .PHONY: all deps build demo lint test bench fuzz clean
 

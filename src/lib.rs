@@ -2,6 +2,7 @@
 //! fuzz targets (`fuzz/`) can drive the lab-file, scenario and Azure-export parsers directly.
 //! Nothing outside this repository is meant to depend on it.
 
+pub mod bgp;
 pub mod cli;
 pub mod device;
 pub mod diagnose;
@@ -9,6 +10,7 @@ pub mod dns;
 pub mod driver;
 pub mod evidence;
 pub mod exit;
+pub mod frr;
 pub mod ike;
 pub mod model;
 pub mod preflight;

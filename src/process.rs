@@ -145,3 +145,44 @@ pub fn reap_exited_children() {
         }
     }
 }
+
+/// Gives the command, between fork and exec, a session of its own, only the standard
+/// descriptors, and a private mount namespace (a slave of the host's, so nothing mounted there
+/// propagates back) in which each `(source, target)` directory is bind-mounted: a daemon's
+/// fixed paths (`/run`, `/var/tmp`) land in its node's run folder, so concurrent daemons never
+/// share a pid file, socket or crash-log folder, and nothing is left on the host. The
+/// namespace pins under `/run/netns` are dropped, so a daemon never keeps another lab's
+/// namespace alive. Only raw syscalls run after the fork.
+pub fn private_mounts_on_exec(cmd: &mut std::process::Command, binds: &[(&std::path::Path, &str)]) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::process::CommandExt;
+    let mut prepared: Vec<(CString, CString)> = Vec::new();
+    for (source, target) in binds {
+        prepared.push((CString::new(source.as_os_str().as_bytes())?, CString::new(*target)?));
+    }
+    let root = CString::new("/")?;
+    let netns_dir = CString::new("/run/netns")?;
+    // SAFETY: between fork and exec only raw syscalls run on memory prepared before the fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            // Its own session: a Ctrl-C on vpnlab's terminal reaches vpnlab, which then tears
+            // the lab down in order, instead of reaching every daemon at once.
+            libc::setsid();
+            only_std_fds_on_exec();
+            if libc::unshare(libc::CLONE_NEWNS) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if libc::mount(std::ptr::null(), root.as_ptr(), std::ptr::null(), libc::MS_REC | libc::MS_SLAVE, std::ptr::null()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::umount2(netns_dir.as_ptr(), libc::MNT_DETACH);
+            for (source, target) in &prepared {
+                if libc::mount(source.as_ptr(), target.as_ptr(), std::ptr::null(), libc::MS_BIND, std::ptr::null()) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    Ok(())
+}

@@ -33,6 +33,7 @@ use std::path::Path;
 use ipnet::Ipv4Net;
 use serde::Serialize;
 
+use crate::bgp::BgpIntent;
 use crate::evidence::sa::IkeSa;
 use crate::ike::dh::DhGroup;
 use crate::ike::intent::{IkeVersion, Initiation, IpsecIntent};
@@ -72,6 +73,10 @@ pub trait Device: fmt::Debug + Send + Sync + Vocabulary {
     /// interface, pfSense phase 2 remote networks); added to the node's routes.
     fn tunnel_routes(&self) -> Vec<Ipv4Net> {
         Vec::new()
+    }
+    /// What the device's BGP speaker does, when it runs BGP over the tunnel.
+    fn bgp(&self) -> Option<BgpIntent> {
+        None
     }
     /// What the configuration says of the network around the device (`vpnlab repro` builds
     /// a lab from it).

@@ -71,6 +71,8 @@ pub struct Evidence {
     /// Rekeys started by steps.
     pub rekeys: Vec<RekeyOutcome>,
     pub events: Vec<Event>,
+    /// Each BGP speaker's state after the probes, by node.
+    pub bgp: BTreeMap<String, crate::bgp::BgpSnapshot>,
 }
 
 impl Evidence {

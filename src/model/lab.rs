@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use ipnet::Ipv4Net;
 
+use crate::bgp::BgpIntent;
 use crate::device::azure::AzureSite;
 use crate::device::Device;
 use crate::ike::intent::IpsecIntent;
@@ -116,6 +117,8 @@ pub struct IpsecNode {
     pub device: Box<dyn Device>,
     /// Built by the device once the run plan is known (`resolve::finish`).
     pub intent: IpsecIntent,
+    /// The device's BGP speaker, when it runs one (`resolve::finish`).
+    pub bgp: Option<BgpIntent>,
 }
 
 impl IpsecNode {

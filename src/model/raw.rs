@@ -317,6 +317,10 @@ pub struct RawAzureModel {
     /// `accept` (default) or `reject`: whether PBTS works without a custom policy.
     #[serde(default)]
     pub pbts_with_default_policy: Option<Spanned<String>>,
+    /// `negotiate` (default: RFC 4271, the lower hold time wins) or `fixed` (Azure refuses a
+    /// shorter hold time than its 180 s).
+    #[serde(default)]
+    pub bgp_hold_time: Option<Spanned<String>>,
 }
 
 /// Merges `lab` over `imported`, field by field: a key written in the lab wins.
@@ -362,7 +366,26 @@ mergeable! {
         pub asn: Option<Spanned<u64>>,
         pub bgp_peering_address: Option<Spanned<Addr>>,
         pub peer_weight: Option<u32>,
+        /// The gateway's addresses per IP configuration; only `customBgpIpAddresses` (APIPA)
+        /// is read.
+        pub bgp_peering_addresses: Option<Vec<RawBgpPeeringAddress>>,
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawBgpPeeringAddress {
+    #[serde(default)]
+    pub ipconfiguration_id: Option<String>,
+    #[serde(default)]
+    pub custom_bgp_ip_addresses: Vec<Spanned<Addr>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawSubnet {
+    pub name: String,
+    pub address_prefix: Spanned<Cidr>,
 }
 
 mergeable! {
@@ -371,6 +394,8 @@ mergeable! {
         pub import_name: Option<String>,
         pub name: Option<String>,
         pub address_space: Option<RawAddressSpace>,
+        /// Subnets; only `GatewaySubnet` is read (Azure's BGP peer IP comes from it).
+        pub subnets: Option<Vec<RawSubnet>>,
     }
 }
 

@@ -293,6 +293,14 @@ impl Resolver {
                     for p in &site.local_gateway.prefixes {
                         routes.push(Route { to: *p, via: NextHop::Tunnel });
                     }
+                    // With BGP, Azure routes the peer's BGP IP into the tunnel itself (rule
+                    // bgp-lng-address-space).
+                    if let Some(n) = site.bgp_intent().and_then(|b| b.neighbors.first().cloned()) {
+                        let host = ipnet::Ipv4Net::new(n.address, 32).expect("a /32");
+                        if !routes.iter().any(|r| r.to == host) {
+                            routes.push(Route { to: host, via: NextHop::Tunnel });
+                        }
+                    }
                     ipsec_node(Box::new(site))
                 }
                 None => {
@@ -886,7 +894,7 @@ mod tests;
 
 /// An IPsec node whose intent is built once the run plan is known ([`finish`]).
 fn ipsec_node(device: Box<dyn crate::device::Device>) -> NodeKind {
-    NodeKind::Ipsec(IpsecNode { device, intent: IpsecIntent::default() })
+    NodeKind::Ipsec(IpsecNode { device, intent: IpsecIntent::default(), bgp: None })
 }
 
 /// After validation: every device learns from the run plan whether it starts the first exchange
@@ -897,6 +905,7 @@ fn finish(nodes: &mut [Node], plan: &RunPlan, time_scale: f64) -> Vec<String> {
         if let NodeKind::Ipsec(ipsec) = &mut node.kind {
             let run = RunContext { starts_first: plan.initiator == node.name, time_scale };
             ipsec.intent = ipsec.device.intent(run);
+            ipsec.bgp = ipsec.device.bgp();
             notes.extend(ipsec.device.notes().iter().map(|n| format!("{}: {n}", node.name)));
         }
     }

@@ -136,9 +136,16 @@ async fn drive(run: &mut LabRun, steps: &[Step], evidence: &mut Evidence) -> Res
     run.pause_point("daemons ready").await;
     run.load_configs().await?;
     run.pause_point("configs loaded").await;
+    run.start_routing().await?;
     run.start_supervisor();
     evidence.initiated = Some(run.initiate().await?);
     run.pause_point("tunnel up").await;
+    if run.has_speakers() {
+        let within = run.timeouts.bgp_settle;
+        let line = run.wait_bgp_settled(within).await?;
+        evidence.steps.push(line);
+        run.pause_point("bgp settled").await;
+    }
     if !steps.is_empty() {
         for step in steps {
             let line = run_step(run, step, evidence).await?;
@@ -153,6 +160,7 @@ async fn drive(run: &mut LabRun, steps: &[Step], evidence: &mut Evidence) -> Res
         evidence.pings.push(run.ping(p, tunnel_up).await);
     }
     evidence.after = run.all_sas().await?;
+    evidence.bgp = run.bgp_snapshots().await?;
     run.mark_phase("probes");
     Ok(())
 }
@@ -171,6 +179,14 @@ fn keep_artifacts(run: &LabRun, dir: &std::path::Path) {
             let _ = std::fs::create_dir_all(&to);
             for f in ["charon.log", "charon.stderr", "strongswan.conf", "vici-messages.txt", "nftables.conf"] {
                 let _ = std::fs::copy(node.path().join(f), to.join(f));
+            }
+            // The BGP speaker's configuration and logs, under the same names as in the run.
+            for f in ["bgpd.conf", "bgpd.log", "bgpd.stderr", "zebra.log", "zebra.stderr"] {
+                let from = node.path().join("frr").join(f);
+                if from.exists() {
+                    let _ = std::fs::create_dir_all(to.join("frr"));
+                    let _ = std::fs::copy(from, to.join("frr").join(f));
+                }
             }
         }
     }

@@ -45,11 +45,21 @@ pub struct Timeouts {
     pub daemon_ready: Duration,
     /// From `initiate` to the CHILD SA (or the failure).
     pub initiate: Duration,
+    /// From spawning a node's FRR to bgpd answering.
+    pub routing_ready: Duration,
+    /// From the tunnel up to every BGP session established with its routes exchanged (or a
+    /// refusal seen); a session that never starts (both sides passive) waits this long.
+    pub bgp_settle: Duration,
 }
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts { daemon_ready: Duration::from_secs(5), initiate: Duration::from_secs(8) }
+        Timeouts {
+            daemon_ready: Duration::from_secs(5),
+            initiate: Duration::from_secs(8),
+            routing_ready: Duration::from_secs(5),
+            bgp_settle: Duration::from_secs(8),
+        }
     }
 }
 
@@ -79,6 +89,8 @@ pub struct LabRun {
     backend: Box<dyn Backend>,
     driver: Arc<dyn Driver>,
     daemons: BTreeMap<String, Daemon>,
+    /// The BGP speakers (FRR) by node.
+    speakers: BTreeMap<String, crate::frr::Speaker>,
     pub timeline: Timeline,
     pub phases: Vec<PhaseTime>,
     phase_start: Instant,
@@ -121,6 +133,7 @@ impl LabRun {
             backend,
             driver: driver(),
             daemons: BTreeMap::new(),
+            speakers: BTreeMap::new(),
             timeline: Timeline::new(Instant::now()),
             phases: Vec::new(),
             phase_start: Instant::now(),
@@ -214,6 +227,80 @@ impl LabRun {
         }
         self.end_phase("configs loaded");
         Ok(())
+    }
+
+    /// The BGP speakers: each node's BGP addresses (its loopback /32, a transit address on the
+    /// tunnel interface), then zebra and bgpd on every node at once, each waited for. Before the
+    /// tunnel: nothing a speaker sends can reach a peer until the CHILD SA exists (kernel-libipsec
+    /// drops it, TCP sends the SYN again a second later), so no speaker ever meets a peer that
+    /// is not listening yet and waits out a connect-retry timer.
+    pub async fn start_routing(&mut self) -> Result<()> {
+        let speakers: Vec<(String, crate::bgp::BgpIntent)> = self.lab.ipsec_nodes().filter_map(|n| Some((n.name.clone(), n.ipsec()?.bgp.clone()?))).collect();
+        if speakers.is_empty() {
+            return Ok(());
+        }
+        for (node, intent) in &speakers {
+            for (on, address) in &intent.addresses {
+                let interface = match on {
+                    crate::bgp::AddressOn::Loopback => "lo",
+                    crate::bgp::AddressOn::Tunnel => "ipsec0",
+                };
+                self.backend.add_address(node, interface, *address).await?;
+            }
+        }
+        let ready = self.timeouts.routing_ready;
+        let (backend, run) = (self.backend.as_ref(), &self.run);
+        let dirs: Vec<std::path::PathBuf> = speakers.iter().map(|(node, _)| run.node_dir(node)).collect();
+        let started = futures::future::try_join_all(
+            speakers.iter().zip(&dirs).map(|((node, intent), dir)| crate::frr::Speaker::start(backend, &run.id, node, dir, intent, ready)),
+        )
+        .await?;
+        for s in started {
+            self.state.daemons.extend(s.pids().into_iter().map(|p| (s.node.clone(), p)));
+            self.speakers.insert(s.node.clone(), s);
+        }
+        self.run.save(&self.state)?;
+        self.end_phase("routing ready");
+        Ok(())
+    }
+
+    /// Whether the lab runs BGP.
+    pub fn has_speakers(&self) -> bool {
+        !self.speakers.is_empty()
+    }
+
+    /// Every speaker's state, by node.
+    pub async fn bgp_snapshots(&self) -> Result<BTreeMap<String, crate::bgp::BgpSnapshot>> {
+        let mut out = BTreeMap::new();
+        for (node, s) in &self.speakers {
+            out.insert(node.clone(), s.snapshot().await?);
+        }
+        Ok(out)
+    }
+
+    /// Waits, at most `within`, until BGP has settled: every session established with each
+    /// side holding what the other sent, or a session refused or dropped (a NOTIFICATION). Says
+    /// how it ended and after how long.
+    pub async fn wait_bgp_settled(&mut self, within: Duration) -> Result<String> {
+        let start = Instant::now();
+        loop {
+            let snaps = self.bgp_snapshots().await?;
+            let exchanged = snaps.values().all(|s| s.settled());
+            let secs = start.elapsed().as_secs_f64();
+            if exchanged {
+                self.end_phase("bgp settled");
+                return Ok(format!("BGP established and routes exchanged {secs:.1} s after the tunnel"));
+            }
+            if snaps.values().any(|s| s.notified()) {
+                self.end_phase("bgp settled");
+                return Ok(format!("a BGP session was refused or dropped (NOTIFICATION) {secs:.1} s after the tunnel"));
+            }
+            if start.elapsed() >= within {
+                self.end_phase("bgp settled");
+                return Ok(format!("BGP had not settled {} s after the tunnel", within.as_secs()));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Initiates the plan's first child on the initiator; waits for the result (bounded).
@@ -434,6 +521,8 @@ impl LabRun {
             }
         }
         drop(self.daemons);
+        // Dropping a speaker kills and reaps its zebra and bgpd.
+        drop(self.speakers);
         drop(self.backend);
         if let Err(e) = cleanup::teardown(&self.run) {
             errors.push(e.to_string());

@@ -3,10 +3,7 @@
 //! share a pid file or socket, and with its environment labelled with the run id so that
 //! cleanup can find it after a crash.
 
-use std::ffi::CString;
 use std::fs::File;
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -57,35 +54,7 @@ impl Charon {
         std::fs::write(dir.join("strongswan.conf"), conf).with_context(|| format!("writing {}", dir.join("strongswan.conf").display()))?;
         let stderr = File::create(dir.join("charon.stderr")).with_context(|| format!("creating {}", dir.join("charon.stderr").display()))?;
 
-        let source = CString::new(dir.as_os_str().as_bytes())?;
-        let run = CString::new("/run")?;
-        let root = CString::new("/")?;
-        let netns_dir = CString::new("/run/netns")?;
-        // SAFETY: between fork and exec only raw syscalls run on memory prepared before the fork.
-        unsafe {
-            cmd.pre_exec(move || {
-                // Its own session: a Ctrl-C on vpnlab's terminal reaches vpnlab, which then
-                // tears the lab down in order, instead of reaching every daemon at once.
-                libc::setsid();
-                // Only stdin, stdout and stderr: nothing the caller held open (a lock, a pipe)
-                // may live on in the daemon.
-                crate::process::only_std_fds_on_exec();
-                if libc::unshare(libc::CLONE_NEWNS) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                // Slave: mounts made here never propagate back to the host.
-                if libc::mount(std::ptr::null(), root.as_ptr(), std::ptr::null(), libc::MS_REC | libc::MS_SLAVE, std::ptr::null()) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                // Drop this mount namespace's copies of every namespace pin, so the daemon never
-                // keeps another lab's namespace alive after that lab removed it.
-                libc::umount2(netns_dir.as_ptr(), libc::MNT_DETACH);
-                if libc::mount(source.as_ptr(), run.as_ptr(), std::ptr::null(), libc::MS_BIND, std::ptr::null()) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        crate::process::private_mounts_on_exec(&mut cmd, &[(dir, "/run")])?;
         let child = cmd
             .env_clear()
             .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")

@@ -18,6 +18,7 @@ use crate::model::Lab;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Call {
     Build { nodes: Vec<String>, links: usize },
+    AddAddress { node: String, interface: String, address: Ipv4Net },
     TunnelRoutes { node: String, device: String, prefixes: Vec<Ipv4Net> },
     ReplaceAddress { node: String, interface: String, old: Ipv4Net, new: Ipv4Net },
     Command { node: String, program: PathBuf },
@@ -49,6 +50,11 @@ impl Backend for FakeBackend {
 
     fn replace_address<'a>(&'a self, node: &'a str, interface: &'a str, old: Ipv4Net, new: Ipv4Net) -> BoxFuture<'a, Result<()>> {
         self.record(Call::ReplaceAddress { node: node.into(), interface: interface.into(), old, new });
+        Box::pin(async { Ok(()) })
+    }
+
+    fn add_address<'a>(&'a self, node: &'a str, interface: &'a str, address: Ipv4Net) -> BoxFuture<'a, Result<()>> {
+        self.record(Call::AddAddress { node: node.into(), interface: interface.into(), address });
         Box::pin(async { Ok(()) })
     }
 

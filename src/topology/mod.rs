@@ -30,6 +30,9 @@ pub trait Backend: Send + Sync {
     fn add_tunnel_routes<'a>(&'a self, node: &'a str, device: &'a str, prefixes: &'a [Ipv4Net]) -> BoxFuture<'a, Result<()>>;
     /// Moves an interface from one address to another (a dynamic WAN address that changes).
     fn replace_address<'a>(&'a self, node: &'a str, interface: &'a str, old: Ipv4Net, new: Ipv4Net) -> BoxFuture<'a, Result<()>>;
+    /// Adds an address to an interface of a node (`lo`, or the tunnel interface once the IKE
+    /// daemon has created it): a BGP speaker's own address.
+    fn add_address<'a>(&'a self, node: &'a str, interface: &'a str, address: Ipv4Net) -> BoxFuture<'a, Result<()>>;
     /// A command that runs `program` inside `node`'s network.
     fn command(&self, node: &str, program: &Path) -> Result<Command>;
     /// A UDP socket bound to `bind` inside `node`'s network (the lab's name server).

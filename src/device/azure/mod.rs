@@ -106,12 +106,23 @@ azure_enum!(
     }
 );
 
+azure_enum!(
+    /// Whether the gateway's fixed 60/180 BGP timers give way to a shorter on-premises hold time.
+    BgpHoldTime {
+        /// RFC 4271: the lower hold time of the two OPENs wins (a FortiGate field report [S24]).
+        Negotiate = "negotiate",
+        /// Azure "won't negotiate down" (TechCommunity [S25]): a shorter hold time is refused.
+        Fixed = "fixed",
+    }
+);
+
 /// The switches of the model, where sources disagree; each report names the values used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Switches {
     pub narrowed_traffic_selectors: NarrowedSelectors,
     pub other_ike_version: OtherIkeVersion,
     pub pbts_with_default_policy: PbtsWithDefaultPolicy,
+    pub bgp_hold_time: BgpHoldTime,
 }
 
 impl Default for Switches {
@@ -120,6 +131,7 @@ impl Default for Switches {
             narrowed_traffic_selectors: NarrowedSelectors::Accept,
             other_ike_version: OtherIkeVersion::Ignore,
             pbts_with_default_policy: PbtsWithDefaultPolicy::Accept,
+            bgp_hold_time: BgpHoldTime::Negotiate,
         }
     }
 }
@@ -131,6 +143,7 @@ impl Switches {
             format!("narrowedTrafficSelectors {}", self.narrowed_traffic_selectors.azure_name()),
             format!("otherIkeVersion {}", self.other_ike_version.azure_name()),
             format!("pbtsWithDefaultPolicy {}", self.pbts_with_default_policy.azure_name()),
+            format!("bgpHoldTime {}", self.bgp_hold_time.azure_name()),
         ]
     }
 }
@@ -139,6 +152,19 @@ impl Switches {
 pub struct Bgp {
     pub asn: u64,
     pub peering_address: Option<Ipv4Addr>,
+    /// The gateway's custom APIPA BGP addresses (empty on a local network gateway).
+    pub apipa: Vec<Ipv4Addr>,
+}
+
+/// Whether an address is link-local (APIPA, 169.254.0.0/16).
+pub fn is_apipa(a: Ipv4Addr) -> bool {
+    a.octets()[0] == 169 && a.octets()[1] == 254
+}
+
+/// Azure's custom APIPA BGP range, 169.254.21.0–169.254.22.255 (rule bgp-apipa).
+pub fn in_azure_apipa_range(a: Ipv4Addr) -> bool {
+    let [o1, o2, o3, _] = a.octets();
+    o1 == 169 && o2 == 254 && (o3 == 21 || o3 == 22)
 }
 
 #[derive(Debug, Clone)]
@@ -230,6 +256,10 @@ impl Device for AzureSite {
         self.notes.clone()
     }
 
+    fn bgp(&self) -> Option<crate::bgp::BgpIntent> {
+        AzureSite::bgp_intent(self)
+    }
+
     fn summary(&self, _intent: &IpsecIntent) -> Vec<String> {
         AzureSite::summary(self)
     }
@@ -248,6 +278,53 @@ impl Device for AzureSite {
 }
 
 impl AzureSite {
+    /// The address the gateway's BGP speaker uses: its custom APIPA address when the local
+    /// network gateway's peer IP is APIPA, otherwise its GatewaySubnet address (rule bgp-apipa).
+    pub fn bgp_address(&self) -> Option<Ipv4Addr> {
+        let peer = self.local_gateway.bgp.as_ref()?.peering_address?;
+        if is_apipa(peer) {
+            self.gateway.bgp.apipa.first().copied()
+        } else {
+            self.gateway.bgp.peering_address
+        }
+    }
+
+    /// The gateway's BGP speaker, when the gateway and the connection enable BGP: its ASN, its
+    /// BGP IP on the loopback, the local network gateway as the one neighbor with Azure's fixed
+    /// timers and prefix limit, passive towards an APIPA peer; it originates the VNet's
+    /// prefixes, never advertises a default route, and refuses the VNet's own prefixes.
+    pub fn bgp_intent(&self) -> Option<crate::bgp::BgpIntent> {
+        use crate::bgp::{AddressOn, BgpIntent, Neighbor, Policy, Timers};
+        if !(self.gateway.enable_bgp && self.connection.enable_bgp) {
+            return None;
+        }
+        let peer = self.local_gateway.bgp.as_ref()?;
+        let peer_ip = peer.peering_address?;
+        let own = self.bgp_address()?;
+        let default_route = Ipv4Net::new(Ipv4Addr::UNSPECIFIED, 0).expect("a /0");
+        let timers = Timers { keepalive_s: 60, hold_s: 180 };
+        Some(BgpIntent {
+            asn: self.gateway.bgp.asn as u32,
+            router_id: own,
+            addresses: vec![(AddressOn::Loopback, Ipv4Net::new(own, 32).expect("a /32"))],
+            neighbors: vec![Neighbor {
+                address: peer_ip,
+                remote_asn: peer.asn as u32,
+                passive: is_apipa(peer_ip),
+                update_source: Some(own),
+                ebgp_multihop: Some(255),
+                timers: Some(timers),
+                max_prefix: Some(4000),
+                import: Policy::deny_exactly(&self.vnet_prefixes),
+                export: Policy::deny_exactly(&[default_route]),
+            }],
+            networks: self.vnet_prefixes.clone(),
+            ebgp_requires_policy: true,
+            timers: Some(timers),
+            minimum_hold_s: (self.switches.bgp_hold_time == BgpHoldTime::Fixed).then_some(180),
+        })
+    }
+
     /// The resources in Azure's words, one line each, for status tables.
     pub fn summary(&self) -> Vec<String> {
         let join = |v: &[Ipv4Net]| v.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ");
@@ -283,7 +360,9 @@ impl AzureSite {
         }
         if self.gateway.enable_bgp || c.enable_bgp {
             let peer = self.local_gateway.bgp.as_ref().map(|b| format!("peer ASN {}", b.asn)).unwrap_or_else(|| "no peer settings".into());
-            lines.push(format!("BGP: gateway ASN {}, {peer}, connection enableBgp {} (sessions not run yet)", self.gateway.bgp.asn, c.enable_bgp));
+            let own = self.bgp_address().map(|a| format!(" at {a}")).unwrap_or_default();
+            let peer_ip = self.local_gateway.bgp.as_ref().and_then(|b| b.peering_address).map(|a| format!(" at {a}")).unwrap_or_default();
+            lines.push(format!("BGP: gateway ASN {}{own}, {peer}{peer_ip}, connection enableBgp {}", self.gateway.bgp.asn, c.enable_bgp));
         }
         lines.push(format!("model: {}", self.switches.describe().join(", ")));
         lines

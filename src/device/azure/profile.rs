@@ -321,7 +321,7 @@ mod tests {
                 sku: Sku::VpnGw1AZ,
                 active_active: false,
                 enable_bgp: false,
-                bgp: Bgp { asn: 65515, peering_address: None },
+                bgp: Bgp { asn: 65515, peering_address: None, apipa: Vec::new() },
                 public_ip: "198.51.100.20".parse().unwrap(),
             },
             vnet_name: "vnet".into(),

@@ -366,6 +366,13 @@ pub static SOURCES: &[Source] = &[
         url: "https://learn.microsoft.com/azure/vpn-gateway/bgp-howto",
     },
     Source {
+        id: "S24",
+        title: "Azure VPN Gateway and FortiGate BGP, measured timers (syuheiuda.com, ?p=4403; third-party blog)",
+        date: "undated",
+        url: "",
+    },
+    Source { id: "S25", title: "Azure VPN Gateway BGP Timer Mismatches (Microsoft TechCommunity post)", date: "undated", url: "" },
+    Source {
         id: "seed-000",
         title: "PAN-OS (Palo Alto) to Azure VPN Gateway lesson: the teaching material (seed document)",
         date: "undated",
@@ -1058,8 +1065,7 @@ pub static RULES: &[Rule] = &[
         statement: "BGP is available on route-based gateways of every SKU except Basic.",
         evidence: Evidence::Documented,
         sources: &["S2", "S9"],
-        modelled: "Validation refuses `enableBgp` on a Basic gateway, naming this rule. BGP sessions themselves are \
-            not run yet.",
+        modelled: "Validation refuses `enableBgp` on a Basic gateway, naming this rule.",
     },
     Rule {
         id: RuleId::SkuCustomPolicy,
@@ -1136,8 +1142,10 @@ pub static RULES: &[Rule] = &[
             on both sides is not allowed.",
         evidence: Evidence::Documented,
         sources: &["S2", "S2c"],
-        modelled: "Validation only: a local network gateway's ASN may not be one Azure or IANA reserves, nor the \
-            gateway's own (default 65515). BGP sessions are not run yet.",
+        modelled: "Validation: a local network gateway's ASN may not be one Azure or IANA reserves, nor the \
+            gateway's own (default 65515). At run time the gateway's FRR speaker uses its ASN and expects the local \
+            network gateway's: a device speaking another ASN is refused (OPEN, Bad Peer AS), and so is an Azure ASN \
+            the device does not expect.",
     },
     Rule {
         id: RuleId::BgpApipa,
@@ -1148,7 +1156,9 @@ pub static RULES: &[Rule] = &[
             not overlap between peers and gateways.",
         evidence: Evidence::Documented,
         sources: &["S23", "S2"],
-        modelled: "Not modelled yet: BGP sessions come later.",
+        modelled: "Validation refuses a custom APIPA address outside 169.254.21.0–169.254.22.255, and an APIPA peer IP \
+            on the local network gateway when the gateway has no custom APIPA address. With an APIPA peer the \
+            gateway's speaker peers from its APIPA address and is passive (FRR `neighbor … passive`).",
     },
     Rule {
         id: RuleId::BgpPeerAddresses,
@@ -1160,7 +1170,11 @@ pub static RULES: &[Rule] = &[
             eBGP multihop if needed.",
         evidence: Evidence::Documented,
         sources: &["S2", "S23"],
-        modelled: "Not modelled yet: BGP sessions come later.",
+        modelled: "`bgpSettings.bgpPeeringAddress`, or the last usable address of the VNet's `GatewaySubnet` (the \
+            one seed 003's gateway shows), held on the gateway node's loopback; the speaker connects from it \
+            (update-source, eBGP multihop: the peer is never on a connected network). Validation refuses an \
+            on-premises BGP IP equal to the device's public IP or inside the VNet. Only one instance: the second \
+            active-active address is not modelled.",
     },
     Rule {
         id: RuleId::BgpSession,
@@ -1168,8 +1182,11 @@ pub static RULES: &[Rule] = &[
         statement: "BGP timers are fixed: keepalive 60 s, hold 180 s. BFD is not supported on site-to-site. A peer \
             that sends more than 4,000 prefixes has its session dropped.",
         evidence: Evidence::Documented,
-        sources: &["S2"],
-        modelled: "Not modelled yet: BGP sessions come later.",
+        sources: &["S2", "S25", "S24"],
+        modelled: "Timers 60/180 on the gateway's neighbor and `maximum-prefix 4000` (the session is dropped with a \
+            NOTIFICATION beyond it, and FRR does not retry it on its own). Sources disagree whether a shorter \
+            on-premises hold time is honoured: `model: { bgpHoldTime: negotiate }` (default, RFC 4271: the lower \
+            wins) or `fixed` (the gateway refuses the OPEN: FRR `bgp minimum-holdtime 180`).",
     },
     Rule {
         id: RuleId::BgpAdvertisements,
@@ -1180,7 +1197,9 @@ pub static RULES: &[Rule] = &[
             transit is enabled (supersets pass). AS-path prepending is honoured; `routingWeight` is not used for VPN.",
         evidence: Evidence::Documented,
         sources: &["S2"],
-        modelled: "Not modelled yet: BGP sessions come later.",
+        modelled: "The gateway originates the VNet's prefixes, never advertises 0.0.0.0/0 (an export filter), and \
+            refuses prefixes identical to a VNet prefix from the peer (an import filter); a lab has one connection, \
+            so routes from other peers are not modelled.",
     },
     Rule {
         id: RuleId::BgpLngAddressSpace,
@@ -1191,8 +1210,9 @@ pub static RULES: &[Rule] = &[
             prefixes are installed as static routes in addition to BGP.",
         evidence: Evidence::Documented,
         sources: &["S23", "S2", "S2c"],
-        modelled: "Not modelled yet: BGP sessions come later; today every prefix of the address space is a static \
-            route (`lng-prefixes-static-routes`).",
+        modelled: "With `enableBgp` on the connection the address space may be empty; the gateway routes the \
+            peer's BGP IP (/32) into the tunnel itself, and every prefix of the address space stays a static route \
+            (`lng-prefixes-static-routes`).",
     },
     Rule {
         id: RuleId::BgpTransit,

@@ -30,6 +30,8 @@ pub struct Config {
     pub routes: Vec<StaticRoute>,
     /// Top-level sections and `installedpackages` children this importer does not read.
     pub other_sections: Vec<(String, usize)>,
+    /// The FRR package's sections (`installedpackages/frr*`).
+    pub packages: Vec<Element>,
 }
 
 /// An interface's IPv4 configuration type (`<ipaddr>`).
@@ -271,7 +273,11 @@ impl Config {
                 }
                 "installedpackages" => {
                     for p in &section.children {
-                        cfg.other_sections.push((format!("installedpackages/{}", p.name), p.line));
+                        if p.name.starts_with("frr") {
+                            cfg.packages.push(p.clone());
+                        } else {
+                            cfg.other_sections.push((format!("installedpackages/{}", p.name), p.line));
+                        }
                     }
                 }
                 other => cfg.other_sections.push((other.to_string(), section.line)),

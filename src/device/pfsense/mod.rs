@@ -22,6 +22,7 @@ mod config;
 mod derive;
 mod fields;
 mod filter;
+mod frr;
 mod ifmap;
 mod phase1;
 mod phase2;
@@ -66,6 +67,8 @@ pub struct PfsenseDevice {
     routes: Vec<Ipv4Net>,
     site: SiteHints,
     notes: Vec<String>,
+    /// The FRR package's BGP speaker, when it runs one.
+    bgp: Option<crate::bgp::BgpIntent>,
 }
 
 /// Reads the pfSense device of `source` (config.xml); `source.select` is the phase 1's ikeid.
@@ -105,9 +108,7 @@ pub fn load(source: &DeviceSource) -> Result<PfsenseDevice, Vec<DeviceError>> {
             .unwrap_or_else(|| "the VTI's assigned interface".into()),
     };
     for (name, line) in &cfg.other_sections {
-        let why = if name.starts_with("installedpackages/frr") {
-            "the FRR package (BGP over the VTI): not modelled yet, the lab routes statically"
-        } else if name == "system" {
+        let why = if name == "system" {
             "host name, users, GUI and services: not about IPsec (only webgui/noantilockout is read)"
         } else if name.starts_with("gateways/") {
             "the lab file sets the node's default gateway"
@@ -152,14 +153,9 @@ pub fn load(source: &DeviceSource) -> Result<PfsenseDevice, Vec<DeviceError>> {
     }
     if !tunnel.vti.is_empty() {
         let v = &tunnel.vti[0];
-        notes.push(format!(
-            "routed IPsec: VTI {} with transit network {} (local {}, remote {}); BGP over it is not modelled yet",
-            v.interface,
-            v.local.trunc(),
-            v.local.addr(),
-            v.remote
-        ));
+        notes.push(format!("routed IPsec: VTI {} with transit network {} (local {}, remote {})", v.interface, v.local.trunc(), v.local.addr(), v.remote));
     }
+    let bgp = frr::bgp(&cfg.packages, &ifaces, &tunnel.vti, &mut report);
     let config = IpsecIntent {
         connections: vec![tunnel.connection],
         secrets: vec![tunnel.secret],
@@ -181,6 +177,7 @@ pub fn load(source: &DeviceSource) -> Result<PfsenseDevice, Vec<DeviceError>> {
         routes,
         site,
         notes,
+        bgp,
     })
 }
 
@@ -434,6 +431,10 @@ impl Device for PfsenseDevice {
 
     fn import_report(&self) -> Option<&ImportReport> {
         Some(&self.report)
+    }
+
+    fn bgp(&self) -> Option<crate::bgp::BgpIntent> {
+        self.bgp.clone()
     }
 
     fn tunnel_routes(&self) -> Vec<Ipv4Net> {

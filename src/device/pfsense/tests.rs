@@ -176,7 +176,15 @@ fn seed_003_route_based_vti_with_a_static_route() {
     assert!(used_value(&d, "ipsec/phase2[reqid=1]/localid").contains("transit network 10.30.255.28/30"));
     assert!(used_value(&d, "staticroutes/route[1]").contains("IPSecVTI_VTIV4"));
     assert!(ignored_why(&d, "staticroutes/route[2]").contains("not into the tunnel"));
-    assert!(ignored_why(&d, "installedpackages/frrbgp").contains("FRR"));
+    // The FRR package's BGP: AS 65010 to Azure's 65515 over the VTI, multihop, and no route map
+    // or prefix filter on the neighbor, so FRR's ebgp-requires-policy lets nothing through.
+    let bgp = d.bgp().expect("FRR's BGP is enabled");
+    assert_eq!((bgp.asn, bgp.addresses.clone()), (65010, vec![(crate::bgp::AddressOn::Tunnel, net("10.30.255.29/30"))]));
+    let n = &bgp.neighbors[0];
+    assert_eq!((n.address, n.remote_asn, n.ebgp_multihop), (ip("10.30.255.30"), 65515, Some(2)));
+    assert!(!bgp.exchanges(n, true) && !bgp.exchanges(n, false), "no policy on an eBGP neighbor under ebgp-requires-policy");
+    assert!(used_value(&d, "installedpackages/frrbgpneighbors/config[1]").contains("no policy in"));
+    assert!(ignored_why(&d, "installedpackages/frr/config/password").contains("vty password"));
     assert!(used_value(&d, "interfaces/opt1").contains("assigned VTI ipsec1"));
     assert!(used_value(&d, "interfaces/wan").contains("config.xml says dhcp"));
     assert_eq!(d.site().local_address, None, "a DHCP WAN has no address in the file");

@@ -12,8 +12,8 @@ use serde_saphyr::{Location, Spanned};
 use super::Resolver;
 use crate::device::azure::import::{self, ResourceKind};
 use crate::device::azure::{
-    self, asn_problem, AzureConnection, AzureSite, Bgp, ConnectionMode, IpsecPolicy, LocalNetworkGateway, NarrowedSelectors, OtherIkeVersion,
-    PbtsWithDefaultPolicy, SelectorPolicy, Sku, Switches, VirtualNetworkGateway, VpnType,
+    self, asn_problem, in_azure_apipa_range, is_apipa, AzureConnection, AzureSite, Bgp, BgpHoldTime, ConnectionMode, IpsecPolicy, LocalNetworkGateway,
+    NarrowedSelectors, OtherIkeVersion, PbtsWithDefaultPolicy, SelectorPolicy, Sku, Switches, VirtualNetworkGateway, VpnType,
 };
 use crate::ike::intent::IkeVersion;
 use crate::model::lab::Interface;
@@ -100,6 +100,92 @@ impl Resolver {
         self.errors.push(e);
     }
 
+    /// The BGP peer addresses on both sides (rules bgp-peer-addresses, bgp-apipa): the gateway's
+    /// from `bgpPeeringAddress` or the GatewaySubnet, the on-premises one outside the VNet and
+    /// not the device's public address.
+    #[allow(clippy::too_many_arguments)]
+    fn bgp_addresses(
+        &mut self,
+        at: &BgpCheck,
+        g: &RawVirtualNetworkGateway,
+        v: &RawVirtualNetwork,
+        l: &RawLocalNetworkGateway,
+        vnet_prefixes: &[Ipv4Net],
+        gateway_ip: Ipv4Addr,
+        gw_bgp: &mut Bgp,
+        lng_bgp: Option<&Bgp>,
+        notes: &mut Vec<String>,
+    ) {
+        let gateway_subnet = v.subnets.iter().flatten().find(|s| s.name.eq_ignore_ascii_case("GatewaySubnet"));
+        if let Some(s) = gateway_subnet {
+            if !vnet_prefixes.iter().any(|p| p.contains(&s.address_prefix.value.0.trunc())) {
+                self.err(
+                    &s.address_prefix.referenced,
+                    format!("{}.subnets.addressPrefix", at.vpath),
+                    format!("the GatewaySubnet {} is not inside the virtual network's address space", s.address_prefix.value.0),
+                    Some("a /27 or larger inside addressSpace.addressPrefixes"),
+                );
+            }
+        }
+        match (gw_bgp.peering_address, gateway_subnet) {
+            (Some(a), Some(s)) if !s.address_prefix.value.0.trunc().contains(&a) => {
+                let loc = g.bgp_settings.as_ref().and_then(|b| b.value.bgp_peering_address.as_ref()).map(|p| p.referenced).unwrap_or(at.g_loc);
+                self.err_from(
+                    at.g_origin,
+                    &loc,
+                    format!("{}.bgpSettings.bgpPeeringAddress", at.gpath),
+                    format!("{a} is not in the GatewaySubnet {} (rule bgp-peer-addresses)", s.address_prefix.value.0),
+                    Some("an address of the GatewaySubnet; Azure assigns it"),
+                );
+            }
+            (Some(_), _) => {}
+            (None, Some(s)) => {
+                let net = s.address_prefix.value.0.trunc();
+                let last_usable = Ipv4Addr::from(u32::from(net.broadcast()).saturating_sub(1));
+                gw_bgp.peering_address = Some(last_usable);
+                notes.push(format!(
+                    "virtualNetworkGateway: BGP peer IP {last_usable}, the GatewaySubnet {net}'s last usable address, as Azure assigned it in seed 003 (rule bgp-peer-addresses)"
+                ));
+            }
+            (None, None) => self.err_from(
+                at.g_origin,
+                &at.g_loc,
+                format!("{}.bgpSettings.bgpPeeringAddress", at.gpath),
+                "BGP needs the gateway's BGP peer IP, which Azure takes from the GatewaySubnet (rule bgp-peer-addresses)".into(),
+                Some("virtualNetwork.subnets: [{ name: GatewaySubnet, addressPrefix: 10.30.255.0/27 }], or bgpSettings.bgpPeeringAddress"),
+            ),
+        }
+        let Some(peer) = lng_bgp.and_then(|b| b.peering_address) else { return };
+        let loc = l.bgp_settings.as_ref().and_then(|b| b.value.bgp_peering_address.as_ref()).map(|p| p.referenced).unwrap_or(at.l_loc);
+        let field = format!("{}.bgpSettings.bgpPeeringAddress", at.lpath);
+        if peer == gateway_ip {
+            self.err_from(
+                at.l_origin,
+                &loc,
+                field.clone(),
+                format!("the on-premises BGP IP {peer} is the device's public address (rule bgp-peer-addresses)"),
+                Some("an inside address of the device: its LAN address, a loopback, or an APIPA address"),
+            );
+        } else if vnet_prefixes.iter().any(|p| p.contains(&peer)) {
+            self.err_from(
+                at.l_origin,
+                &loc,
+                field.clone(),
+                format!("the on-premises BGP IP {peer} is inside the virtual network's address space (rule bgp-peer-addresses)"),
+                Some("an address outside the VNet"),
+            );
+        }
+        if is_apipa(peer) && gw_bgp.apipa.is_empty() {
+            self.err_from(
+                at.l_origin,
+                &loc,
+                field,
+                format!("the on-premises BGP IP {peer} is APIPA, but the gateway has no custom APIPA BGP address to peer from (rule bgp-apipa)"),
+                Some("virtualNetworkGateway.bgpSettings.bgpPeeringAddresses: [{ customBgpIpAddresses: [169.254.21.1] }]"),
+            );
+        }
+    }
+
     /// BGP settings; `on_premises` ASNs must avoid the ranges Azure and IANA reserve.
     fn bgp(&mut self, path: &str, origin: &Option<PathBuf>, raw: &Option<Spanned<RawBgpSettings>>, on_premises: bool) -> Option<Bgp> {
         let raw = raw.as_ref()?;
@@ -115,7 +201,20 @@ impl Resolver {
                 );
             }
         }
-        Some(Bgp { asn: asn.map(|a| a.value).unwrap_or(0), peering_address: raw.value.bgp_peering_address.as_ref().map(|a| a.value.0) })
+        let mut apipa = Vec::new();
+        for a in raw.value.bgp_peering_addresses.iter().flatten().flat_map(|p| &p.custom_bgp_ip_addresses) {
+            if !in_azure_apipa_range(a.value.0) {
+                self.err_from(
+                    origin,
+                    &a.referenced,
+                    format!("{path}.bgpSettings.bgpPeeringAddresses.customBgpIpAddresses"),
+                    format!("{} is not in Azure's custom APIPA range (rule bgp-apipa)", a.value.0),
+                    Some("an address in 169.254.21.0-169.254.22.255, e.g. 169.254.21.1"),
+                );
+            }
+            apipa.push(a.value.0);
+        }
+        Some(Bgp { asn: asn.map(|a| a.value).unwrap_or(0), peering_address: raw.value.bgp_peering_address.as_ref().map(|a| a.value.0), apipa })
     }
 
     pub(super) fn azure(
@@ -150,6 +249,9 @@ impl Resolver {
         }
         if let Some(p) = &model.pbts_with_default_policy {
             switches.pbts_with_default_policy = self.azure_enum(&format!("{path}.model.pbtsWithDefaultPolicy"), p, PbtsWithDefaultPolicy::parse)?;
+        }
+        if let Some(h) = &model.bgp_hold_time {
+            switches.bgp_hold_time = self.azure_enum(&format!("{path}.model.bgpHoldTime"), h, BgpHoldTime::parse)?;
         }
 
         // --- gateway
@@ -212,10 +314,11 @@ impl Resolver {
                 Some("enableBgp: false, or a route-based VpnGw SKU"),
             );
         }
-        let gw_bgp = self
-            .bgp(&gpath, &g_origin, &g.bgp_settings, false)
-            .map(|b| Bgp { asn: if b.asn == 0 { 65515 } else { b.asn }, ..b })
-            .unwrap_or(Bgp { asn: 65515, peering_address: None });
+        let gw_bgp = self.bgp(&gpath, &g_origin, &g.bgp_settings, false).map(|b| Bgp { asn: if b.asn == 0 { 65515 } else { b.asn }, ..b }).unwrap_or(Bgp {
+            asn: 65515,
+            peering_address: None,
+            apipa: Vec::new(),
+        });
         let public_ip = match &g.public_ip_address {
             Some(p) => {
                 if !interfaces.iter().any(|i| i.address.addr() == p.value.0) {
@@ -261,9 +364,10 @@ impl Resolver {
         // --- local network gateway
         let lng_prefixes: Vec<Ipv4Net> =
             l.local_network_address_space.as_ref().map(|a| a.address_prefixes.iter().map(|p| p.value.0.trunc()).collect()).unwrap_or_default();
-        if lng_prefixes.is_empty() {
-            // Azure routes these prefixes into the tunnel (and builds selectors from them); the
-            // lab's BGP is not run, so without them nothing would reach the branch.
+        let conn_bgp = c.enable_bgp.as_ref().is_some_and(|b| b.value);
+        if lng_prefixes.is_empty() && !(conn_bgp && l.bgp_settings.is_some()) {
+            // Azure routes these prefixes into the tunnel (and builds selectors from them);
+            // without them (and without BGP) nothing would reach the branch.
             let message = missing("the local network gateway", "localNetworkAddressSpace.addressPrefixes", &l_origin);
             self.err_missing(
                 &l_origin,
@@ -465,7 +569,20 @@ impl Resolver {
                     None,
                 );
             }
-            notes.push("connection: enableBgp: BGP sessions over the tunnel are not run yet; the tunnel itself is".into());
+        }
+        let mut gw_bgp = gw_bgp;
+        if enable_bgp && gw_bgp_on {
+            self.bgp_addresses(
+                &BgpCheck { gpath: &gpath, vpath: &vpath, lpath: &lpath, g_origin: &g_origin, l_origin: &l_origin, g_loc, l_loc },
+                &g,
+                &v,
+                &l,
+                &vnet_prefixes,
+                gateway_ip,
+                &mut gw_bgp,
+                lng_bgp.as_ref(),
+                &mut notes,
+            );
         }
         let pbts = c.use_policy_based_traffic_selectors.as_ref().map(|b| b.value).unwrap_or(false);
         if pbts {
@@ -664,4 +781,15 @@ pub(super) fn confined(lab_dir: &Path, import: &str) -> Result<PathBuf, String> 
 /// The folder a lab's relative paths (imports) are resolved against.
 pub fn lab_dir(file: &Path) -> PathBuf {
     file.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Where the BGP checks point their errors.
+struct BgpCheck<'a> {
+    gpath: &'a str,
+    vpath: &'a str,
+    lpath: &'a str,
+    g_origin: &'a Option<PathBuf>,
+    l_origin: &'a Option<PathBuf>,
+    g_loc: Location,
+    l_loc: Location,
 }

@@ -197,6 +197,14 @@ impl Backend for NetnsBackend {
         Box::pin(self.do_replace_address(node, interface, old, new))
     }
 
+    fn add_address<'a>(&'a self, node: &'a str, interface: &'a str, address: Ipv4Net) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let nl = &self.node(node)?.netlink;
+            let index = nl.link_index(interface).await.with_context(|| format!("{node} has no interface {interface}"))?;
+            nl.add_address(index, address).await.with_context(|| format!("adding {address} to {node}:{interface}"))
+        })
+    }
+
     fn command(&self, node: &str, program: &Path) -> Result<Command> {
         let fd = self.node(node)?.ns.fd();
         let mut cmd = Command::new(program);
