@@ -164,6 +164,38 @@ impl SessionState {
     }
 }
 
+/// A session state a scenario waits for or expects: one state, or "anything but Established".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateMatch {
+    Is(SessionState),
+    /// Anything but Established.
+    Down,
+}
+
+impl StateMatch {
+    pub fn parse(s: &str) -> Option<StateMatch> {
+        match s {
+            "established" => Some(StateMatch::Is(SessionState::Established)),
+            "down" => Some(StateMatch::Down),
+            other => SessionState::parse(other).filter(|st| st.name() == other).map(StateMatch::Is),
+        }
+    }
+
+    pub fn holds(self, s: SessionState) -> bool {
+        match self {
+            StateMatch::Is(want) => s == want,
+            StateMatch::Down => s != SessionState::Established,
+        }
+    }
+
+    pub fn describe(self) -> String {
+        match self {
+            StateMatch::Is(s) => s.name().to_string(),
+            StateMatch::Down => "not Established".into(),
+        }
+    }
+}
+
 /// One neighbor as the speaker saw it when asked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BgpPeerState {

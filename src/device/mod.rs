@@ -271,6 +271,22 @@ pub enum Remedy {
     /// This side's own public address changed: the name the peer knows it by must follow
     /// (a dynamic-DNS client on the site's router or firewall).
     DynamicDns { name: String, address: Ipv4Addr },
+    /// BGP: this side's own AS number.
+    BgpLocalAsn(u32),
+    /// BGP: the AS number this side expects of its peer.
+    BgpPeerAsn(u32),
+    /// BGP: a route to the peer's BGP address into the tunnel.
+    BgpHostRoute(Ipv4Addr),
+    /// BGP: open the session (the neighbor is not passive).
+    BgpActive,
+    /// BGP: a policy (route map or prefix list) on the neighbor, both directions.
+    BgpPolicy,
+    /// BGP: stop advertising these prefixes.
+    BgpWithdraw(Vec<Ipv4Net>),
+    /// BGP: advertise at most this many prefixes (summarise).
+    BgpAtMost(u32),
+    /// BGP: a hold time of at least this many seconds (keepalive a third of it).
+    BgpHoldTime(u16),
     /// Nothing to change on this side, with why.
     Nothing(&'static str),
 }
@@ -292,6 +308,10 @@ pub enum Symptom {
     NotRouted,
     /// SAs up, the traffic dropped by the device's filter on its way into or out of the tunnel.
     Blocked,
+    /// The tunnel is up, the BGP session is not.
+    BgpNoSession,
+    /// The BGP session is up, routes are missing.
+    BgpNoRoutes,
 }
 
 /// A device's words for its settings, its algorithms, its logs and its checks.
@@ -316,6 +336,11 @@ pub trait Vocabulary {
         }
         list.iter().map(|p| self.proposal(p)).collect::<Vec<_>>().join(", ")
     }
+}
+
+/// Prefixes for a sentence: `10.0.0.0/8, 192.168.0.0/16`.
+pub fn prefix_list(list: &[Ipv4Net]) -> String {
+    list.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 /// Proposals in the notation, for code without a device at hand.

@@ -8,6 +8,7 @@
 //! `ike.rs` (Phase 1 and authentication), `child.rs` (Phase 2: proposals, selectors, PFS at
 //! rekey), `path.rs` (the data path, a dead peer, a moved peer).
 
+mod bgp;
 mod child;
 mod ike;
 mod path;
@@ -41,10 +42,17 @@ pub enum CauseId {
     PeerAddressChanged,
     PeerDead,
     Mtu,
+    BgpAsnMismatch,
+    BgpPeerUnreachable,
+    BgpBothPassive,
+    BgpNoPolicy,
+    BgpVnetPrefix,
+    BgpPrefixLimit,
+    BgpHoldTime,
 }
 
 /// (cause, id, title) in one table so the three cannot drift apart.
-const CAUSES: [(CauseId, &str, &str); 15] = [
+const CAUSES: [(CauseId, &str, &str); 22] = [
     (CauseId::IkeVersionMismatch, "ike-version-mismatch", "IKE version mismatch"),
     (CauseId::PolicyBasedGateway, "policy-based-gateway", "Azure gateway is policy-based"),
     (CauseId::IkeProposalMismatch, "ike-proposal-mismatch", "Phase 1 proposal mismatch"),
@@ -60,6 +68,13 @@ const CAUSES: [(CauseId, &str, &str); 15] = [
     (CauseId::PeerAddressChanged, "peer-address-changed", "the branch's public address changed, Azure still uses the old one"),
     (CauseId::PeerDead, "peer-dead", "peer dead, cleared by DPD"),
     (CauseId::Mtu, "mtu", "packet too large for the tunnel (MTU/MSS)"),
+    (CauseId::BgpAsnMismatch, "bgp-asn-mismatch", "BGP AS number mismatch"),
+    (CauseId::BgpPeerUnreachable, "bgp-peer-unreachable", "the BGP peer IP is not routed through the tunnel"),
+    (CauseId::BgpBothPassive, "bgp-both-passive", "both BGP speakers wait for the other"),
+    (CauseId::BgpNoPolicy, "bgp-no-policy", "eBGP without a policy exchanges nothing (FRR ebgp-requires-policy)"),
+    (CauseId::BgpVnetPrefix, "bgp-vnet-prefix", "a VNet prefix advertised back to Azure"),
+    (CauseId::BgpPrefixLimit, "bgp-prefix-limit", "more prefixes than Azure accepts from a BGP peer"),
+    (CauseId::BgpHoldTime, "bgp-hold-time", "BGP hold time shorter than Azure accepts"),
 ];
 
 impl CauseId {
@@ -189,6 +204,11 @@ pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
     found.extend(child::phase2(&sides, e));
     found.extend(path::peer_address_changed(&sides, e));
     found.extend(path::peer_dead(&sides, e));
-    found.extend(path::data_path(&sides, e));
+    // A route that BGP should have brought is BGP's cause, not a missing static route.
+    let routing = bgp::sessions(&sides, e);
+    if routing.is_empty() {
+        found.extend(path::data_path(&sides, e));
+    }
+    found.extend(routing);
     found.into_iter().map(|f| sides.render(f)).collect()
 }

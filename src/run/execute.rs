@@ -30,6 +30,8 @@ pub enum Step {
     /// Rekey a node's CHILD SA from that node (its offer, its PFS group), and wait at most
     /// `within` for the rekey or its refusal.
     Rekey { node: String, within: Duration },
+    /// Wait until a node's BGP session with `peer` is in `state`, at most `within`.
+    UntilBgp { node: String, peer: std::net::Ipv4Addr, state: crate::bgp::StateMatch, within: Duration },
 }
 
 pub use crate::evidence::Evidence;
@@ -101,6 +103,26 @@ async fn run_step(run: &mut LabRun, step: &Step, evidence: &mut Evidence) -> Res
             let line = format!("{node} rekeyed {}: {}", o.child, o.detail);
             evidence.rekeys.push(o);
             Ok(line)
+        }
+        Step::UntilBgp { node, peer, state, within } => {
+            let start = Instant::now();
+            loop {
+                let snaps = run.bgp_snapshots().await?;
+                let now = snaps.get(node).and_then(|s| s.peer(*peer)).map(|p| p.state);
+                let secs = start.elapsed().as_secs_f64();
+                match now {
+                    Some(s) if state.holds(s) => return Ok(format!("{node}'s BGP session with {peer} is {} after {secs:.1} s", s.name())),
+                    _ if start.elapsed() >= *within => {
+                        let seen = now.map(|s| s.name()).unwrap_or("absent");
+                        return Ok(format!(
+                            "{node}'s BGP session with {peer} is still {seen} after {} s (waited for {})",
+                            within.as_secs_f64(),
+                            state.describe()
+                        ));
+                    }
+                    _ => tokio::time::sleep(Duration::from_millis(100)).await,
+                }
+            }
         }
         Step::Wait(d) => {
             tokio::time::sleep(*d).await;

@@ -3,9 +3,13 @@
 //! must succeed or fail, at which size, with or without DF), SA state after the steps,
 //! counters, and the causes the diagnosis must name. Negative expectations are first-class.
 
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
+use crate::bgp::{SessionState, StateMatch};
 use crate::diagnose::{self, Diagnosis};
 use crate::evidence::alert::AlertKind;
 use crate::evidence::sa::{established, ChildSa, ChildState, IkeSa};
@@ -33,6 +37,30 @@ pub struct RawExpect {
     /// `rekey: { succeeds: true }`: every rekey a step started is accepted (or refused).
     #[serde(default)]
     pub rekey: Option<RawRekeyExpect>,
+    /// BGP sessions and routes, per node and peer.
+    #[serde(default)]
+    pub bgp: Vec<Spanned<RawBgp>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBgp {
+    pub node: Spanned<String>,
+    /// The neighbor's address (default: the node's only neighbor).
+    #[serde(default)]
+    pub peer: Option<Spanned<Addr>>,
+    /// `established`, `down` (anything else), or an RFC 4271 state (`Idle`, `Active`, ...).
+    #[serde(default)]
+    pub state: Option<Spanned<String>>,
+    /// Exactly these prefixes learned from the peer.
+    #[serde(default)]
+    pub learned: Option<Vec<crate::model::raw::Cidr>>,
+    /// Exactly these prefixes advertised to the peer.
+    #[serde(default)]
+    pub advertised: Option<Vec<crate::model::raw::Cidr>>,
+    /// None of these learned from the peer.
+    #[serde(default)]
+    pub not_learned: Vec<crate::model::raw::Cidr>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -162,6 +190,16 @@ pub struct CounterExpect {
     pub rises: bool,
 }
 
+#[derive(Debug, Clone, PartialEq)]
+pub struct BgpExpect {
+    pub node: String,
+    pub peer: Ipv4Addr,
+    pub state: Option<StateMatch>,
+    pub learned: Option<Vec<Ipv4Net>>,
+    pub advertised: Option<Vec<Ipv4Net>>,
+    pub not_learned: Vec<Ipv4Net>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Expect {
     pub phase1: Option<PhaseExpect>,
@@ -172,6 +210,36 @@ pub struct Expect {
     pub diagnosis: Vec<diagnose::CauseId>,
     /// Whether the rekeys the steps started are accepted.
     pub rekeys_succeed: Option<bool>,
+    pub bgp: Vec<BgpExpect>,
+}
+
+/// The BGP neighbor `peer` names on `node` (or its only one), with errors for people.
+pub fn bgp_peer(lab: &Lab, errors: &mut Vec<LabError>, field: &str, node: &Spanned<String>, peer: Option<&Spanned<Addr>>) -> Option<Ipv4Addr> {
+    let Some(bgp) = lab.node(&node.value).and_then(|n| n.ipsec()).and_then(|i| i.bgp.as_ref()) else {
+        let speakers: Vec<&str> = lab.ipsec_nodes().filter(|n| n.ipsec().is_some_and(|i| i.bgp.is_some())).map(|n| n.name.as_str()).collect();
+        let hint = if speakers.is_empty() { "no node of this lab runs BGP".to_string() } else { speakers.join(", ") };
+        errors.push(LabError::at(&node.referenced, format!("{field}.node"), format!("`{}` runs no BGP speaker", node.value)).hint(hint));
+        return None;
+    };
+    let addresses: Vec<String> = bgp.neighbors.iter().map(|n| n.address.to_string()).collect();
+    match peer {
+        Some(p) if bgp.neighbor(p.value.0).is_some() => Some(p.value.0),
+        Some(p) => {
+            errors.push(
+                LabError::at(&p.referenced, format!("{field}.peer"), format!("{} is not a BGP neighbor of {}", p.value.0, node.value))
+                    .hint(addresses.join(", ")),
+            );
+            None
+        }
+        None if bgp.neighbors.len() == 1 => Some(bgp.neighbors[0].address),
+        None => {
+            errors.push(
+                LabError::at(&node.referenced, format!("{field}.peer"), format!("{} has {} BGP neighbors: name one", node.value, bgp.neighbors.len()))
+                    .hint(addresses.join(", ")),
+            );
+            None
+        }
+    }
 }
 
 fn ipsec_node(lab: &Lab, errors: &mut Vec<LabError>, field: &str, n: &Spanned<String>) {
@@ -220,6 +288,34 @@ pub fn resolve(raw: &RawExpect, lab: &Lab, errors: &mut Vec<LabError>) -> Expect
     let phase1 = raw.phase1.as_ref().and_then(|p| phase(p, "expect.phase1", lab, errors));
     let phase2 = raw.phase2.as_ref().and_then(|p| phase(p, "expect.phase2", lab, errors));
     let mut e = Expect { phase1, phase2, rekeys_succeed: raw.rekey.as_ref().map(|r| r.succeeds), ..Expect::default() };
+    for b in &raw.bgp {
+        let b = &b.value;
+        let state = b.state.as_ref().and_then(|s| {
+            let parsed = StateMatch::parse(&s.value);
+            if parsed.is_none() {
+                errors.push(
+                    LabError::at(&s.referenced, "expect.bgp.state", format!("`{}` is not a BGP state", s.value))
+                        .hint("established, down, or Idle, Connect, Active, OpenSent, OpenConfirm, Established"),
+                );
+            }
+            parsed
+        });
+        if let Some(peer) = bgp_peer(lab, errors, "expect.bgp", &b.node, b.peer.as_ref()) {
+            let nets = |v: &Vec<crate::model::raw::Cidr>| -> Vec<Ipv4Net> {
+                let mut out: Vec<Ipv4Net> = v.iter().map(|c| c.0.trunc()).collect();
+                out.sort();
+                out
+            };
+            e.bgp.push(BgpExpect {
+                node: b.node.value.clone(),
+                peer,
+                state,
+                learned: b.learned.as_ref().map(nets),
+                advertised: b.advertised.as_ref().map(nets),
+                not_learned: nets(&b.not_learned),
+            });
+        }
+    }
     for p in &raw.ping {
         if lab.node(&p.value.from.value).is_none() {
             errors.push(LabError::at(&p.value.from.referenced, "expect.ping.from", format!("no node `{}`", p.value.from.value)));
@@ -403,6 +499,45 @@ fn judge_phase(which: &str, expect: &PhaseExpect, lab: &Lab, e: &Evidence) -> Ve
     }
 }
 
+fn judge_bgp(b: &BgpExpect, e: &Evidence) -> Verdict {
+    let check = format!("BGP {} -> {}", b.node, b.peer);
+    let list = |v: &[Ipv4Net]| if v.is_empty() { "nothing".to_string() } else { v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ") };
+    let Some(snap) = e.bgp.get(&b.node) else {
+        return verdict(check, &b.node, false, "expected a BGP speaker; observed none (the run ended before BGP started)".into());
+    };
+    let Some(peer) = snap.peer(b.peer) else {
+        return verdict(check, &b.node, false, format!("expected a session with {}; the speaker has no such neighbor", b.peer));
+    };
+    let mut pass = true;
+    let mut wanted = Vec::new();
+    let learned = snap.learned_from(peer);
+    let advertised = snap.advertised_to(b.peer);
+    if let Some(s) = b.state {
+        pass &= s.holds(peer.state);
+        wanted.push(s.describe());
+    }
+    if let Some(l) = &b.learned {
+        pass &= &learned == l;
+        wanted.push(format!("learned {}", list(l)));
+    }
+    if let Some(a) = &b.advertised {
+        pass &= &advertised == a;
+        wanted.push(format!("advertised {}", list(a)));
+    }
+    if !b.not_learned.is_empty() {
+        pass &= !b.not_learned.iter().any(|n| learned.contains(n));
+        wanted.push(format!("not learned {}", list(&b.not_learned)));
+    }
+    let reset = match (&peer.last_reset, &peer.last_notification) {
+        _ if peer.state == SessionState::Established => String::new(),
+        (Some(r), Some(n)) => format!(", last reset: {r} ({n})"),
+        (Some(r), None) => format!(", last reset: {r}"),
+        (None, _) => String::new(),
+    };
+    let observed = format!("{} (AS {}), learned {}, advertised {}{reset}", peer.state.name(), peer.remote_asn, list(&learned), list(&advertised));
+    verdict(check, &b.node, pass, format!("expected {}; observed {observed}", wanted.join(", ")))
+}
+
 /// Judges a run against a scenario's expectations; the diagnosis is part of the judgement.
 pub fn judge(expect: &Expect, lab: &Lab, e: &Evidence) -> (Vec<Verdict>, Vec<Diagnosis>) {
     let mut out = Vec::new();
@@ -464,6 +599,9 @@ pub fn judge(expect: &Expect, lab: &Lab, e: &Evidence) -> (Vec<Verdict>, Vec<Dia
             let word = if want { "accepted" } else { "refused" };
             out.push(verdict(format!("rekey started by {}", r.node), &r.node, r.success == want, format!("expected {word}; observed {}", r.detail)));
         }
+    }
+    for b in &expect.bgp {
+        out.push(judge_bgp(b, e));
     }
     let diagnosis = diagnose::diagnose(lab, e);
     for id in &expect.diagnosis {

@@ -65,6 +65,18 @@ enum RawStep {
     InitiateUntilUp(RawInitiateUntilUp),
     /// `rekey: { node: azure-gw }`: that side rekeys its CHILD SA now (optional `within: 3s`).
     Rekey(RawRekey),
+    /// `until_bgp: { node: azure-gw, state: established, within: 10s }` (optional `peer:`).
+    UntilBgp(RawUntilBgp),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUntilBgp {
+    node: Spanned<String>,
+    #[serde(default)]
+    peer: Option<Spanned<crate::model::raw::Addr>>,
+    state: Spanned<String>,
+    within: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -388,6 +400,18 @@ pub fn parse(file: &Path, text: &str, lab_file: &Path, lab_source: &str) -> Resu
                     errors.push(LabError::at(&i.node.referenced, "steps.initiate_until_up.node", format!("`{}` runs no IKE daemon", i.node.value)));
                 }
                 Step::InitiateUntilUp { node: i.node.value.clone(), within: duration(&mut errors, "steps.initiate_until_up.within", &i.within) }
+            }
+            RawStep::UntilBgp(u) => {
+                let peer = expect::bgp_peer(&lab, &mut errors, "steps.until_bgp", &u.node, u.peer.as_ref());
+                let state = crate::bgp::StateMatch::parse(&u.state.value).unwrap_or_else(|| {
+                    errors.push(
+                        LabError::at(&u.state.referenced, "steps.until_bgp.state", format!("`{}` is not a BGP state", u.state.value))
+                            .hint("established, down, or Idle, Connect, Active, OpenSent, OpenConfirm, Established"),
+                    );
+                    crate::bgp::StateMatch::Down
+                });
+                let within = duration(&mut errors, "steps.until_bgp.within", &u.within);
+                Step::UntilBgp { node: u.node.value.clone(), peer: peer.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED), state, within }
             }
             RawStep::Rekey(r) => {
                 if lab.node(&r.node.value).and_then(|x| x.ipsec()).is_none() {

@@ -193,6 +193,21 @@ impl Vocabulary for AzureSite {
                 None => format!("Portal: Local network gateway {lng} → Configuration → IP address: {address}. CLI: az network local-gateway update -g <rg> -n {lng} --gateway-ip-address {address}"),
             },
             Remedy::DynamicDns { name, address } => format!("the gateway's own address does not change; {name} is not Azure's to update (it should give {address})"),
+            Remedy::BgpLocalAsn(n) => format!(
+                "Portal: Virtual network gateway {} → Configuration → Autonomous system number (ASN): {n}. CLI: az network vnet-gateway update -g <rg> -n {} --asn {n}",
+                self.gateway.name, self.gateway.name
+            ),
+            Remedy::BgpPeerAsn(n) => {
+                format!("Portal: Local network gateway {lng} → Configuration → Configure BGP settings → ASN: {n}. CLI: az network local-gateway update -g <rg> -n {lng} --asn {n}")
+            }
+            Remedy::BgpHostRoute(a) => format!(
+                "Portal: Local network gateway {lng} → Configuration → BGP peer IP address: {a} (Azure routes the peer IP into the tunnel itself). CLI: az network local-gateway update -g <rg> -n {lng} --bgp-peering-address {a}"
+            ),
+            Remedy::BgpActive => "nothing to set: Azure opens BGP sessions from its GatewaySubnet address, never from an APIPA one".into(),
+            Remedy::BgpPolicy => "nothing to set: Azure's policy is fixed (it never advertises a default route, and refuses the VNet's own prefixes)".into(),
+            Remedy::BgpWithdraw(list) => format!("nothing to set: Azure refuses {} from the peer on its own", crate::device::prefix_list(list)),
+            Remedy::BgpAtMost(n) => format!("nothing to set: {n} prefixes per peer is Azure's fixed limit"),
+            Remedy::BgpHoldTime(_) => "nothing to set: Azure's BGP timers are fixed (keepalive 60 s, hold 180 s)".into(),
             Remedy::Nothing(why) => format!("nothing to change on Azure: {why}"),
         }
     }
@@ -209,6 +224,8 @@ impl Vocabulary for AzureSite {
             Symptom::SelectorsRefused => "IKEDiagnosticLog: 'Received Traffic Selector payload request' then SA_NEGOTIATION_FAILED (Azure-style)",
             Symptom::DeadPeer => "TunnelDiagnosticLog: TunnelDisconnected after the DPD timeout",
             Symptom::NotRouted | Symptom::Blocked => "connection blade: Connected, egress bytes growing, ingress bytes not (or the reverse)",
+            Symptom::BgpNoSession => "Virtual network gateway → Monitoring → BGP peers: the peer's Status is Connecting, not Connected; RouteDiagnosticLog: BGP session with the peer down",
+            Symptom::BgpNoRoutes => "Virtual network gateway → Monitoring → BGP peers: Connected, Routes received 0; Learned routes lists nothing from the peer",
         };
         Some(line.to_string())
     }

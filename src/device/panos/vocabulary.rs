@@ -263,6 +263,17 @@ impl Vocabulary for PanosDevice {
             Remedy::PeerAddress { name: None, address } => {
                 format!("`set network ike gateway {gw} peer-address ip {address}` ({IKE_GATEWAYS} > {gw} > General > Peer Address)")
             }
+            Remedy::BgpLocalAsn(n) => format!("`set network virtual-router default protocol bgp local-as {n}` (Network > Virtual Routers > default > BGP > General > AS Number)"),
+            Remedy::BgpPeerAsn(n) => format!("`set network virtual-router default protocol bgp peer-group <group> peer <peer> peer-as {n}` (BGP > Peer Group > Peer > Peer AS)"),
+            Remedy::BgpHostRoute(a) => format!(
+                "`set network virtual-router default routing-table ip static-route azure-bgp destination {a}/32 interface {}` (Network > Virtual Routers > default > Static Routes)",
+                n.tunnel_interface
+            ),
+            Remedy::BgpActive => "BGP > Peer Group > Peer > Connection Options > Outgoing: allow (Azure does not open sessions towards an APIPA peer)".into(),
+            Remedy::BgpPolicy => "BGP > Export and Import: a rule per direction for the Azure peer group".into(),
+            Remedy::BgpWithdraw(list) => format!("BGP > Export (or Redistribution Rules): stop advertising {}", crate::device::prefix_list(list)),
+            Remedy::BgpAtMost(n) => format!("BGP > Export: at most {n} prefixes to Azure (aggregate them)"),
+            Remedy::BgpHoldTime(h) => format!("BGP > Peer Group > Peer > Connection Options > Hold Time: {h}, Keep Alive Interval: {}", h / 3),
             Remedy::Nothing(why) => format!("nothing to change on PAN-OS: {why}"),
         }
     }
@@ -291,6 +302,8 @@ impl Vocabulary for PanosDevice {
                 "`show routing route type static` has no route into {} for the destination; `show vpn flow tunnel-id {}` shows encap 0",
                 self.names.tunnel_interface, self.names.tunnel_id
             ),
+            Symptom::BgpNoSession => "`show routing protocol bgp peer`: status Active or Idle, not Established".into(),
+            Symptom::BgpNoRoutes => "`show routing protocol bgp peer`: Established, prefixes received 0; `show routing route type bgp` lists none from Azure".into(),
             Symptom::Blocked => format!(
                 "traffic log (Monitor > Traffic): deny by interzone-default, or no session at all; `show vpn flow tunnel-id {}` shows encap without decap (or the reverse)",
                 self.names.tunnel_id

@@ -82,7 +82,7 @@ fn split_label(e: Encryption) -> (String, String) {
 }
 
 fn nets(list: &[Ipv4Net]) -> String {
-    list.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    crate::device::prefix_list(list)
 }
 
 impl PfsenseDevice {
@@ -210,6 +210,17 @@ impl Vocabulary for PfsenseDevice {
             Remedy::DynamicDns { name, address } => format!(
                 "Services > Dynamic DNS: the client for {name} on the WAN must update it to {address} (behind a router, the router's own dynamic DNS: FRITZ!Box Internet > Permit Access > DynDNS)"
             ),
+            Remedy::BgpLocalAsn(n) => format!("Services > FRR package > BGP > BGP > Local AS: {n}"),
+            Remedy::BgpPeerAsn(n) => format!("Services > FRR package > BGP > Neighbors > (the Azure neighbor) > Remote AS: {n}"),
+            Remedy::BgpHostRoute(a) if routed => format!(
+                "{p2} (Routed VTI) > Remote Network: {a}, Azure's BGP peer IP (the transit network must hold it), or System > Routing > Static Routes: {a}/32 via the VTI's gateway"
+            ),
+            Remedy::BgpHostRoute(a) => format!("{p2} > Remote Network: include {a}/32, Azure's BGP peer IP"),
+            Remedy::BgpActive => "Services > FRR package > BGP > Neighbors > (the Azure neighbor) > Passive: unchecked (Azure does not open sessions towards an APIPA peer)".into(),
+            Remedy::BgpPolicy => "Services > FRR package > BGP > Neighbors > (the Azure neighbor) > Route Map Filters: an inbound and an outbound route map (Services > FRR package > Global Settings > Route Maps: one permit entry); FRR exchanges nothing on eBGP without one".into(),
+            Remedy::BgpWithdraw(list) => format!("Services > FRR package > BGP > Network Distribution: remove {} (or an outbound prefix list that denies it)", nets(list)),
+            Remedy::BgpAtMost(n) => format!("Services > FRR package > BGP > Network Distribution: at most {n} networks (summarise them, or an outbound prefix list)"),
+            Remedy::BgpHoldTime(h) => format!("Services > FRR package > BGP > BGP > Timers: Keep Alive {}, Hold Time {h} (or empty for 60/180)", h / 3),
             Remedy::Nothing(why) => format!("nothing to change on pfSense: {why}"),
         }
     }
@@ -234,6 +245,8 @@ impl Vocabulary for PfsenseDevice {
                     "Diagnostics > Routes: no route for the destination via the tunnel (a VTI's ipsecN, or an IPsec policy for tunnel mode); Status > IPsec > Overview: Bytes-Out of the child stays 0".into(),
                 )
             }
+            Symptom::BgpNoSession => return Some("Status > FRR > BGP: the Azure neighbor is Active or Idle, not Established; Status > System Logs > Routing: the NOTIFICATION, if any".into()),
+            Symptom::BgpNoRoutes => return Some("Status > FRR > BGP: the Azure neighbor Established with (Policy) or 0 prefixes received".into()),
             Symptom::Blocked => {
                 return Some(format!(
                     "Status > System Logs > Firewall: Block on {} by \"Default deny rule IPv4 (1000000103)\" (traffic from the tunnel that no rule passes)",

@@ -189,6 +189,14 @@ impl Vocabulary for StrongswanDevice {
                 None => format!("swanctl.conf {conn}.remote_addrs = {address}"),
             },
             Remedy::DynamicDns { name, address } => format!("the site's dynamic-DNS client (router or firewall) must update {name} to {address}"),
+            Remedy::BgpLocalAsn(n) => format!("FRR: `router bgp {n}` (the lab's frr: asn: {n})"),
+            Remedy::BgpPeerAsn(n) => format!("FRR: `neighbor <peer> remote-as {n}`"),
+            Remedy::BgpHostRoute(a) => format!("a route to {a}/32 into the tunnel (the lab's routes: {{ to: {a}/32, via: tunnel }}; on a host: ip route add {a}/32 dev ipsec0)"),
+            Remedy::BgpActive => "FRR: `no neighbor <peer> passive`: this side must open the session".into(),
+            Remedy::BgpPolicy => "FRR: `neighbor <peer> route-map <map> in` and `... out` (FRR 7.4+ exchanges nothing on eBGP without a policy), or `no bgp ebgp-requires-policy`".into(),
+            Remedy::BgpWithdraw(list) => format!("FRR: `no network {}` under address-family ipv4 unicast, or an outbound prefix list that denies it", nets(list)),
+            Remedy::BgpAtMost(n) => format!("FRR: advertise at most {n} prefixes (aggregate-address, or an outbound prefix list)"),
+            Remedy::BgpHoldTime(h) => format!("FRR: `neighbor <peer> timers {} {h}` (or no timers: 60/180)", h / 3),
             Remedy::Nothing(why) => format!("nothing to change on strongSwan: {why}"),
         }
     }
@@ -203,6 +211,8 @@ impl Vocabulary for StrongswanDevice {
             Symptom::SelectorsRefused => "charon: received NO_PROPOSAL_CHOSEN / TS_UNACCEPTABLE notify, no CHILD_SA built",
             Symptom::DeadPeer => "charon: giving up after 5 retransmits ... DPD: closing CHILD_SA",
             Symptom::NotRouted | Symptom::Blocked => return None,
+            Symptom::BgpNoSession => "FRR: `show bgp summary` shows the neighbor Active or Idle; bgpd.log: %NOTIFICATION or no connection",
+            Symptom::BgpNoRoutes => "FRR: `show bgp summary` shows (Policy) or 0 prefixes received from the neighbor",
         };
         Some(line.to_string())
     }
