@@ -214,6 +214,8 @@ pub struct BgpPeerState {
     pub end_of_rib_received: bool,
     pub notifications_sent: u32,
     pub notifications_received: u32,
+    pub messages_sent: u64,
+    pub messages_received: u64,
     /// Negotiated hold time and keepalive, when established.
     pub hold_s: Option<u32>,
     pub keepalive_s: Option<u32>,
@@ -226,6 +228,8 @@ pub struct BgpRoute {
     pub next_hop: Ipv4Addr,
     /// The AS path, nearest first (empty for a local route).
     pub as_path: Vec<u32>,
+    /// Usable: its next hop resolves (a path whose next hop does not is held, not used).
+    pub valid: bool,
     /// The best path for its prefix.
     pub best: bool,
     /// Installed into the node's routing table (zebra's FIB), as the best path.
@@ -260,9 +264,11 @@ impl BgpSnapshot {
     /// Every session established, every peer's End-of-RIB received, and every best route learned
     /// from a peer installed in the node's table: what the node will forward by has settled.
     pub fn settled(&self) -> bool {
+        let learned: Vec<&BgpRoute> = self.routes.iter().filter(|r| !r.as_path.is_empty()).collect();
         !self.peers.is_empty()
             && self.peers.iter().all(|p| p.state == SessionState::Established && p.end_of_rib_received)
-            && self.routes.iter().filter(|r| r.best && !r.as_path.is_empty()).all(|r| r.installed)
+            && learned.len() == self.peers.iter().map(|p| p.prefixes_received as usize).sum::<usize>()
+            && learned.iter().all(|r| r.valid && (!r.best || r.installed))
     }
 
     /// Whether a session with this peer refused or dropped with a NOTIFICATION.

@@ -38,20 +38,32 @@ pub async fn status(lab: Option<&str>, view: Option<&str>, format: Format) -> Re
             Err(e) => errors.push(format!("{}: {e:#}", node.name)),
         }
     }
+    let mut bgp = BTreeMap::new();
+    for (node, snap) in crate::run::live_bgp(&run, &lab).await {
+        match snap {
+            Ok(s) => {
+                bgp.insert(node, s);
+            }
+            Err(e) => errors.push(format!("{node}: BGP: {e:#}")),
+        }
+    }
     if let Some(view) = view {
-        return show_view(&lab, view, &sas_by_node, &errors, format);
+        return show_view(&lab, view, &sas_by_node, &bgp, &errors, format);
     }
     match format {
         Format::Json => println!(
             "{}",
             serde_json::to_string_pretty(
-                &serde_json::json!({"schema": "vpnlab.status/1", "run": state, "nodes": nodes, "sas": sas_by_node, "errors": errors})
+                &serde_json::json!({"schema": "vpnlab.status/1", "run": state, "nodes": nodes, "sas": sas_by_node, "bgp": bgp, "errors": errors})
             )?
         ),
         Format::Table => {
             println!("lab {} · run {} · {} mode\n", state.lab, run.id, state.mode);
             println!("{}\n", status::nodes_table(&nodes));
             println!("{}", status::sa_table(&sas_by_node));
+            if !bgp.is_empty() {
+                println!("\n{}", status::bgp_table(&bgp));
+            }
             for e in &errors {
                 println!("warning: {e}");
             }
@@ -61,7 +73,14 @@ pub async fn status(lab: Option<&str>, view: Option<&str>, format: Format) -> Re
 }
 
 /// The views of the nodes whose device is `view` (azure, pan-os, pfsense), from their live SAs.
-fn show_view(lab: &crate::model::Lab, view: &str, sas: &BTreeMap<String, Vec<crate::evidence::sa::IkeSa>>, errors: &[String], format: Format) -> Result<Code> {
+fn show_view(
+    lab: &crate::model::Lab,
+    view: &str,
+    sas: &BTreeMap<String, Vec<crate::evidence::sa::IkeSa>>,
+    bgp: &BTreeMap<String, crate::bgp::BgpSnapshot>,
+    errors: &[String],
+    format: Format,
+) -> Result<Code> {
     let views: Vec<(String, crate::device::StatusView)> = lab
         .ipsec_nodes()
         .filter_map(|n| {
@@ -70,7 +89,12 @@ fn show_view(lab: &crate::model::Lab, view: &str, sas: &BTreeMap<String, Vec<cra
                 return None;
             }
             let listed = sas.get(&n.name).map(Vec::as_slice).unwrap_or_default();
-            ipsec.device.status_view(&n.name, &ipsec.intent, listed).map(|v| (n.name.clone(), v))
+            let mut v = ipsec.device.status_view(&n.name, &ipsec.intent, listed)?;
+            // The device's BGP pages follow its IPsec ones, when it runs a speaker.
+            if let Some(snap) = bgp.get(&n.name) {
+                v.tables.extend(ipsec.device.bgp_view(snap));
+            }
+            Some((n.name.clone(), v))
         })
         .collect();
     if views.is_empty() {

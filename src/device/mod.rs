@@ -88,6 +88,11 @@ pub trait Device: fmt::Debug + Send + Sync + Vocabulary {
     fn status_view(&self, _node: &str, _intent: &IpsecIntent, _sas: &[IkeSa]) -> Option<StatusView> {
         None
     }
+    /// The device's own BGP status pages from its live speaker (`vpnlab status --view NAME`
+    /// appends them), if it has any: Azure's BGP peers blade, pfSense's Status > FRR > BGP.
+    fn bgp_view(&self, _snapshot: &crate::bgp::BgpSnapshot) -> Vec<ViewTable> {
+        Vec::new()
+    }
     /// For code that needs one family's own model (Azure's explain, its status blade).
     fn as_any(&self) -> &dyn Any;
     fn clone_box(&self) -> Box<dyn Device>;

@@ -135,20 +135,7 @@ impl Speaker {
 
     /// The speaker's peers, routes and what it advertises to each peer, typed.
     pub async fn snapshot(&self) -> Result<BgpSnapshot> {
-        let peers = show::neighbors(&self.ask("show bgp neighbors json").await?)?;
-        let mut routes = show::routes(&self.ask("show bgp ipv4 unicast json").await?)?;
-        let zebra =
-            vty::ask(&self.dir.join("zebra.vty"), "show ip route bgp json", ASK_TIMEOUT).await.with_context(|| format!("asking zebra of {}", self.node))?;
-        let installed = show::installed(&zebra)?;
-        for r in routes.iter_mut().filter(|r| r.best) {
-            r.installed = installed.contains(&r.prefix);
-        }
-        let mut advertised = Vec::new();
-        for (addr, asn) in &self.peers {
-            let json = self.ask(&format!("show bgp ipv4 unicast neighbors {addr} advertised-routes json")).await?;
-            advertised.push((*addr, show::advertised(&json, *asn).unwrap_or_default()));
-        }
-        Ok(BgpSnapshot { asn: self.asn, peers, routes, advertised })
+        snapshot_at(&self.dir, self.asn, &self.peers).await.with_context(|| format!("asking FRR of {}", self.node))
     }
 
     /// Kills and reaps both daemons (SIGKILL, as for charon: nothing to save).
@@ -166,6 +153,25 @@ impl Drop for Speaker {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// What the speaker whose sockets are in `dir` (a node's `frr/` folder) shows: its peers, its
+/// routes (with whether zebra installed them) and what it advertises to each of `peers`
+/// (address, ASN). Works from any process: `vpnlab status` asks a kept lab's speakers this way.
+pub async fn snapshot_at(dir: &Path, asn: u32, peers: &[(std::net::Ipv4Addr, u32)]) -> Result<BgpSnapshot> {
+    let bgpd = dir.join("bgpd.vty");
+    let states = show::neighbors(&vty::ask(&bgpd, "show bgp neighbors json", ASK_TIMEOUT).await?)?;
+    let mut routes = show::routes(&vty::ask(&bgpd, "show bgp ipv4 unicast json", ASK_TIMEOUT).await?)?;
+    let installed = show::installed(&vty::ask(&dir.join("zebra.vty"), "show ip route bgp json", ASK_TIMEOUT).await?)?;
+    for r in routes.iter_mut().filter(|r| r.best) {
+        r.installed = installed.contains(&r.prefix);
+    }
+    let mut advertised = Vec::new();
+    for (addr, peer_asn) in peers {
+        let json = vty::ask(&bgpd, &format!("show bgp ipv4 unicast neighbors {addr} advertised-routes json"), ASK_TIMEOUT).await?;
+        advertised.push((*addr, show::advertised(&json, *peer_asn).unwrap_or_default()));
+    }
+    Ok(BgpSnapshot { asn, peers: states, routes, advertised })
 }
 
 fn spawn(mut cmd: Command, node: &str, daemon: &str, dir: &Path, tmp: &Path, run_id: &str) -> Result<Child> {

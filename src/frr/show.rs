@@ -29,6 +29,8 @@ pub fn neighbors(json: &str) -> Result<Vec<BgpPeerState>> {
             last_notification: text("lastNotificationReason").or_else(|| text("lastErrorCodeSubcode")),
             last_reset: text("lastResetDueTo"),
             end_of_rib_received: n["gracefulRestartInfo"]["endOfRibRecv"]["ipv4Unicast"].as_bool().unwrap_or(false),
+            messages_sent: n["messageStats"]["totalSent"].as_u64().unwrap_or(0),
+            messages_received: n["messageStats"]["totalRecv"].as_u64().unwrap_or(0),
             notifications_sent: n["messageStats"]["notificationsSent"].as_u64().unwrap_or(0) as u32,
             notifications_received: n["messageStats"]["notificationsRecv"].as_u64().unwrap_or(0) as u32,
             hold_s: established.then(|| n["bgpTimerHoldTimeMsecs"].as_u64().map(|m| (m / 1000) as u32)).flatten(),
@@ -62,6 +64,7 @@ pub fn routes(json: &str) -> Result<Vec<BgpRoute>> {
                 prefix,
                 next_hop,
                 as_path: as_path(p["path"].as_str().unwrap_or("")),
+                valid: p["valid"].as_bool().unwrap_or(false),
                 best: p["bestpath"].as_bool().unwrap_or(false),
                 installed: false,
             });

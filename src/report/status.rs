@@ -141,3 +141,28 @@ pub fn runs_table(runs: &[FoundRun]) -> String {
     }
     b.build().with(Style::psql()).to_string()
 }
+
+/// Each BGP speaker's sessions: node, peer, AS, state, uptime, prefixes received and sent.
+pub fn bgp_table(bgp: &BTreeMap<String, crate::bgp::BgpSnapshot>) -> String {
+    let mut b = Builder::default();
+    b.push_record(["node", "BGP peer", "AS", "state", "up", "received", "sent"]);
+    for (node, snap) in bgp {
+        if snap.peers.is_empty() {
+            b.push_record([node.as_str(), "-", "", "no neighbor", "", "", ""]);
+        }
+        for p in &snap.peers {
+            let up = if p.state == crate::bgp::SessionState::Established { format!("{} s", p.uptime_s) } else { "-".into() };
+            b.push_record([
+                node.clone(),
+                p.address.to_string(),
+                p.remote_asn.to_string(),
+                p.state.name().to_string(),
+                up,
+                p.prefixes_received.to_string(),
+                // What the peer can use: FRR also counts the peer's own routes it echoes back.
+                snap.advertised_to(p.address).len().to_string(),
+            ]);
+        }
+    }
+    b.build().with(tabled::settings::Style::psql()).to_string()
+}

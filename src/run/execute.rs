@@ -39,12 +39,15 @@ pub use crate::evidence::Evidence;
 /// Turns evidence into verdicts.
 pub type Judge<'a> = &'a (dyn Fn(&Lab, &Evidence) -> Vec<Verdict> + Sync);
 
-/// The healthy scenario's judge.
+/// The healthy scenario's judge: the tunnel's checks, and with BGP, every session Established
+/// with routes learned.
 pub fn healthy_judge(lab: &Lab, e: &Evidence) -> Vec<Verdict> {
-    match &e.initiated {
+    let mut out = match &e.initiated {
         Some(i) => verdict::healthy(lab, i, &e.before, &e.after, &e.pings),
         None => Vec::new(),
-    }
+    };
+    out.extend(verdict::bgp_healthy(&e.bgp));
+    out
 }
 
 /// What to do with the lab after the verdicts.
@@ -300,6 +303,7 @@ pub async fn execute_run(
         keep_artifacts(&run, dir);
     }
     let sas = evidence.after.clone();
+    let bgp = evidence.bgp.clone();
     let events = evidence.events.clone();
     let lab_name = run.lab.name.clone();
     let description = run.lab.description.clone();
@@ -353,6 +357,7 @@ pub async fn execute_run(
         total_ms: start.elapsed().as_secs_f64() * 1000.0,
         events,
         devices,
+        bgp,
     };
     Ok(Outcome { report, evidence, kept })
 }

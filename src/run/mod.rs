@@ -33,6 +33,19 @@ use crate::model::{Lab, NextHop, NodeKind};
 use crate::topology::netns::NetnsBackend;
 use crate::topology::{nft, Backend};
 
+/// The BGP state of every speaker of a running lab, asked over the speakers' sockets in the run
+/// folder (from any process: `vpnlab status` of a kept lab). A speaker that does not answer is
+/// an error of its own; the others are still asked.
+pub async fn live_bgp(run: &RunDir, lab: &Lab) -> BTreeMap<String, Result<crate::bgp::BgpSnapshot>> {
+    let mut out = BTreeMap::new();
+    for node in lab.ipsec_nodes() {
+        let Some(intent) = node.ipsec().and_then(|i| i.bgp.as_ref()) else { continue };
+        let peers: Vec<_> = intent.neighbors.iter().map(|n| (n.address, n.remote_asn)).collect();
+        out.insert(node.name.clone(), crate::frr::snapshot_at(&run.node_dir(&node.name).join("frr"), intent.asn, &peers).await);
+    }
+    out
+}
+
 /// The driver of every IPsec node: strongSwan's charon (the only one so far).
 pub fn driver() -> Arc<dyn Driver> {
     Arc::new(crate::strongswan::driver::Strongswan)
@@ -283,9 +296,12 @@ impl LabRun {
     /// how it ended and after how long.
     pub async fn wait_bgp_settled(&mut self, within: Duration) -> Result<String> {
         let start = Instant::now();
+        let mut previous = None;
         loop {
             let snaps = self.bgp_snapshots().await?;
-            let exchanged = snaps.values().all(|s| s.settled());
+            // Settled, and the same on two looks in a row.
+            let exchanged = snaps.values().all(|s| s.settled()) && previous.as_ref() == Some(&snaps);
+            previous = Some(snaps.clone());
             let secs = start.elapsed().as_secs_f64();
             if exchanged {
                 self.end_phase("bgp settled");

@@ -34,6 +34,10 @@ pub async fn ping(backend: &dyn Backend, run_id: &str, p: &crate::model::Ping, a
                 let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
                 output = summarize(&text, wait);
                 if out.status.success() {
+                    // A first packet lost (a route or neighbour still settling) is worth seeing.
+                    if attempt > 1 {
+                        output = format!("{output} (attempt {attempt} of {attempts})");
+                    }
                     return result(true, attempt, output);
                 }
             }

@@ -65,6 +65,10 @@ pub struct RunRecord {
     /// Per IPsec node, its device: family, what it is in words, and for a device read from a
     /// configuration file, the import report (every element used, defaulted or ignored).
     pub devices: BTreeMap<String, DeviceRecord>,
+    /// Per BGP speaker, what it showed after the probes: peers with their state and counters,
+    /// its routes (learned and its own), and what it advertised to each peer. Absent without BGP.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub bgp: BTreeMap<String, crate::bgp::BgpSnapshot>,
 }
 
 /// A node's device as the run used it.
@@ -96,6 +100,7 @@ impl RunRecord {
             total_ms: 0.0,
             events: Vec::new(),
             devices: BTreeMap::new(),
+            bgp: BTreeMap::new(),
         }
     }
 

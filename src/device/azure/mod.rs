@@ -7,6 +7,7 @@
 //! Each rule cites its source in `shared/reference/azure-vpn-gateway.md` (S-numbers).
 //! Nothing here touches the system.
 
+pub mod bgp_blade;
 pub mod blade;
 pub mod explain;
 pub mod import;
@@ -262,6 +263,10 @@ impl Device for AzureSite {
 
     fn summary(&self, _intent: &IpsecIntent) -> Vec<String> {
         AzureSite::summary(self)
+    }
+
+    fn bgp_view(&self, snapshot: &crate::bgp::BgpSnapshot) -> Vec<crate::device::ViewTable> {
+        bgp_blade::tables(self.bgp_address(), snapshot)
     }
 
     fn status_view(&self, _node: &str, _intent: &IpsecIntent, sas: &[crate::evidence::sa::IkeSa]) -> Option<crate::device::StatusView> {

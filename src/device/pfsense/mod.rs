@@ -23,6 +23,7 @@ mod derive;
 mod fields;
 mod filter;
 mod frr;
+mod frr_status;
 mod ifmap;
 mod phase1;
 mod phase2;
@@ -443,6 +444,10 @@ impl Device for PfsenseDevice {
 
     fn site(&self) -> SiteHints {
         self.site.clone()
+    }
+
+    fn bgp_view(&self, snapshot: &crate::bgp::BgpSnapshot) -> Vec<crate::device::ViewTable> {
+        frr_status::tables(snapshot)
     }
 
     fn status_view(&self, node: &str, intent: &IpsecIntent, sas: &[IkeSa]) -> Option<StatusView> {
