@@ -3,8 +3,8 @@
 //! state over their vty sockets.
 //!
 //! Every path is under the node's run folder (`<node>/frr/`: configuration, pid files, the
-//! zserv and vty sockets, logs); the daemons' crash-log folder (`/var/tmp/frr`) is bind-mounted
-//! there in a private mount namespace, so nothing is left on the host. The daemons carry the
+//! zserv and vty sockets, logs, FRR's crash-log folder): the daemons see that folder as
+//! `/var/tmp` in a private mount namespace, so nothing is left on the host. The daemons carry the
 //! run label in their environment, so cleanup finds and kills them exactly as it does charon.
 //! They run as FRR's own `frr` user (zebra refuses root without the `frrvty` group), so the
 //! folder belongs to that user.
@@ -26,6 +26,12 @@ use crate::topology::Backend;
 
 /// Where Debian's frr package installs its daemons. `VPNLAB_FRR_DIR` overrides it.
 pub const DEFAULT_FRR_DIR: &str = "/usr/lib/frr";
+
+/// Where the node's `frr/` folder appears inside the daemons' private mount namespace. The
+/// daemons run as the `frr` user, who may not be able to traverse the run folder's parents (a
+/// private state directory); `/var/tmp` is open to everyone, and FRR's own crash-log folder
+/// (`/var/tmp/frr`) lands in the node's folder with it.
+const INSIDE: &str = "/var/tmp";
 
 /// How long one question to a daemon may take.
 const ASK_TIMEOUT: Duration = Duration::from_secs(3);
@@ -58,13 +64,13 @@ impl Speaker {
             bail!("{node} speaks BGP, which needs FRR: {} has no zebra or bgpd (Debian package `frr`; `make deps` installs it)", frr_dir().display());
         }
         let dir = node_dir.join("frr");
-        let tmp = dir.join("tmp");
-        std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let inside = Path::new(INSIDE);
         for stale in ["zebra.vty", "bgpd.vty", "zserv.api", "zebra.pid", "bgpd.pid"] {
             let _ = std::fs::remove_file(dir.join(stale));
         }
-        std::fs::write(dir.join("zebra.conf"), conf::zebra(node, &dir))?;
-        std::fs::write(dir.join("bgpd.conf"), conf::bgpd(node, &dir, intent))?;
+        std::fs::write(dir.join("zebra.conf"), conf::zebra(node, inside))?;
+        std::fs::write(dir.join("bgpd.conf"), conf::bgpd(node, inside, intent))?;
         // vtysh reads vtysh.conf from its config dir and prints a warning into JSON without one.
         std::fs::write(dir.join("vtysh.conf"), "")?;
         give_to_frr_user(&dir)?;
@@ -79,18 +85,18 @@ impl Speaker {
         for daemon in ["zebra", "bgpd"] {
             let mut cmd = backend.command(node, &frr_dir().join(daemon))?;
             cmd.arg("-f")
-                .arg(dir.join(format!("{daemon}.conf")))
+                .arg(inside.join(format!("{daemon}.conf")))
                 .arg("-i")
-                .arg(dir.join(format!("{daemon}.pid")))
+                .arg(inside.join(format!("{daemon}.pid")))
                 .arg("-z")
-                .arg(dir.join("zserv.api"))
+                .arg(inside.join("zserv.api"))
                 .arg("--vty_socket")
-                .arg(&dir)
+                .arg(inside)
                 .args(["-P", "0"]);
             if daemon == "bgpd" {
                 cmd.args(["-A", "127.0.0.1"]);
             }
-            speaker.daemons.push(spawn(cmd, node, daemon, &dir, &tmp, run_id)?);
+            speaker.daemons.push(spawn(cmd, node, daemon, &dir, run_id)?);
             // zebra first, and answering: by then it has read the node's routes (the ones
             // into the tunnel), so bgpd's first next-hop questions get real answers.
             speaker.wait_ready(timeout).await?;
@@ -174,8 +180,8 @@ pub async fn snapshot_at(dir: &Path, asn: u32, peers: &[(std::net::Ipv4Addr, u32
     Ok(BgpSnapshot { asn, peers: states, routes, advertised })
 }
 
-fn spawn(mut cmd: Command, node: &str, daemon: &str, dir: &Path, tmp: &Path, run_id: &str) -> Result<Child> {
-    crate::process::private_mounts_on_exec(&mut cmd, &[(tmp, "/var/tmp")])?;
+fn spawn(mut cmd: Command, node: &str, daemon: &str, dir: &Path, run_id: &str) -> Result<Child> {
+    crate::process::private_mounts_on_exec(&mut cmd, &[(dir, INSIDE)])?;
     let stderr = File::create(dir.join(format!("{daemon}.stderr")))?;
     cmd.env_clear()
         .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")

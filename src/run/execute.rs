@@ -162,6 +162,7 @@ async fn drive(run: &mut LabRun, steps: &[Step], evidence: &mut Evidence) -> Res
     run.load_configs().await?;
     run.pause_point("configs loaded").await;
     run.start_routing().await?;
+    run.pause_point("routing ready").await;
     run.start_supervisor();
     evidence.initiated = Some(run.initiate().await?);
     run.pause_point("tunnel up").await;

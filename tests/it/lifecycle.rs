@@ -346,3 +346,62 @@ fn down_all_finds_runs_by_labels_after_the_folder_is_gone() {
     assert_eq!(down.status.code(), Some(0), "{}", describe(&down));
     assert_nothing_left(state.path(), &id);
 }
+
+/// FRR is cleaned up like charon: a BGP scenario interrupted once its speakers run leaves no
+/// zebra or bgpd (alive or zombie) and nothing of the run; after a `kill -9` of vpnlab, its
+/// speakers outlive it until `vpnlab down` finds them by their run label.
+#[test]
+fn bgp_speakers_are_removed_on_interrupt_and_by_down() {
+    if !privileged("bgp_speakers_are_removed_on_interrupt_and_by_down") {
+        return;
+    }
+    become_subreaper();
+    let frr_children = |pid: u32| -> Vec<u32> {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|p| {
+                let status = std::fs::read_to_string(format!("/proc/{p}/status")).unwrap_or_default();
+                (status.lines().any(|l| l == "Name:\tzebra") || status.lines().any(|l| l == "Name:\tbgpd"))
+                    && status.lines().any(|l| l.strip_prefix("PPid:").is_some_and(|v| v.trim() == pid.to_string()))
+            })
+            .collect()
+    };
+    for sig in [Signal::SIGTERM, Signal::SIGKILL] {
+        let state = tempfile::tempdir().unwrap();
+        let mut child = vpnlab(state.path())
+            .args(["test", "labs/azure-pfsense-home", "-s", "bgp"])
+            .env("VPNLAB_PAUSE_AFTER", "routing ready")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut id = String::new();
+        // Two charons and, per BGP node, zebra and bgpd.
+        wait_for("the BGP scenario's charons and FRR speakers", Duration::from_secs(30), || {
+            run_ids(state.path()).first().map(|i| id = i.clone()).is_some() && processes_of(&id).len() == 6
+        });
+        let speakers = frr_children(child.id());
+        assert_eq!(speakers.len(), 4, "zebra and bgpd on the pfSense and the Azure gateway");
+        signal(&child, sig);
+        let status = wait_exit(&mut child, "vpnlab test after a signal", Duration::from_secs(30));
+        if sig == Signal::SIGKILL {
+            assert_eq!(processes_of(&id).len(), 6, "the daemons outlive a kill -9'd vpnlab");
+            let down = vpnlab(state.path()).args(["down", &id]).output().unwrap();
+            assert_eq!(down.status.code(), Some(0), "{}", describe(&down));
+            assert!(text(&down.stdout).contains("6 processes"), "{}", describe(&down));
+        } else {
+            assert_eq!(status.code(), Some(143));
+        }
+        assert_nothing_left(state.path(), &id);
+        for p in &speakers {
+            if sig == Signal::SIGKILL {
+                // Orphaned by the kill -9, they were this test's (the subreaper's) to reap.
+                let _ = nix::sys::wait::waitpid(Pid::from_raw(*p as i32), None);
+            }
+            assert!(!is_zombie(*p), "{sig}: FRR daemon {p} was never reaped");
+            assert!(!Path::new(&format!("/proc/{p}")).exists(), "{sig}: FRR daemon {p} still exists");
+        }
+        assert!(!Path::new("/var/tmp/frr").exists(), "FRR left its crash-log folder on the host");
+    }
+}
