@@ -51,6 +51,7 @@ test: deps lint
 
 bench: deps build
 	./$(BIN) bench labs/azure-paloalto --runs 30 --matrix labs/
+	./$(BIN) bench labs/azure-pfsense-home --scenario bgp --runs 20
 	./$(BIN) bench --import labs/azure-paloalto/dut/running-config.set labs/azure-paloalto-xml/dut/running-config.xml tests/fixtures/panos/large.xml labs/azure-pfsense-home/dut/config.xml tests/fixtures/pfsense/twenty-tunnels.xml:17 --runs 200
 
 # Fuzzes the lab-file/scenario parsers, the Azure importer and the PAN-OS (set, XML) and pfSense

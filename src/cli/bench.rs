@@ -12,7 +12,7 @@ use crate::exit::Code;
 use crate::report::bench::{BenchRecord, ClassFigures, MatrixRecord, Memory, MemoryKib, PhaseSpread, Spread};
 use crate::report::RunResult;
 use crate::run::cleanup;
-use crate::run::execute::{execute, AfterRun};
+use crate::run::execute::{execute_with, healthy_judge, AfterRun};
 
 /// Memory of one process, in KiB.
 fn memory(pid: u32) -> Memory {
@@ -23,8 +23,18 @@ fn memory(pid: u32) -> Memory {
     Memory { rss: field(&status, "VmRSS:"), peak_rss: field(&status, "VmHWM:"), pss: field(&rollup, "Pss:") }
 }
 
-pub async fn bench(lab_path: &Path, runs: usize, format: Format) -> Result<Code> {
-    let lab = load_lab(lab_path)?;
+pub async fn bench(lab_path: &Path, scenario: Option<&str>, runs: usize, format: Format) -> Result<Code> {
+    let (lab, steps) = match scenario {
+        None => (load_lab(lab_path)?, Vec::new()),
+        Some(name) => {
+            let file = lab_path.join("scenarios").join(format!("{name}.yaml"));
+            if !file.exists() {
+                bail!("{} has no scenario {name} ({} is missing)", lab_path.display(), file.display());
+            }
+            let s = crate::scenario::load(lab_path, &file).map_err(|e| crate::exit::fail(Code::BadInput, e))?;
+            (s.lab, s.steps)
+        }
+    };
     crate::preflight::check()?;
     if runs == 0 {
         bail!("--runs must be at least 1");
@@ -33,7 +43,7 @@ pub async fn bench(lab_path: &Path, runs: usize, format: Format) -> Result<Code>
     let mut order: Vec<&'static str> = Vec::new();
     let mut totals = Vec::new();
     for i in 0..runs {
-        let out = execute(lab.clone(), AfterRun::TearDown).await?;
+        let out = execute_with(lab.clone(), AfterRun::TearDown, &steps, &healthy_judge, None).await?;
         if out.report.result != RunResult::Pass {
             bail!(
                 "run {} of {runs} did not pass ({}): {}",
@@ -52,7 +62,7 @@ pub async fn bench(lab_path: &Path, runs: usize, format: Format) -> Result<Code>
     }
 
     // Memory: bring the lab up, measure its processes while it runs, then remove it.
-    let kept = execute(lab.clone(), AfterRun::Keep).await?;
+    let kept = execute_with(lab.clone(), AfterRun::Keep, &steps, &healthy_judge, None).await?;
     let mut processes = Vec::new();
     let mut lab_total = Memory::default();
     if let Some(run) = kept.kept {
@@ -60,7 +70,7 @@ pub async fn bench(lab_path: &Path, runs: usize, format: Format) -> Result<Code>
         for pid in cleanup::labelled_processes(&run.run.id) {
             let m = memory(pid);
             let node = crate::process::env_var(pid, "VPNLAB_NODE").unwrap_or_default();
-            processes.push((format!("charon ({node})"), m));
+            processes.push((format!("{} ({node})", crate::process::comm(pid)), m));
             lab_total.rss += m.rss;
             lab_total.peak_rss += m.peak_rss;
             lab_total.pss += m.pss;
@@ -70,7 +80,7 @@ pub async fn bench(lab_path: &Path, runs: usize, format: Format) -> Result<Code>
     let me = memory(std::process::id());
     let record = BenchRecord {
         schema: "vpnlab.bench/1",
-        lab: lab.name.clone(),
+        lab: scenario.map(|s| format!("{} · scenario {s}", lab.name)).unwrap_or_else(|| lab.name.clone()),
         runs,
         end_to_end: Spread::of(totals),
         phases: order.iter().map(|p| PhaseSpread { phase: p, spread: Spread::of(per_phase[p].clone()) }).collect(),

@@ -230,6 +230,11 @@ Exit codes: 0 the tunnel works in every run, 1 a run failed (the diagnosis says 
         /// Also time the whole scenario matrix of this folder of labs (three times).
         #[arg(long)]
         matrix: Option<PathBuf>,
+        /// Time the lab as this scenario patches it (its file name without .yaml, e.g. `bgp`):
+        /// its steps run, and the run must pass the healthy checks (with BGP: every session
+        /// Established with routes learned).
+        #[arg(long, short = 's')]
+        scenario: Option<String>,
         /// Instead of a lab, time reading these firewall configurations (PAN-OS set or XML,
         /// pfSense config.xml; FILE:NAME picks a tunnel or phase 1 of a file with several):
         /// median and spread over --runs reads each. Needs no root.
@@ -289,8 +294,8 @@ pub async fn dispatch(cli: Cli) -> Result<Code> {
             repro::repro(inputs, save.as_deref(), cli.format).await
         }
         Command::Bench { import, runs, .. } if !import.is_empty() => bench::import(&import, runs, cli.format),
-        Command::Bench { lab, runs, matrix, .. } => {
-            let code = bench::bench(&lab, runs, cli.format).await?;
+        Command::Bench { lab, runs, matrix, scenario, .. } => {
+            let code = bench::bench(&lab, scenario.as_deref(), runs, cli.format).await?;
             match matrix {
                 Some(dir) => bench::matrix(&dir, cli.format).await,
                 None => Ok(code),

@@ -77,7 +77,7 @@ fn mib(k: u64) -> String {
 impl BenchRecord {
     pub fn to_table(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "lab {} · {} runs of the healthy scenario end to end (up, P1/P2, ping both ways, down)\n", self.lab, self.runs);
+        let _ = writeln!(out, "lab {} · {} runs end to end (up, P1/P2, BGP when the lab has it, ping both ways, down)\n", self.lab, self.runs);
         let mut b = Builder::default();
         b.push_record(["phase", "median ms", "p10", "p90", "min", "max"]);
         let row = |name: &str, s: &Spread| [name.to_string(), ms(s.median_ms), ms(s.p10_ms), ms(s.p90_ms), ms(s.min_ms), ms(s.max_ms)];
@@ -95,7 +95,12 @@ impl BenchRecord {
         m.push_record(["running lab, total".to_string(), mib(k.lab_rss), mib(k.lab_peak_rss), mib(k.lab_pss)]);
         m.push_record(["vpnlab itself (this bench process)".to_string(), mib(k.vpnlab_rss), mib(k.vpnlab_peak_rss), mib(k.vpnlab_pss)]);
         let _ = writeln!(out, "{}", m.build().with(Style::psql()));
-        let _ = writeln!(out, "\ntargets: ≤ 150 ms median end to end, ≤ 25 MiB for a running lab");
+        if self.phases.iter().any(|p| p.phase == "bgp settled") {
+            // A BGP lab waits for the speakers after the tunnel: its own targets (issue 10).
+            let _ = writeln!(out, "\ntargets (BGP): ≤ 2 s median from the tunnel up to BGP settled, ≤ 3 s end to end");
+        } else {
+            let _ = writeln!(out, "\ntargets: ≤ 150 ms median end to end, ≤ 25 MiB for a running lab");
+        }
         out
     }
 }
