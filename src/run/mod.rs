@@ -71,7 +71,7 @@ impl Default for Timeouts {
             daemon_ready: Duration::from_secs(5),
             initiate: Duration::from_secs(8),
             routing_ready: Duration::from_secs(5),
-            bgp_settle: Duration::from_secs(8),
+            bgp_settle: Duration::from_secs(5),
         }
     }
 }

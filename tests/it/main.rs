@@ -7,6 +7,7 @@
 
 mod azure;
 mod bad_input;
+mod bgp;
 mod cli;
 mod common;
 mod devices;
