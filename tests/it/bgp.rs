@@ -111,7 +111,7 @@ fn the_run_report_and_the_azure_view_show_bgp() {
     let lab = dir.path().join("home-bgp");
     std::fs::create_dir_all(lab.join("dut")).unwrap();
     std::fs::copy(repo().join(HOME).join("dut/config-bgp.xml"), lab.join("dut/config-bgp.xml")).unwrap();
-    let mut text = std::fs::read_to_string(repo().join(HOME).join("lab.yaml")).unwrap();
+    let mut yaml = std::fs::read_to_string(repo().join(HOME).join("lab.yaml")).unwrap();
     for (from, to) in [
         ("config: dut/config.xml", "config: dut/config-bgp.xml"),
         ("        publicIpAddress: 198.51.100.30\n", "        publicIpAddress: 198.51.100.30\n        enableBgp: true\n"),
@@ -125,10 +125,10 @@ fn the_run_report_and_the_azure_view_show_bgp() {
         ),
         ("        connectionMode: Default\n", "        connectionMode: Default\n        enableBgp: true\n"),
     ] {
-        assert!(text.contains(from), "`{from}` not in the home lab");
-        text = text.replacen(from, to, 1);
+        assert!(yaml.contains(from), "`{from}` not in the home lab");
+        yaml = yaml.replacen(from, to, 1);
     }
-    std::fs::write(lab.join("lab.yaml"), text).unwrap();
+    std::fs::write(lab.join("lab.yaml"), yaml).unwrap();
     let (code, stdout, running) = crate::common::up(state.path(), &lab);
     assert_eq!(code, Some(0), "{stdout}");
     let view = vpnlab(state.path()).args(["status", &running.id, "--view", "azure"]).output().unwrap();
