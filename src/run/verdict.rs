@@ -160,6 +160,25 @@ pub fn healthy(
     out
 }
 
+/// With BGP: each speaker's sessions Established, each having learned at least one route.
+pub fn bgp_healthy(bgp: &std::collections::BTreeMap<String, crate::bgp::BgpSnapshot>) -> Vec<Verdict> {
+    let mut out = Vec::new();
+    for (node, snap) in bgp {
+        for p in &snap.peers {
+            let learned = snap.learned_from(p);
+            let pass = p.state == crate::bgp::SessionState::Established && !learned.is_empty();
+            let list = if learned.is_empty() { "nothing".to_string() } else { crate::device::prefix_list(&learned) };
+            out.push(Verdict {
+                check: format!("BGP with {}", p.address),
+                node: node.clone(),
+                outcome: if pass { Outcome::Pass } else { Outcome::Fail },
+                evidence: format!("{} with AS {}, learned {list}", p.state.name(), p.remote_asn),
+            });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,23 +236,4 @@ mod tests {
         }
         assert!(ike_evidence(&lab).contains("(no NAT; UDP encapsulation forced by the data path,"), "{}", ike_evidence(&lab));
     }
-}
-
-/// With BGP: each speaker's sessions Established, each having learned at least one route.
-pub fn bgp_healthy(bgp: &std::collections::BTreeMap<String, crate::bgp::BgpSnapshot>) -> Vec<Verdict> {
-    let mut out = Vec::new();
-    for (node, snap) in bgp {
-        for p in &snap.peers {
-            let learned = snap.learned_from(p);
-            let pass = p.state == crate::bgp::SessionState::Established && !learned.is_empty();
-            let list = if learned.is_empty() { "nothing".to_string() } else { crate::device::prefix_list(&learned) };
-            out.push(Verdict {
-                check: format!("BGP with {}", p.address),
-                node: node.clone(),
-                outcome: if pass { Outcome::Pass } else { Outcome::Fail },
-                evidence: format!("{} with AS {}, learned {list}", p.state.name(), p.remote_asn),
-            });
-        }
-    }
-    out
 }

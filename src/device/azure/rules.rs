@@ -96,6 +96,7 @@ rule_ids! {
     BgpApipa = "bgp-apipa",
     BgpPeerAddresses = "bgp-peer-addresses",
     BgpSession = "bgp-session",
+    BgpHoldTime = "bgp-hold-time",
     BgpAdvertisements = "bgp-advertisements",
     BgpLngAddressSpace = "bgp-lng-address-space",
     BgpTransit = "bgp-transit",
@@ -1184,9 +1185,20 @@ pub static RULES: &[Rule] = &[
         evidence: Evidence::Documented,
         sources: &["S2", "S25", "S24"],
         modelled: "Timers 60/180 on the gateway's neighbor and `maximum-prefix 4000` (the session is dropped with a \
-            NOTIFICATION beyond it, and FRR does not retry it on its own). Sources disagree whether a shorter \
-            on-premises hold time is honoured: `model: { bgpHoldTime: negotiate }` (default, RFC 4271: the lower \
-            wins) or `fixed` (the gateway refuses the OPEN: FRR `bgp minimum-holdtime 180`).",
+            NOTIFICATION beyond it, and FRR does not retry it on its own). Whether a shorter on-premises hold time \
+            is honoured is rule bgp-hold-time.",
+    },
+    Rule {
+        id: RuleId::BgpHoldTime,
+        topic: BGP,
+        statement: "Azure 'uses fixed timers (60/180) and won't negotiate down' (a Microsoft TechCommunity post); a \
+            third-party measurement with a FortiGate reports 60/180 by default, adjustable from the on-premises \
+            side. RFC 4271 has both sides use the lower of the two hold times.",
+        evidence: Evidence::Conflicting,
+        sources: &["S25", "S24"],
+        modelled: "Switch `bgpHoldTime`: `negotiate` (default: RFC 4271, the lower hold time wins, as the measured \
+            report saw) | `fixed` (the gateway refuses an OPEN with a shorter hold time: FRR `bgp minimum-holdtime \
+            180`, a NOTIFICATION, no session; the customers' symptom may differ).",
     },
     Rule {
         id: RuleId::BgpAdvertisements,
