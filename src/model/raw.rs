@@ -144,6 +144,10 @@ pub struct RawNode {
     /// `dut` only: the device profile.
     #[serde(default)]
     pub strongswan: Option<RawStrongswan>,
+    /// `dut` only, a strongSwan device: its BGP speaker over the tunnel, in FRR's terms. A
+    /// PAN-OS or pfSense device reads its BGP from its own configuration instead.
+    #[serde(default)]
+    pub frr: Option<Spanned<RawFrr>>,
     /// `dut` only: as responder, accept only proposals that match the proxy-IDs exactly, as
     /// PAN-OS does (strongSwan would narrow a wider proposal and accept it).
     #[serde(default)]
@@ -248,6 +252,82 @@ pub struct RawConnection {
     pub local: RawAuth,
     pub remote: RawAuth,
     pub children: OrderedMap<Spanned<RawChild>>,
+}
+
+/// A strongSwan device's BGP speaker (`frr:`), in FRR's own terms: what `router bgp` would say.
+///
+/// ```yaml
+/// frr:
+///   asn: 65010                       # router bgp 65010 (1-4294967295)
+///   router_id: 10.10.0.1             # optional; FRR's choice otherwise (below)
+///   address: 10.10.255.1/32          # optional: a /32 on the loopback (a BGP IP; send from it with update_source)
+///   tunnel_address: 169.254.21.2/30  # optional: an address on the tunnel interface (APIPA)
+///   ebgp_requires_policy: true       # FRR's default since 7.4; false: no bgp ebgp-requires-policy
+///   networks: [10.10.0.0/16]         # network ... under address-family ipv4 unicast
+///   timers: { keepalive: 60, hold: 180 }   # optional: timers bgp 60 180
+///   neighbors:
+///     - address: 10.20.255.30        # neighbor 10.20.255.30 remote-as 65515
+///       remote_as: 65515
+///       update_source: 10.10.255.1   # optional: one of the node's own addresses
+///       ebgp_multihop: 2             # optional: 1-255, the peer is not on a connected network
+///       passive: false               # optional: true waits for the peer to open the session
+///       timers: { keepalive: 10, hold: 30 }  # optional, this neighbor only
+///       max_prefix: 100              # optional: maximum-prefix 100
+///       policy: permit-all           # optional: a route map permitting everything, in and out
+/// ```
+///
+/// Without `router_id`, FRR's own choice applies: the loopback `address` when there is one,
+/// else the node's highest interface address. Without `policy`, the neighbor has no route map,
+/// and under `ebgp_requires_policy` an eBGP session then exchanges nothing. A neighbor across
+/// the tunnel needs a way there: a `tunnel_address` on its network, or the node's
+/// `routes: [{ to: 10.20.255.30/32, via: tunnel }]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFrr {
+    pub asn: Spanned<u64>,
+    #[serde(default)]
+    pub router_id: Option<Spanned<Addr>>,
+    #[serde(default)]
+    pub address: Option<Spanned<Cidr>>,
+    #[serde(default)]
+    pub tunnel_address: Option<Spanned<Cidr>>,
+    #[serde(default)]
+    pub ebgp_requires_policy: Option<bool>,
+    #[serde(default)]
+    pub networks: Vec<Spanned<Cidr>>,
+    #[serde(default)]
+    pub timers: Option<Spanned<RawBgpTimers>>,
+    #[serde(default)]
+    pub neighbors: Vec<Spanned<RawFrrNeighbor>>,
+}
+
+/// `timers: { keepalive: 60, hold: 180 }`, in seconds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBgpTimers {
+    pub keepalive: Spanned<u64>,
+    pub hold: Spanned<u64>,
+}
+
+/// One `neighbor` of a strongSwan device's FRR.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFrrNeighbor {
+    pub address: Spanned<Addr>,
+    pub remote_as: Spanned<u64>,
+    #[serde(default)]
+    pub update_source: Option<Spanned<Addr>>,
+    #[serde(default)]
+    pub ebgp_multihop: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub passive: bool,
+    #[serde(default)]
+    pub timers: Option<Spanned<RawBgpTimers>>,
+    #[serde(default)]
+    pub max_prefix: Option<Spanned<u64>>,
+    /// `permit-all`, or absent for no policy.
+    #[serde(default)]
+    pub policy: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

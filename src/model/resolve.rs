@@ -253,6 +253,7 @@ impl Resolver {
         };
         section(raw.nat.is_some(), "nat", "nat-router", self);
         section(raw.strongswan.is_some(), "strongswan", "dut", self);
+        section(raw.frr.is_some(), "frr", "dut", self);
         section(raw.device.is_some(), "device", "dut", self);
         section(raw.config.is_some(), "config", "dut", self);
         section(raw.tunnel.is_some(), "tunnel", "dut", self);
@@ -391,7 +392,14 @@ impl Resolver {
                 let rules: Vec<TunnelRule> = rules.iter().map(|r| TunnelRule { from: r.value.from.0.trunc(), to: r.value.to.0.trunc() }).collect();
                 ForwardPolicy::from_tunnel_rules(&rules)
             });
-            return Some(Box::new(StrongswanDevice::new(config)));
+            let device = StrongswanDevice::new(config);
+            // A speaker with errors is left out and the node kept, so that nothing else about the
+            // node is reported as an echo of them.
+            let bgp = raw.frr.take().and_then(|frr| self.frr(&format!("{path}.frr"), frr, interfaces));
+            return Some(Box::new(match bgp {
+                Some(bgp) => device.with_bgp(bgp),
+                None => device,
+            }));
         }
         // A vendor's firewall: its behaviour comes from its configuration, not from lab keys.
         if raw.strongswan.is_some() {
@@ -400,6 +408,19 @@ impl Resolver {
                 format!("{path}.strongswan"),
                 format!("a `{family}` device is read from its configuration file; `strongswan:` describes a strongSwan device"),
                 Some("remove `strongswan:`, or remove `device:`"),
+            );
+        }
+        if let Some(frr) = &raw.frr {
+            let own_config = match family.as_str() {
+                "pfsense" => "its config.xml (the FRR package: Services > FRR BGP)",
+                "pan-os" => "its own configuration (the virtual router's `protocol bgp`)",
+                _ => "its own configuration file",
+            };
+            self.err(
+                &frr.referenced,
+                format!("{path}.frr"),
+                format!("a `{family}` device takes its BGP speaker from {own_config}, not from the lab file; `frr:` describes a strongSwan device's speaker"),
+                Some("remove `frr:` and configure BGP in the device's configuration file, or describe a strongSwan device (`strongswan:` without `device:`)"),
             );
         }
         for (present, key) in [(raw.exact_proxy_id.is_some(), "exact_proxy_id"), (raw.tunnel_rules.is_some(), "tunnel_rules")] {
@@ -889,6 +910,7 @@ impl Resolver {
 }
 
 mod azure;
+mod frr;
 #[cfg(test)]
 mod tests;
 

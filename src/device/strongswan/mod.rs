@@ -1,26 +1,36 @@
 //! A plain strongSwan gateway as the device under test: its configuration is swanctl.conf's
 //! `connections` and `secrets`, written in the lab file (`strongswan:`), plus the lab's
 //! switches for behaviour a firewall adds around its IKE daemon (exact proxy-ID matching,
-//! a filter on traffic from the tunnel).
+//! a filter on traffic from the tunnel), and optionally a BGP speaker over the tunnel written
+//! in FRR's terms (`frr:`).
 //!
 //! Its intent is its configuration with the lab's clock applied; its vocabulary is
-//! swanctl.conf's keys and charon's log lines.
+//! swanctl.conf's keys, FRR's commands and charon's log lines.
 
 use std::any::Any;
 
+use crate::bgp::{AddressOn, BgpIntent, Neighbor, Policy};
 use crate::device::{Device, Remedy, RunContext, Symptom, Vocabulary};
 use crate::ike::intent::{scaled, Initiation, IpsecIntent, SelectorMatch, StartAction};
 use crate::ike::proposal::Proposal;
 
-/// A strongSwan gateway: swanctl.conf as written in the lab, in real time.
+/// A strongSwan gateway: swanctl.conf as written in the lab, in real time, and the FRR beside
+/// it when the lab gives it one.
 #[derive(Debug, Clone)]
 pub struct StrongswanDevice {
     pub config: IpsecIntent,
+    /// The BGP speaker of the lab's `frr:` section.
+    pub bgp: Option<BgpIntent>,
 }
 
 impl StrongswanDevice {
     pub fn new(config: IpsecIntent) -> StrongswanDevice {
-        StrongswanDevice { config }
+        StrongswanDevice { config, bgp: None }
+    }
+
+    /// The device with a BGP speaker over its tunnel.
+    pub fn with_bgp(self, bgp: BgpIntent) -> StrongswanDevice {
+        StrongswanDevice { bgp: Some(bgp), ..self }
     }
 
     /// A one-connection device for unit tests of code that needs any device.
@@ -61,6 +71,67 @@ impl StrongswanDevice {
             None => ("connections.<name>".into(), "connections.<name>.children.<child>".into()),
         }
     }
+
+    /// The neighbor as an FRR command names it: its address when the speaker has exactly one.
+    fn peer(&self) -> String {
+        match self.bgp.as_ref().map(|b| b.neighbors.as_slice()) {
+            Some([n]) => n.address.to_string(),
+            _ => "<peer>".into(),
+        }
+    }
+}
+
+/// The lab's `policy: permit-all`: a route map (`permit 10`, no match clause narrowing it)
+/// that lets every prefix through.
+pub fn permit_all() -> Policy {
+    Policy::Filter { rules: Vec::new(), otherwise_permit: true }
+}
+
+/// The BGP speaker in FRR's words, on one line: `FRR AS 65010, router-id ..., neighbor ...`.
+fn bgp_summary(b: &BgpIntent) -> String {
+    let mut head = vec![format!("FRR AS {}", b.asn), format!("router-id {}", b.router_id)];
+    for (on, address) in &b.addresses {
+        let interface = match on {
+            AddressOn::Loopback => "lo",
+            AddressOn::Tunnel => "tunnel",
+        };
+        head.push(format!("{interface} {address}"));
+    }
+    if !b.ebgp_requires_policy {
+        head.push("no bgp ebgp-requires-policy".into());
+    }
+    if let Some(t) = b.timers {
+        head.push(format!("timers {} {}", t.keepalive_s, t.hold_s));
+    }
+    let neighbors: Vec<String> = b.neighbors.iter().map(|n| neighbor_summary(b, n)).collect();
+    let networks = if b.networks.is_empty() { "none".to_string() } else { nets(&b.networks) };
+    format!("{}: {}; networks {networks}", head.join(", "), neighbors.join("; "))
+}
+
+fn neighbor_summary(b: &BgpIntent, n: &Neighbor) -> String {
+    let mut parts = Vec::new();
+    if let Some(s) = n.update_source {
+        parts.push(format!("update-source {s}"));
+    }
+    if let Some(ttl) = n.ebgp_multihop {
+        parts.push(format!("ebgp-multihop {ttl}"));
+    }
+    if n.passive {
+        parts.push("passive".into());
+    }
+    if let Some(t) = n.timers {
+        parts.push(format!("timers {} {}", t.keepalive_s, t.hold_s));
+    }
+    if let Some(m) = n.max_prefix {
+        parts.push(format!("maximum-prefix {m}"));
+    }
+    parts.push(match (&n.import, &n.export) {
+        (Policy::None, Policy::None) if !b.exchanges(n, true) => "no policy (exchanges nothing: ebgp-requires-policy)".into(),
+        (Policy::None, Policy::None) => "no policy".into(),
+        (i, e) if *i == permit_all() && *e == permit_all() => "permit-all".into(),
+        _ => "filtered".into(),
+    });
+    format!("neighbor {} AS {} ({})", n.address, n.remote_asn, parts.join(", "))
 }
 
 impl Device for StrongswanDevice {
@@ -112,7 +183,7 @@ impl Device for StrongswanDevice {
     }
 
     fn summary(&self, intent: &IpsecIntent) -> Vec<String> {
-        intent
+        let mut lines: Vec<String> = intent
             .connections
             .iter()
             .map(|c| {
@@ -120,7 +191,13 @@ impl Device for StrongswanDevice {
                 let exact = if c.selector_match == SelectorMatch::Exact { ", exact selectors only" } else { "" };
                 format!("{} {} -> {}: {}{exact}", c.name, c.version.name(), c.remote_addrs.join(","), children.join("; "))
             })
-            .collect()
+            .collect();
+        lines.extend(self.bgp.as_ref().map(bgp_summary));
+        lines
+    }
+
+    fn bgp(&self) -> Option<BgpIntent> {
+        self.bgp.clone()
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -190,13 +267,16 @@ impl Vocabulary for StrongswanDevice {
             },
             Remedy::DynamicDns { name, address } => format!("the site's dynamic-DNS client (router or firewall) must update {name} to {address}"),
             Remedy::BgpLocalAsn(n) => format!("FRR: `router bgp {n}` (the lab's frr: asn: {n})"),
-            Remedy::BgpPeerAsn(n) => format!("FRR: `neighbor <peer> remote-as {n}`"),
+            Remedy::BgpPeerAsn(n) => format!("FRR: `neighbor {} remote-as {n}` (the lab's frr.neighbors: remote_as: {n})", self.peer()),
             Remedy::BgpHostRoute(a) => format!("a route to {a}/32 into the tunnel (the lab's routes: {{ to: {a}/32, via: tunnel }}; on a host: ip route add {a}/32 dev ipsec0)"),
-            Remedy::BgpActive => "FRR: `no neighbor <peer> passive`: this side must open the session".into(),
-            Remedy::BgpPolicy => "FRR: `neighbor <peer> route-map <map> in` and `... out` (FRR 7.4+ exchanges nothing on eBGP without a policy), or `no bgp ebgp-requires-policy`".into(),
+            Remedy::BgpActive => format!("FRR: `no neighbor {} passive`: this side must open the session (the lab's frr.neighbors: passive: false)", self.peer()),
+            Remedy::BgpPolicy => format!(
+                "FRR: `neighbor {} route-map <map> in` and `... out` (FRR 7.4+ exchanges nothing on eBGP without a policy; the lab's frr.neighbors: policy: permit-all), or `no bgp ebgp-requires-policy`",
+                self.peer()
+            ),
             Remedy::BgpWithdraw(list) => format!("FRR: `no network {}` under address-family ipv4 unicast, or an outbound prefix list that denies it", nets(list)),
             Remedy::BgpAtMost(n) => format!("FRR: advertise at most {n} prefixes (aggregate-address, or an outbound prefix list)"),
-            Remedy::BgpHoldTime(h) => format!("FRR: `neighbor <peer> timers {} {h}` (or no timers: 60/180)", h / 3),
+            Remedy::BgpHoldTime(h) => format!("FRR: `neighbor {} timers {} {h}` (or no timers: 60/180)", self.peer(), h / 3),
             Remedy::Nothing(why) => format!("nothing to change on strongSwan: {why}"),
         }
     }
@@ -218,7 +298,11 @@ impl Vocabulary for StrongswanDevice {
     }
 
     fn check(&self) -> String {
-        "swanctl --list-sas (bytes in/out per CHILD SA), swanctl --log".into()
+        let ipsec = "swanctl --list-sas (bytes in/out per CHILD SA), swanctl --log";
+        match &self.bgp {
+            Some(_) => format!("{ipsec}; FRR: vtysh -c 'show bgp summary' (session state, prefixes received) and vtysh -c 'show ip bgp'"),
+            None => ipsec.into(),
+        }
     }
 }
 
@@ -241,5 +325,58 @@ pub fn start_action(word: &str) -> Option<StartAction> {
         "none" => Some(StartAction::None),
         "start" => Some(StartAction::Start),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_one_neighbor() -> StrongswanDevice {
+        StrongswanDevice::example().with_bgp(BgpIntent {
+            asn: 65010,
+            router_id: "10.10.0.1".parse().unwrap(),
+            addresses: Vec::new(),
+            neighbors: vec![Neighbor {
+                address: "10.20.255.30".parse().unwrap(),
+                remote_asn: 65515,
+                passive: false,
+                update_source: None,
+                ebgp_multihop: Some(2),
+                timers: None,
+                max_prefix: None,
+                import: Policy::None,
+                export: Policy::None,
+            }],
+            networks: vec!["10.10.0.0/16".parse().unwrap()],
+            ebgp_requires_policy: true,
+            timers: None,
+            minimum_hold_s: None,
+        })
+    }
+
+    /// BGP fixes name the one neighbor and the lab key that sets it; without a speaker they
+    /// keep the placeholder.
+    #[test]
+    fn bgp_remedies_name_the_neighbor_and_the_lab_key() {
+        let d = with_one_neighbor();
+        assert_eq!(d.remedy(&Remedy::BgpPeerAsn(65515)), "FRR: `neighbor 10.20.255.30 remote-as 65515` (the lab's frr.neighbors: remote_as: 65515)");
+        assert!(d.remedy(&Remedy::BgpPolicy).contains("policy: permit-all"));
+        assert!(d.check().contains("vtysh -c 'show bgp summary'"));
+        let plain = StrongswanDevice::example();
+        assert!(plain.remedy(&Remedy::BgpPeerAsn(65515)).contains("neighbor <peer> remote-as"));
+        assert!(!plain.check().contains("vtysh"));
+        assert_eq!(plain.bgp(), None);
+    }
+
+    #[test]
+    fn summary_lists_the_speaker_in_one_line() {
+        let d = with_one_neighbor();
+        let lines = d.summary(&d.config);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(
+            lines[1],
+            "FRR AS 65010, router-id 10.10.0.1: neighbor 10.20.255.30 AS 65515 (ebgp-multihop 2, no policy (exchanges nothing: ebgp-requires-policy)); networks 10.10.0.0/16"
+        );
     }
 }

@@ -533,3 +533,118 @@ fn device_choices() {
     insta::assert_snapshot!(refused(&bad_value));
     insta::assert_snapshot!(errors(&edited("    kind: dut\n", "    kind: dut\n    choices: { ikev2-liveness-default: off }\n")));
 }
+
+// --- A strongSwan dut's BGP speaker (`frr:`) -------------------------------------------------
+
+/// The shipped firewall with a BGP speaker: a loopback BGP IP, one neighbor at Azure's BGP IP.
+const FRR: &str = "    frr:
+      asn: 65010
+      address: 10.10.255.1/32
+      networks: [10.10.0.0/16]
+      neighbors:
+        - address: 10.20.255.30
+          remote_as: 65515
+          update_source: 10.10.255.1
+          ebgp_multihop: 2
+          timers: { keepalive: 10, hold: 30 }
+          max_prefix: 100
+          policy: permit-all
+    strongswan:
+";
+
+fn with_frr(frr: &str) -> String {
+    edited("    strongswan:\n", frr)
+}
+
+#[test]
+fn strongswan_frr_section_is_the_devices_bgp_speaker() {
+    use crate::bgp::{AddressOn, Policy, Timers};
+    let lab = parse(Path::new(FILE), &with_frr(FRR)).unwrap_or_else(|e| panic!("{e}"));
+    let (_, fw) = lab.dut().unwrap();
+    let bgp = fw.bgp.as_ref().expect("the firewall runs BGP");
+    assert_eq!(fw.device.bgp().as_ref(), Some(bgp));
+    assert_eq!(bgp.asn, 65010);
+    // FRR's own choice without `router_id`: the loopback address.
+    assert_eq!(bgp.router_id.to_string(), "10.10.255.1");
+    assert_eq!(bgp.addresses, [(AddressOn::Loopback, "10.10.255.1/32".parse().unwrap())]);
+    assert_eq!(bgp.networks, ["10.10.0.0/16".parse::<ipnet::Ipv4Net>().unwrap()]);
+    assert!(bgp.ebgp_requires_policy, "FRR's default since 7.4");
+    assert_eq!(bgp.timers, None);
+    let n = &bgp.neighbors[0];
+    assert_eq!((n.address.to_string(), n.remote_asn, n.passive), ("10.20.255.30".to_string(), 65515, false));
+    assert_eq!(n.update_source.map(|a| a.to_string()).as_deref(), Some("10.10.255.1"));
+    assert_eq!((n.ebgp_multihop, n.max_prefix), (Some(2), Some(100)));
+    assert_eq!(n.timers, Some(Timers { keepalive_s: 10, hold_s: 30 }));
+    assert!(matches!(&n.import, Policy::Filter { rules, otherwise_permit: true } if rules.is_empty()));
+    assert_eq!(n.import, n.export);
+    assert!(bgp.exchanges(n, true) && bgp.exchanges(n, false));
+    let summary = fw.device.summary(&fw.intent);
+    assert_eq!(
+        summary.last().map(String::as_str),
+        Some(
+            "FRR AS 65010, router-id 10.10.255.1, lo 10.10.255.1/32: neighbor 10.20.255.30 AS 65515 (update-source 10.10.255.1, ebgp-multihop 2, timers 10 30, maximum-prefix 100, permit-all); networks 10.10.0.0/16"
+        )
+    );
+}
+
+#[test]
+fn strongswan_frr_defaults_follow_frr() {
+    let minimal = "    frr:\n      asn: 65010\n      tunnel_address: 169.254.21.2/30\n      ebgp_requires_policy: false\n      timers: { keepalive: 20, hold: 60 }\n      neighbors: [{ address: 169.254.21.1, remote_as: 65515, passive: true }]\n    strongswan:\n";
+    let lab = parse(Path::new(FILE), &with_frr(minimal)).unwrap_or_else(|e| panic!("{e}"));
+    let (_, fw) = lab.dut().unwrap();
+    let bgp = fw.bgp.as_ref().unwrap();
+    // No loopback address: the highest interface address, as zebra picks it.
+    assert_eq!(bgp.router_id.to_string(), "172.16.0.2");
+    assert_eq!(bgp.addresses, [(crate::bgp::AddressOn::Tunnel, "169.254.21.2/30".parse().unwrap())]);
+    assert!(!bgp.ebgp_requires_policy);
+    let n = &bgp.neighbors[0];
+    assert!(n.passive && n.import == crate::bgp::Policy::None && bgp.exchanges(n, true));
+    assert!(fw
+        .device
+        .summary(&fw.intent)
+        .last()
+        .unwrap()
+        .contains("no bgp ebgp-requires-policy, timers 20 60: neighbor 169.254.21.1 AS 65515 (passive, no policy); networks none"));
+    // Without `frr:` the device runs no speaker.
+    let (_, fw) = parse(Path::new(FILE), SHIPPED).unwrap().dut().map(|(n, i)| (n.name.clone(), i.bgp.clone())).unwrap();
+    assert_eq!(fw, None);
+}
+
+/// Values FRR would refuse, or that cannot work on this node, each at its own line.
+#[test]
+fn strongswan_frr_values_refused() {
+    let text = with_frr(
+        &FRR.replace("asn: 65010", "asn: 0")
+            .replace("address: 10.10.255.1/32", "address: 10.10.255.1/24")
+            .replace("- address: 10.20.255.30", "- address: 10.10.0.1")
+            .replace("update_source: 10.10.255.1", "update_source: 10.10.255.9")
+            .replace("ebgp_multihop: 2", "ebgp_multihop: 300")
+            .replace("hold: 30", "hold: 2")
+            .replace("policy: permit-all", "policy: permit-al"),
+    );
+    insta::assert_snapshot!(errors(&text));
+}
+
+#[test]
+fn strongswan_frr_unknown_key_and_no_neighbors() {
+    insta::assert_snapshot!(errors(&with_frr(&FRR.replace("          max_prefix: 100\n", "          maximum_prefix: 100\n"))));
+    insta::assert_snapshot!(errors(&with_frr("    frr: { asn: 4294967296, networks: [10.10.0.0/16] }\n    strongswan:\n")));
+}
+
+/// `frr:` belongs to a strongSwan dut: a pfSense reads its speaker from its config.xml, and a
+/// router has no IKE daemon to carry one.
+#[test]
+fn strongswan_frr_on_another_device_or_kind() {
+    let file = Path::new("labs/azure-pfsense-home/lab.yaml");
+    let text = std::fs::read_to_string(file).unwrap();
+    let at = "    device: pfsense\n";
+    assert!(text.contains(at));
+    let text = text.replacen(at, &format!("{at}    frr: {{ asn: 65010, neighbors: [{{ address: 10.30.255.30, remote_as: 65515 }}] }}\n"), 1);
+    let out = match parse(file, &text) {
+        Ok(_) => panic!("the lab was accepted"),
+        Err(e) => e.to_string(),
+    };
+    insta::assert_snapshot!(out);
+    let out = errors(&edited("    kind: router\n", "    kind: router\n    frr: { asn: 65010, neighbors: [{ address: 10.20.255.30, remote_as: 65515 }] }\n"));
+    assert!(out.contains("nodes.internet.frr: `frr` belongs to kind dut, but `internet` is a router"), "{out}");
+}
