@@ -39,6 +39,9 @@ pub struct BgpIntent {
     /// Refuse a peer whose hold time is lower than this (FRR `bgp minimum-holdtime`): how a
     /// speaker that "won't negotiate down" behaves.
     pub minimum_hold_s: Option<u16>,
+    /// Learned routes go into the node's routing table (PAN-OS's `install-route`, off by
+    /// default there); without it the speaker exchanges routes and forwards by none of them.
+    pub install_routes: bool,
 }
 
 /// Keepalive and hold time, in seconds.
@@ -262,13 +265,14 @@ impl BgpSnapshot {
     }
 
     /// Every session established, every peer's End-of-RIB received, and every best route learned
-    /// from a peer installed in the node's table: what the node will forward by has settled.
-    pub fn settled(&self) -> bool {
+    /// from a peer installed in the node's table (when the speaker `installs` routes at all):
+    /// what the node will forward by has settled.
+    pub fn settled(&self, installs: bool) -> bool {
         let learned: Vec<&BgpRoute> = self.routes.iter().filter(|r| !r.as_path.is_empty()).collect();
         !self.peers.is_empty()
             && self.peers.iter().all(|p| p.state == SessionState::Established && p.end_of_rib_received)
             && learned.len() == self.peers.iter().map(|p| p.prefixes_received as usize).sum::<usize>()
-            && learned.iter().all(|r| r.valid && (!r.best || r.installed))
+            && learned.iter().all(|r| r.valid && (!r.best || r.installed || !installs))
     }
 
     /// Whether a session with this peer refused or dropped with a NOTIFICATION.
@@ -311,6 +315,7 @@ mod tests {
             ebgp_requires_policy: true,
             timers: None,
             minimum_hold_s: None,
+            install_routes: true,
         };
         assert!(!intent.exchanges(&n, true));
         assert!(!intent.exchanges(&n, false));

@@ -292,6 +292,8 @@ pub enum Remedy {
     BgpAtMost(u32),
     /// BGP: a hold time of at least this many seconds (keepalive a third of it).
     BgpHoldTime(u16),
+    /// BGP: put the learned routes into the routing table.
+    BgpInstallRoutes,
     /// Nothing to change on this side, with why.
     Nothing(&'static str),
 }

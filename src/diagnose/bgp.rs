@@ -146,6 +146,24 @@ pub(super) fn sessions(s: &Sides, e: &Evidence) -> Vec<Finding> {
     }
 
     // Established both ways: where routes went missing.
+    let learned = fw_snap.peers.iter().flat_map(|p| fw_snap.learned_from(p)).collect::<Vec<_>>();
+    if !fw.install_routes && !learned.is_empty() {
+        out.push(
+            Finding::new(
+                CauseId::BgpRoutesNotInstalled,
+                format!(
+                    "{} learns {} from Azure over BGP but does not install learned routes, so it forwards by none of them",
+                    s.dut_node.name,
+                    crate::device::prefix_list(&learned)
+                ),
+                Side::Firewall,
+                both.clone(),
+            )
+            .firewall(Remedy::BgpInstallRoutes)
+            .azure(Remedy::Nothing("it learns and advertises; the firewall does not use what it learned"))
+            .symptom(Symptom::BgpNoRoutes),
+        );
+    }
     if !fw.exchanges(fw_n, true) || !fw.exchanges(fw_n, false) {
         let dirs: Vec<&str> = [(true, "out"), (false, "in")].into_iter().filter(|(x, _)| !fw.exchanges(fw_n, *x)).map(|(_, d)| d).collect();
         out.push(

@@ -49,10 +49,11 @@ pub enum CauseId {
     BgpVnetPrefix,
     BgpPrefixLimit,
     BgpHoldTime,
+    BgpRoutesNotInstalled,
 }
 
 /// (cause, id, title) in one table so the three cannot drift apart.
-const CAUSES: [(CauseId, &str, &str); 22] = [
+const CAUSES: [(CauseId, &str, &str); 23] = [
     (CauseId::IkeVersionMismatch, "ike-version-mismatch", "IKE version mismatch"),
     (CauseId::PolicyBasedGateway, "policy-based-gateway", "Azure gateway is policy-based"),
     (CauseId::IkeProposalMismatch, "ike-proposal-mismatch", "Phase 1 proposal mismatch"),
@@ -75,6 +76,7 @@ const CAUSES: [(CauseId, &str, &str); 22] = [
     (CauseId::BgpVnetPrefix, "bgp-vnet-prefix", "a VNet prefix advertised back to Azure"),
     (CauseId::BgpPrefixLimit, "bgp-prefix-limit", "more prefixes than Azure accepts from a BGP peer"),
     (CauseId::BgpHoldTime, "bgp-hold-time", "BGP hold time shorter than Azure accepts"),
+    (CauseId::BgpRoutesNotInstalled, "bgp-routes-not-installed", "BGP routes learned but not installed in the routing table"),
 ];
 
 impl CauseId {

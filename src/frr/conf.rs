@@ -40,6 +40,9 @@ pub fn bgpd(node: &str, dir: &Path, intent: &BgpIntent) -> String {
             }
         }
     }
+    if !intent.install_routes {
+        out.push_str("route-map vl-no-install deny 10\nexit\n!\n");
+    }
     let _ = writeln!(out, "router bgp {}", intent.asn);
     let _ = writeln!(out, " bgp router-id {}", intent.router_id);
     // FRR's own default since 7.4 is on; only the off state is written.
@@ -83,6 +86,11 @@ pub fn bgpd(node: &str, dir: &Path, intent: &BgpIntent) -> String {
         }
     }
     out.push_str(" !\n address-family ipv4 unicast\n");
+    if !intent.install_routes {
+        // Exchanged, never installed: a table map that denies every route keeps them out of
+        // zebra (PAN-OS install-route off).
+        out.push_str("  table-map vl-no-install\n");
+    }
     for p in &intent.networks {
         let _ = writeln!(out, "  network {p}");
     }
@@ -131,6 +139,7 @@ mod tests {
             ebgp_requires_policy: true,
             timers: None,
             minimum_hold_s: None,
+            install_routes: true,
         };
         let text = bgpd("azure-gw", Path::new("/r/azure-gw/frr"), &intent);
         for line in [

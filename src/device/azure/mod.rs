@@ -327,6 +327,7 @@ impl AzureSite {
             ebgp_requires_policy: true,
             timers: Some(timers),
             minimum_hold_s: (self.switches.bgp_hold_time == BgpHoldTime::Fixed).then_some(180),
+            install_routes: true,
         })
     }
 

@@ -208,6 +208,7 @@ impl Vocabulary for AzureSite {
             Remedy::BgpWithdraw(list) => format!("nothing to set: Azure refuses {} from the peer on its own", crate::device::prefix_list(list)),
             Remedy::BgpAtMost(n) => format!("nothing to set: {n} prefixes per peer is Azure's fixed limit"),
             Remedy::BgpHoldTime(_) => "nothing to set: Azure's BGP timers are fixed (keepalive 60 s, hold 180 s)".into(),
+            Remedy::BgpInstallRoutes => "nothing to set: the gateway always routes by what it learns".into(),
             Remedy::Nothing(why) => format!("nothing to change on Azure: {why}"),
         }
     }

@@ -1,14 +1,16 @@
 //! From the typed model to the device: which tunnel runs (`tunnel:` when there are several),
 //! its IKE gateway, and the pieces the other modules read (`crypto.rs` the profiles and
 //! proposals, `gateway.rs` the gateway's ends, key and DPD, `network.rs` the proxy-IDs,
-//! interfaces and routes, `policy.rs` the security rules), gathered into the device with the
-//! import report: every element used, defaulted (with its source) or ignored (with why).
+//! interfaces and routes, `policy.rs` the security rules, `bgp.rs` the virtual router's BGP),
+//! gathered into the device with the import report: every element used, defaulted (with its
+//! source) or ignored (with why).
 
 use std::collections::BTreeSet;
 
 use ipnet::Ipv4Net;
 
 use super::addresses::Resolver;
+use super::bgp;
 use super::config::{IkeGateway, IpsecTunnel, PanosConfig, VersionSetting};
 use super::crypto::{self, Crypto};
 use super::defaults::{self, Choices};
@@ -19,6 +21,7 @@ use super::read;
 use super::report::why_unread;
 use super::tree::Parsed;
 use super::{Ikev1Fallback, Names, PanosDevice, Peer};
+use crate::bgp::AddressOn;
 use crate::device::{DeviceError, DeviceSource, ImportReport, SiteHints};
 use crate::ike::dh::DhGroup;
 use crate::ike::intent::{IkeVersion, Initiation, SelectorMatch};
@@ -245,8 +248,17 @@ pub fn build(parsed: Parsed, source: &DeviceSource, choices: Choices) -> Result<
         _ => None,
     };
 
+    // The virtual router's BGP speaker, before the interfaces: it decides whether the tunnel
+    // interface's address goes on the lab's tunnel.
+    let bgp = {
+        let place = bgp::Place { tunnel_interface: &tunnel_interface.value, source };
+        let mut out = bgp::Out { report: &mut report, errors: &mut errors, notes: &mut notes };
+        bgp::import(&config, &place, &mut resolver, &mut out)
+    };
+    let tunnel_addressed = bgp.as_ref().is_some_and(|b| b.intent.addresses.iter().any(|(on, _)| *on == AddressOn::Tunnel));
+
     // Interfaces, zones, security rules, routes.
-    let ports = network::map_interfaces(&config, &tunnel_interface.value, source, &mut resolver, &mut report);
+    let ports = network::map_interfaces(&config, &tunnel_interface.value, tunnel_addressed, source, &mut resolver, &mut report);
     let forward = match policy::forward_policy(&config, &ports, &mut resolver, &mut report) {
         Ok(f) => Some(f),
         Err(mut e) => {
@@ -331,6 +343,7 @@ pub fn build(parsed: Parsed, source: &DeviceSource, choices: Choices) -> Result<
             version: setting,
             proxy_ids: !tunnel.proxy_ids.is_empty(),
             monitor: tunnel.monitor.as_ref().is_some_and(|m| m.enable.as_ref().is_some_and(|e| e.value)),
+            bgp: bgp.as_ref().map(|b| b.names.clone()),
         },
         version,
         ike_proposals,
@@ -352,6 +365,7 @@ pub fn build(parsed: Parsed, source: &DeviceSource, choices: Choices) -> Result<
         initiation,
         forward,
         routes,
+        bgp: bgp.map(|b| b.intent),
         site,
         report,
         notes,

@@ -1,6 +1,7 @@
 //! The typed PAN-OS model (`read.rs` reads it from the configuration tree of either format):
 //! crypto profiles, IKE gateways, IPsec tunnels with their proxy-IDs and tunnel monitors,
-//! interfaces, zones, virtual routers' static routes, security rules with the default rules,
+//! interfaces, zones, virtual routers' static routes and BGP (peer groups, peers, import and
+//! export rules, redistribution rules and profiles), security rules with the default rules,
 //! address objects and monitor profiles. Every value keeps its line and `set` path, and every
 //! object the problems found in it: a broken profile nobody uses is reported as ignored, a
 //! broken profile the tunnel uses stops the import. References between objects (a gateway's
@@ -272,6 +273,143 @@ pub struct VirtualRouter {
     pub path: String,
     pub interfaces: Vec<At<String>>,
     pub routes: Vec<StaticRoute>,
+    /// `protocol bgp`, when the file has it.
+    pub bgp: Option<Bgp>,
+    /// `protocol redist-profile` (IPv4): which routes a redistribution rule names.
+    pub redist_profiles: Vec<RedistProfile>,
+}
+
+/// A virtual router's BGP (`protocol bgp`), as the legacy routing engine configures it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bgp {
+    pub line: Option<usize>,
+    pub path: String,
+    pub enable: Option<At<bool>>,
+    /// As written: an address (PAN-OS refuses anything else at commit).
+    pub router_id: Option<At<String>>,
+    /// As written: a number, or `high.low` (asdot).
+    pub local_as: Option<At<String>>,
+    pub install_route: Option<At<bool>>,
+    pub reject_default_route: Option<At<bool>>,
+    pub allow_redist_default_route: Option<At<bool>>,
+    pub peer_groups: Vec<PeerGroup>,
+    pub import_rules: Vec<PolicyRule>,
+    pub export_rules: Vec<PolicyRule>,
+    pub redist_rules: Vec<RedistRule>,
+    pub problems: Vec<DeviceError>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerGroupType {
+    Ebgp,
+    Ibgp,
+    EbgpConfed,
+    IbgpConfed,
+}
+
+impl PeerGroupType {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            PeerGroupType::Ebgp => "ebgp",
+            PeerGroupType::Ibgp => "ibgp",
+            PeerGroupType::EbgpConfed => "ebgp-confed",
+            PeerGroupType::IbgpConfed => "ibgp-confed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerGroup {
+    pub name: String,
+    pub line: Option<usize>,
+    pub path: String,
+    pub enable: Option<At<bool>>,
+    pub kind: Option<At<PeerGroupType>>,
+    pub peers: Vec<BgpPeer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BgpPeer {
+    pub name: String,
+    pub line: Option<usize>,
+    pub path: String,
+    pub enable: Option<At<bool>>,
+    pub peer_as: Option<At<String>>,
+    /// An address or an address object's name.
+    pub peer_ip: Option<At<String>>,
+    pub peer_fqdn: Option<At<String>>,
+    pub local_interface: Option<At<String>>,
+    /// An address with its prefix (as the interface holds it), or an address object's name.
+    pub local_ip: Option<At<String>>,
+    pub multihop: Option<At<u64>>,
+    pub keepalive: Option<At<u64>>,
+    pub hold: Option<At<u64>>,
+    pub incoming_allow: Option<At<bool>>,
+    pub incoming_remote_port: Option<At<u64>>,
+    pub outgoing_allow: Option<At<bool>>,
+    pub outgoing_local_port: Option<At<u64>>,
+    /// A number, or `unlimited`.
+    pub max_prefixes: Option<At<String>>,
+    pub authentication: Option<At<String>>,
+    pub problems: Vec<DeviceError>,
+}
+
+/// A prefix a policy rule matches, and whether only that exact length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrefixMatch {
+    pub prefix: String,
+    pub line: Option<usize>,
+    pub path: String,
+    pub exact: Option<At<bool>>,
+}
+
+/// A BGP import or export rule (`policy import rules`, `policy export rules`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRule {
+    pub name: String,
+    pub line: Option<usize>,
+    pub path: String,
+    pub enable: Option<At<bool>>,
+    /// Peer groups (or peers) the rule applies to.
+    pub used_by: Vec<At<String>>,
+    pub prefixes: Vec<PrefixMatch>,
+    /// Match conditions other than the prefix (`as-path`, `community`, `med`, ...), by
+    /// keyword: the lab's prefix filters cannot express them.
+    pub other_matches: Vec<At<String>>,
+    /// `Some(true)`: allow; `Some(false)`: deny.
+    pub allow: Option<At<bool>>,
+    /// An allow that changes attributes (`action allow update ...`).
+    pub updates: Option<At<()>>,
+}
+
+/// A BGP redistribution rule: its name is a redistribution profile's, or a prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedistRule {
+    pub name: String,
+    pub line: Option<usize>,
+    pub path: String,
+    pub enable: Option<At<bool>>,
+    pub family: Option<At<String>>,
+    pub route_table: Option<At<String>>,
+}
+
+/// A virtual router's redistribution profile: which routes of its table a rule takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedistProfile {
+    pub name: String,
+    pub line: Option<usize>,
+    pub path: String,
+    pub priority: Option<At<u64>>,
+    /// `static`, `connect`, `rip`, `ospf`, `bgp`.
+    pub types: Vec<At<String>>,
+    pub interfaces: Vec<At<String>>,
+    pub destinations: Vec<At<String>>,
+    pub nexthops: Vec<At<String>>,
+    /// OSPF or BGP attribute filters (their element): the lab's routes carry none.
+    pub protocol_filter: Option<At<String>>,
+    /// `Some(true)`: redist; `Some(false)`: no-redist.
+    pub redist: Option<At<bool>>,
+    pub problems: Vec<DeviceError>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

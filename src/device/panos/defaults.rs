@@ -46,6 +46,51 @@ pub const RULE_TYPE: Fact = Fact { value: "universal", source: "pan-os-codegen s
 pub const INTRAZONE_DEFAULT: Fact = Fact { value: "allow", source: "PAN-OS's predefined rule intrazone-default" };
 pub const INTERZONE_DEFAULT: Fact = Fact { value: "deny", source: "PAN-OS's predefined rule interzone-default" };
 
+// Virtual-router BGP (legacy routing engine). [P3] is pan-os-codegen's
+// `specs/network/virtual-router.yaml`, [P4] pan-os-python's `Bgp*` classes; "help" is the PAN-OS
+// web interface help, Network > Virtual Routers > BGP (General, Peer Group, Redist Rules,
+// Import and Export tabs).
+pub const BGP_ENABLE: Fact =
+    Fact { value: "yes", source: "assumed: pan-os-python's `Bgp.enable` defaults to True [P4]; pan-os-codegen's schema names no default [P3] (unconfirmed)" };
+pub const BGP_INSTALL_ROUTE: Fact = Fact {
+    value: "no",
+    source: "pan-os-python `Bgp.install_route` default False [P4]; help, BGP General Tab: \"Install Route: select to install BGP routes in the global routing table\"",
+};
+pub const BGP_REJECT_DEFAULT: Fact =
+    Fact { value: "yes", source: "pan-os-python `Bgp.reject_default_route` default True [P4] (the web interface help states no default: unconfirmed)" };
+pub const BGP_ALLOW_REDIST_DEFAULT: Fact = Fact { value: "no", source: "pan-os-python `Bgp.allow_redist_default_route` default False [P4]" };
+pub const BGP_PEER_GROUP_TYPE: Fact = Fact { value: "ebgp", source: "pan-os-python `BgpPeerGroup.type` default 'ebgp' [P4]" };
+pub const BGP_ENABLED_ENTRY: Fact = Fact {
+    value: "yes",
+    source:
+        "assumed: no schema default (pan-os-codegen [P3]); pan-os-python documents peer groups and peers as enabled by default [P4] (unconfirmed for rules)",
+};
+pub const BGP_KEEPALIVE: Fact =
+    Fact { value: "30", source: "help, BGP Peer Group Tab > Connection Options: Keep Alive Interval default 30 s; pan-os-codegen default '30' [P3]" };
+pub const BGP_KEEPALIVE_S: u16 = 30;
+pub const BGP_HOLD: Fact =
+    Fact { value: "90", source: "help, BGP Peer Group Tab > Connection Options: Hold Time default 90 s; pan-os-codegen default '90' [P3]" };
+pub const BGP_HOLD_S: u16 = 90;
+pub const BGP_MULTIHOP: Fact = Fact {
+    value: "0: a TTL of 1 towards an eBGP peer (the peer must be on a connected network), 255 towards an iBGP peer",
+    source: "help, BGP Peer Group Tab > Connection Options: \"The default value of 0 means 1 for eBGP. The default value of 0 means 255 for iBGP\" (pan-os-python's docstring says 2 for eBGP [P4]; the help is followed)",
+};
+pub const BGP_MAX_PREFIXES: Fact =
+    Fact { value: "5000", source: "pan-os-codegen default '5000' [P3]; help, BGP Peer Group Tab > Advanced: Max Prefixes 1 to 100,000 or unlimited" };
+pub const BGP_MAX_PREFIXES_N: u32 = 5000;
+pub const BGP_CONNECTION_ALLOW: Fact = Fact {
+    value: "yes",
+    source: "assumed: no schema default (pan-os-codegen [P3]); help, BGP Peer Group Tab > Connection Options lists Incoming and Outgoing Connections, each with Allow (unconfirmed)",
+};
+pub const BGP_EBGP_POLICY: Fact = Fact {
+    value: "none needed: an eBGP peer exchanges routes without import or export rules (rendered `no bgp ebgp-requires-policy`)",
+    source: "PAN-OS has no counterpart to FRR's `ebgp-requires-policy` (none in pan-os-codegen's virtual-router BGP schema [P3]); help, BGP Import and Export Tabs: rules filter routes and are optional",
+};
+pub const BGP_EXACT: Fact = Fact {
+    value: "no: the prefix and every longer prefix inside it",
+    source: "pan-os-codegen `exact`: \"match exact prefix length\" [P3], no default; pan-os-python default None [P4] (unconfirmed)",
+};
+
 /// The predefined `default` tunnel monitor profile: interval 3 s, threshold 5, wait-recover
 /// (pan-os-ipsec.md §4.1 [P10]).
 pub const MONITOR_DEFAULT: (u64, u64) = (3, 5);

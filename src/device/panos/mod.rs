@@ -6,11 +6,12 @@
 //! (`build.rs`): the tunnel the lab runs (`tunnel:` when there are several), its IKE gateway,
 //! its crypto profiles (the predefined ones of `defaults.rs` when the file does not hold them),
 //! its proxy-IDs, the addresses mapped onto the lab's interfaces (`addresses.rs`), the zones and
-//! security rules as the lab's forward filter (`policy.rs`), the routes into the tunnel, and an
-//! import report of every element used, defaulted or ignored (`report.rs` says why). Its
-//! vocabulary is PAN-OS's `set` commands and web-interface paths, its system-log lines and
-//! operational commands (`vocabulary.rs`, with the algorithm names of `names.rs`); its status
-//! view is `show vpn ike-sa`, `show vpn ipsec-sa` and `show vpn flow` (`status.rs`).
+//! security rules as the lab's forward filter (`policy.rs`), the routes into the tunnel, the
+//! virtual router's BGP speaker (`bgp.rs`), and an import report of every element used,
+//! defaulted or ignored (`report.rs` says why). Its vocabulary is PAN-OS's `set` commands and
+//! web-interface paths, its system-log lines and operational commands (`vocabulary.rs`, with the
+//! algorithm names of `names.rs`); its status view is `show vpn ike-sa`, `show vpn ipsec-sa` and
+//! `show vpn flow` (`status.rs`).
 //!
 //! Facts come from the reference sheets pan-os-ipsec.md and device-import-notes.md (their
 //! source tags, `[P3]` etc., are quoted where a behaviour rests on them). Where sources disagree
@@ -19,6 +20,8 @@
 //! never leaves the intent's secret: not in an error, the report, the summary or `Debug`.
 
 mod addresses;
+mod bgp;
+mod bgp_status;
 mod build;
 mod config;
 mod crypto;
@@ -37,6 +40,8 @@ mod vocabulary;
 mod xml;
 
 #[cfg(test)]
+mod bgp_tests;
+#[cfg(test)]
 mod tests;
 
 use std::any::Any;
@@ -47,6 +52,7 @@ use ipnet::Ipv4Net;
 use self::config::{Psk, VersionSetting};
 use self::defaults::Choices;
 use super::{Device, DeviceError, DeviceSource, ImportReport, RunContext, SiteHints, StatusView};
+use crate::bgp::BgpIntent;
 use crate::evidence::sa::IkeSa;
 use crate::ike::dh::DhGroup;
 use crate::ike::intent::{
@@ -77,6 +83,8 @@ pub struct Names {
     pub proxy_ids: bool,
     /// The tunnel monitor is on.
     pub monitor: bool,
+    /// Where the BGP speaker's first peer is configured, when the firewall runs BGP.
+    pub bgp: Option<bgp::BgpNames>,
 }
 
 /// One CHILD SA the tunnel negotiates: a proxy-ID, or the 0.0.0.0/0 pair without one.
@@ -144,6 +152,8 @@ pub struct PanosDevice {
     pub initiation: Initiation,
     pub forward: ForwardPolicy,
     pub routes: Vec<Ipv4Net>,
+    /// The virtual router's BGP speaker, when it runs one over the tunnel.
+    pub bgp: Option<BgpIntent>,
     pub site: SiteHints,
     pub report: ImportReport,
     pub notes: Vec<String>,
@@ -161,6 +171,24 @@ pub fn load_with(source: &DeviceSource, choices: Choices) -> Result<PanosDevice,
     let text = source.text.strip_prefix('\u{feff}').unwrap_or(source.text);
     let parsed = if text.trim_start().starts_with('<') { xml::parse(text)? } else { set::parse(text)? };
     build::build(parsed, source, choices)
+}
+
+/// The BGP speaker in one line: `BGP AS 65010 (router-id ...): peer 169.254.21.1 AS 65515
+/// from 169.254.21.2, ...; originates 10.10.0.0/16`.
+fn bgp_summary(b: &BgpIntent, vr: Option<&str>) -> String {
+    let peers: Vec<String> = b
+        .neighbors
+        .iter()
+        .map(|n| {
+            let from = n.update_source.map(|s| format!(" from {s}")).unwrap_or_default();
+            let passive = if n.passive { ", passive" } else { "" };
+            let t = b.timers_for(n);
+            format!("peer {} AS {}{from}{passive}, timers {}/{}", n.address, n.remote_asn, t.keepalive_s, t.hold_s)
+        })
+        .collect();
+    let originates = if b.networks.is_empty() { "nothing".to_string() } else { super::prefix_list(&b.networks) };
+    let vr = vr.map(|v| format!(" in virtual router {v}")).unwrap_or_default();
+    format!("BGP AS {}{vr} (router-id {}): {}; originates {originates}", b.asn, b.router_id, peers.join("; "))
 }
 
 /// What differs between the connections of one gateway: the IKE version and what goes with it.
@@ -344,6 +372,9 @@ impl Device for PanosDevice {
                 f.ike_lifetime_s
             ));
         }
+        if let Some(b) = &self.bgp {
+            lines.push(bgp_summary(b, n.virtual_router.as_deref()));
+        }
         let named = self.forward.rules.iter().filter(|r| r.name != "intrazone-default").count();
         lines.push(format!(
             "security policy: {named} rule(s), then intrazone-default, interzone-default {}",
@@ -360,8 +391,16 @@ impl Device for PanosDevice {
         self.routes.clone()
     }
 
+    fn bgp(&self) -> Option<BgpIntent> {
+        self.bgp.clone()
+    }
+
     fn site(&self) -> SiteHints {
         self.site.clone()
+    }
+
+    fn bgp_view(&self, snapshot: &crate::bgp::BgpSnapshot) -> Vec<crate::device::ViewTable> {
+        bgp_status::tables(self.names.bgp.as_ref(), self.bgp.as_ref(), snapshot)
     }
 
     fn status_view(&self, node: &str, intent: &IpsecIntent, sas: &[IkeSa]) -> Option<StatusView> {

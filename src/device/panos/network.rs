@@ -85,7 +85,15 @@ pub(super) fn interface_nets(config: &PanosConfig, name: &str, resolver: &mut Re
 }
 
 /// Which lab port each PAN-OS interface is, by address; every interface in the report.
-pub(super) fn map_interfaces(config: &PanosConfig, tunnel_interface: &str, source: &DeviceSource, resolver: &mut Resolver, report: &mut ImportReport) -> Ports {
+/// `tunnel_addressed`: the tunnel interface's address goes on the lab's tunnel (BGP peers from it).
+pub(super) fn map_interfaces(
+    config: &PanosConfig,
+    tunnel_interface: &str,
+    tunnel_addressed: bool,
+    source: &DeviceSource,
+    resolver: &mut Resolver,
+    report: &mut ImportReport,
+) -> Ports {
     let mut ports = Ports::new();
     ports.insert(tunnel_interface.to_string(), Port::Tunnel);
     for i in &config.interfaces {
@@ -96,7 +104,11 @@ pub(super) fn map_interfaces(config: &PanosConfig, tunnel_interface: &str, sourc
                 i.line,
                 format!(
                     "the tunnel's interface{}",
-                    if addrs.is_empty() { String::new() } else { format!(" ({}; the lab's tunnel carries no address)", addrs.join(", ")) }
+                    match (addrs.is_empty(), tunnel_addressed) {
+                        (true, _) => String::new(),
+                        (false, true) => format!(" ({}: on the lab's tunnel, for BGP)", addrs.join(", ")),
+                        (false, false) => format!(" ({}; the lab's tunnel carries no address)", addrs.join(", ")),
+                    }
                 ),
             );
             continue;

@@ -512,12 +512,215 @@ fn virtual_router(e: &Element) -> VirtualRouter {
             }
         })
         .collect();
+    let protocol = e.child("protocol");
+    if let Some(p) = protocol {
+        p.mark();
+    }
     VirtualRouter {
         name: e.entry_name().to_string(),
         line: e.line,
         path: e.path.clone(),
         interfaces: e.members("interface").into_iter().map(|l| At::of(&l, l.text.clone())).collect(),
         routes,
+        bgp: protocol.and_then(|p| p.child("bgp")).map(bgp),
+        redist_profiles: protocol.map(|p| p.entries_at(&["redist-profile"]).into_iter().map(redist_profile).collect()).unwrap_or_default(),
+    }
+}
+
+const PEER_GROUP_TYPES: &[(&str, PeerGroupType)] =
+    &[("ebgp", PeerGroupType::Ebgp), ("ibgp", PeerGroupType::Ibgp), ("ebgp-confed", PeerGroupType::EbgpConfed), ("ibgp-confed", PeerGroupType::IbgpConfed)];
+
+/// `protocol bgp`: what the lab's speaker can run. Settings it cannot run stay unread, and the
+/// report says why (`report.rs`).
+fn bgp(e: &Element) -> Bgp {
+    e.mark();
+    let mut check = Check::default();
+    let peer_groups = e.entries_at(&["peer-group"]).into_iter().map(|g| peer_group(&mut check, g)).collect();
+    let rules =
+        |dir: &str, check: &mut Check| -> Vec<PolicyRule> { e.entries_at(&["policy", dir, "rules"]).into_iter().map(|r| policy_rule(check, r)).collect() };
+    let import_rules = rules("import", &mut check);
+    let export_rules = rules("export", &mut check);
+    let redist_rules = e
+        .entries_at(&["redist-rules"])
+        .into_iter()
+        .map(|r| {
+            r.mark();
+            RedistRule {
+                name: r.entry_name().to_string(),
+                line: r.line,
+                path: r.path.clone(),
+                enable: check.yes_no(r, &["enable"]),
+                family: check.text(r, &["address-family-identifier"]),
+                route_table: check.text(r, &["route-table"]),
+            }
+        })
+        .collect();
+    Bgp {
+        line: e.line,
+        path: e.path.clone(),
+        enable: check.yes_no(e, &["enable"]),
+        router_id: check.text(e, &["router-id"]),
+        local_as: check.text(e, &["local-as"]),
+        install_route: check.yes_no(e, &["install-route"]),
+        reject_default_route: check.yes_no(e, &["reject-default-route"]),
+        allow_redist_default_route: check.yes_no(e, &["allow-redist-default-route"]),
+        peer_groups,
+        import_rules,
+        export_rules,
+        redist_rules,
+        problems: check.problems,
+    }
+}
+
+fn peer_group(check: &mut Check, e: &Element) -> PeerGroup {
+    e.mark();
+    // The type is a choice of one element (`<type><ebgp>...</ebgp></type>`); its options stay
+    // unread for the report.
+    let kind = e.child("type").and_then(|t| {
+        t.mark();
+        PEER_GROUP_TYPES.iter().find_map(|(word, kind)| {
+            t.child(word).map(|x| {
+                x.mark();
+                At { value: *kind, line: x.line, path: x.path.clone() }
+            })
+        })
+    });
+    PeerGroup {
+        name: e.entry_name().to_string(),
+        line: e.line,
+        path: e.path.clone(),
+        enable: check.yes_no(e, &["enable"]),
+        kind,
+        peers: e.entries_at(&["peer"]).into_iter().map(bgp_peer).collect(),
+    }
+}
+
+fn bgp_peer(e: &Element) -> BgpPeer {
+    e.mark();
+    let mut check = Check::default();
+    let options = e.child("connection-options");
+    let option = |check: &mut Check, tags: &[&str], range: RangeInclusive<u64>, unit: &str| options.and_then(|o| check.number(o, tags, range, unit));
+    // Ranges as the web interface help gives them (BGP Peer Group Tab, Connection Options).
+    let multihop = option(&mut check, &["multihop"], 0..=255, "hops");
+    let keepalive = option(&mut check, &["keep-alive-interval"], 0..=1200, "seconds");
+    let hold = option(&mut check, &["hold-time"], 3..=3600, "seconds");
+    let incoming_remote_port = option(&mut check, &["incoming-bgp-connection", "remote-port"], 0..=65535, "port");
+    let outgoing_local_port = option(&mut check, &["outgoing-bgp-connection", "local-port"], 0..=65535, "port");
+    let incoming_allow = options.and_then(|o| check.yes_no(o, &["incoming-bgp-connection", "allow"]));
+    let outgoing_allow = options.and_then(|o| check.yes_no(o, &["outgoing-bgp-connection", "allow"]));
+    let authentication = options.and_then(|o| check.text(o, &["authentication"]));
+    BgpPeer {
+        name: e.entry_name().to_string(),
+        line: e.line,
+        path: e.path.clone(),
+        enable: check.yes_no(e, &["enable"]),
+        peer_as: check.text(e, &["peer-as"]),
+        peer_ip: check.text(e, &["peer-address", "ip"]),
+        peer_fqdn: check.text(e, &["peer-address", "fqdn"]),
+        local_interface: check.text(e, &["local-address", "interface"]),
+        local_ip: check.text(e, &["local-address", "ip"]),
+        multihop,
+        keepalive,
+        hold,
+        incoming_allow,
+        incoming_remote_port,
+        outgoing_allow,
+        outgoing_local_port,
+        max_prefixes: check.text(e, &["max-prefixes"]),
+        authentication,
+        problems: check.problems,
+    }
+}
+
+fn policy_rule(check: &mut Check, e: &Element) -> PolicyRule {
+    e.mark();
+    let used_by = e.members("used-by").into_iter().map(|l| At::of(&l, l.text.clone())).collect();
+    let mut prefixes = Vec::new();
+    let mut other_matches = Vec::new();
+    if let Some(m) = e.child("match") {
+        m.mark();
+        for p in m.entries_at(&["address-prefix"]) {
+            p.mark();
+            prefixes.push(PrefixMatch { prefix: p.entry_name().to_string(), line: p.line, path: p.path.clone(), exact: check.yes_no(p, &["exact"]) });
+        }
+        if let Some(list) = m.child("address-prefix") {
+            list.mark();
+        }
+        for c in m.children.iter().filter(|c| c.tag != "address-prefix") {
+            // `route-table unicast` (or `both`) is what every IPv4 unicast route matches.
+            if c.tag == "route-table" && matches!(c.text.as_deref(), Some("unicast" | "both")) {
+                c.mark_all();
+                continue;
+            }
+            c.mark_all();
+            other_matches.push(At { value: c.tag.clone(), line: c.line, path: c.path.clone() });
+        }
+    }
+    let mut updates = None;
+    let allow = e.child("action").and_then(|a| {
+        a.mark();
+        if let Some(line) = a.flag("deny") {
+            return Some(At { value: false, line, path: format!("{} deny", a.path) });
+        }
+        a.child("allow").map(|x| {
+            x.mark();
+            if let Some(u) = x.child("update") {
+                u.mark_all();
+                updates = Some(At { value: (), line: u.line, path: u.path.clone() });
+            }
+            At { value: true, line: x.line, path: x.path.clone() }
+        })
+    });
+    PolicyRule {
+        name: e.entry_name().to_string(),
+        line: e.line,
+        path: e.path.clone(),
+        enable: check.yes_no(e, &["enable"]),
+        used_by,
+        prefixes,
+        other_matches,
+        allow,
+        updates,
+    }
+}
+
+fn redist_profile(e: &Element) -> RedistProfile {
+    e.mark();
+    let mut check = Check::default();
+    let filter = e.child("filter");
+    if let Some(f) = filter {
+        f.mark();
+    }
+    let list = |tag: &str| filter.map(|f| f.members(tag).into_iter().map(|l| At::of(&l, l.text.clone())).collect()).unwrap_or_default();
+    let protocol_filter = filter.and_then(|f| {
+        ["ospf", "bgp"].into_iter().find_map(|t| {
+            f.child(t).map(|x| {
+                x.mark_all();
+                At { value: t.to_string(), line: x.line, path: x.path.clone() }
+            })
+        })
+    });
+    let redist = e.child("action").and_then(|a| {
+        a.mark();
+        for (tag, value) in [("redist", true), ("no-redist", false)] {
+            if let Some(line) = a.flag(tag) {
+                return Some(At { value, line, path: format!("{} {tag}", a.path) });
+            }
+        }
+        None
+    });
+    RedistProfile {
+        name: e.entry_name().to_string(),
+        line: e.line,
+        path: e.path.clone(),
+        priority: check.number(e, &["priority"], 1..=255, "priority"),
+        types: list("type"),
+        interfaces: list("interface"),
+        destinations: list("destination"),
+        nexthops: list("nexthop"),
+        protocol_filter,
+        redist,
+        problems: check.problems,
     }
 }
 

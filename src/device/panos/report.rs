@@ -26,13 +26,16 @@ pub fn why_not_read(root: &str) -> &'static str {
         "setting" | "server-profile" | "certificate" | "ssl-tls-service-profile" | "authentication-profile" | "local-user-database" => {
             "device and certificate settings: not part of a VPN lab (vpnlab runs pre-shared keys)"
         }
-        _ => "not part of what vpnlab models (IKE and IPsec, interfaces, zones, static routes, security rules, address objects)",
+        _ => "not part of what vpnlab models (IKE and IPsec, interfaces, zones, static routes, BGP, security rules, address objects)",
     }
 }
 
 /// Why an element the model reader did not read is not used, by its keyword (and the keyword
 /// of its parent where the keyword alone is ambiguous).
 pub fn why_unread(tag: &str, path: &str) -> String {
+    if path.contains(" protocol bgp") {
+        return why_unread_bgp(tag).to_string();
+    }
     let why = match tag {
         "comment" | "description" => "a comment",
         "tag" | "group-tag" => "tags: labels only",
@@ -61,13 +64,42 @@ pub fn why_unread(tag: &str, path: &str) -> String {
         "link-speed" | "link-duplex" | "link-state" | "lldp" | "netflow-profile" => "link settings: the lab's veth links",
         "ipv6" | "proxy-id-v6" | "ipv6-address" => "IPv6: the lab runs IPv4",
         "ha" | "floating-ip" => "high availability: the lab runs one firewall",
-        "protocol" if path.starts_with("network virtual-router") => "dynamic routing: not modelled (static routes only)",
+        "protocol" if path.starts_with("network virtual-router") => "dynamic routing other than BGP: not modelled",
+        "ospf" | "ospfv3" | "rip" if path.starts_with("network virtual-router") => "OSPF and RIP: the lab runs no routing protocol but BGP",
+        "redist-profile-ipv6" => "IPv6 redistribution: the lab runs IPv4",
         "ecmp" | "admin-dists" | "multicast" => "virtual router options: not modelled",
         "dhcp-client" => "DHCP: the lab gives every interface its address",
         "gre" => "GRE tunnels: not modelled",
         _ => return why_not_read(tag).to_string(),
     };
     why.to_string()
+}
+
+/// Why a setting of a virtual router's BGP is not read: the lab's speaker is FRR with what
+/// `bgp.rs` maps, and FRR's own behaviour where PAN-OS's is not modelled.
+fn why_unread_bgp(tag: &str) -> &'static str {
+    match tag {
+        "comment" | "description" => "a comment",
+        "ecmp-multi-as" | "enforce-first-as" => "path selection options: FRR's defaults apply",
+        "global-bfd" | "bfd" => "BFD: not modelled (Azure supports no BFD on S2S connections)",
+        "routing-options" => "routing options (AS format, MED comparison, graceful restart, default local preference): FRR's defaults apply",
+        "auth-profile" => "MD5 authentication profiles: the lab's sessions run without authentication",
+        "dampening-profile" | "dampening" => "route flap dampening: not modelled",
+        "aggregation" => "route aggregation: not modelled, the aggregate is not originated",
+        "conditional-advertisement" => "conditional advertisement: not modelled",
+        "aggregated-confed-as-path" | "soft-reset-with-stored-info" => "peer group options: not modelled",
+        "import-nexthop" | "export-nexthop" => {
+            "next-hop handling: FRR keeps the peer's next hop on import and sets its own towards an eBGP peer (PAN-OS's original and resolve)"
+        }
+        "remove-private-as" => "removing private AS numbers: not modelled",
+        "enable-mp-bgp" | "address-family-identifier" | "subsequent-address-family-identifier" => "multiprotocol BGP: the lab's speaker runs IPv4 unicast",
+        "enable-sender-side-loop-detection" | "reflector-client" | "peering-type" => "peer options: not modelled",
+        "min-route-adv-interval" | "open-delay-time" | "idle-hold-time" => "connection timers other than keepalive and hold time: FRR's defaults apply",
+        "set-origin" | "set-med" | "set-local-preference" | "set-as-path-limit" | "metric" | "set-community" | "set-extended-community" => {
+            "path attributes of redistributed routes: not modelled (FRR originates them with origin IGP)"
+        }
+        _ => "a BGP setting vpnlab does not model: FRR's default applies",
+    }
 }
 
 /// Every keyword of the schema, once.

@@ -195,10 +195,178 @@ const STATIC_ROUTE: &[Key] = &[
 const VIRTUAL_ROUTER: &[Key] = &[
     ("interface", Members),
     ("routing-table", Container(&[("ip", Container(&[("static-route", Entries(STATIC_ROUTE))])), ("ipv6", Container(&[]))])),
-    ("protocol", Container(&[])),
+    ("protocol", Container(VR_PROTOCOL)),
     ("ecmp", Container(&[])),
     ("admin-dists", Container(&[])),
     ("multicast", Container(&[])),
+];
+
+/// A virtual router's routing protocols. BGP is read (`bgp.rs`); the others are containers
+/// only, so that their lines are reported as a protocol the lab does not run.
+const VR_PROTOCOL: &[Key] = &[
+    ("bgp", Container(BGP)),
+    ("redist-profile", Entries(REDIST_PROFILE)),
+    ("redist-profile-ipv6", Entries(REDIST_PROFILE)),
+    ("ospf", Container(&[])),
+    ("ospfv3", Container(&[])),
+    ("rip", Container(&[])),
+];
+
+// The legacy virtual router's BGP, as pan-os-codegen's `specs/network/virtual-router.yaml`
+// [P3] and pan-os-python's `Bgp*` classes [P4] name it.
+const BGP: &[Key] = &[
+    ("enable", Leaf),
+    ("router-id", Leaf),
+    ("local-as", Leaf),
+    ("install-route", Leaf),
+    ("reject-default-route", Leaf),
+    ("allow-redist-default-route", Leaf),
+    ("ecmp-multi-as", Leaf),
+    ("enforce-first-as", Leaf),
+    ("global-bfd", Container(&[("profile", Leaf)])),
+    ("routing-options", Container(BGP_ROUTING_OPTIONS)),
+    ("auth-profile", Entries(&[("secret", Secret)])),
+    (
+        "dampening-profile",
+        Entries(&[
+            ("enable", Leaf),
+            ("cutoff", Leaf),
+            ("reuse", Leaf),
+            ("max-hold-time", Leaf),
+            ("decay-half-life-reachable", Leaf),
+            ("decay-half-life-unreachable", Leaf),
+        ]),
+    ),
+    ("peer-group", Entries(BGP_PEER_GROUP)),
+    ("policy", Container(BGP_POLICY)),
+    ("redist-rules", Entries(BGP_REDIST_RULE)),
+];
+
+const BGP_ROUTING_OPTIONS: &[Key] = &[
+    ("as-format", Leaf),
+    ("default-local-preference", Leaf),
+    ("confederation-member-as", Leaf),
+    ("reflector-cluster-id", Leaf),
+    ("aggregate", Container(&[("aggregate-med", Leaf)])),
+    ("med", Container(&[("always-compare-med", Leaf), ("deterministic-med-comparison", Leaf)])),
+    ("graceful-restart", Container(&[("enable", Leaf), ("local-restart-time", Leaf), ("max-peer-restart-time", Leaf), ("stale-route-time", Leaf)])),
+];
+
+const NEXTHOP_EXPORT: &[Key] = &[("export-nexthop", Leaf)];
+
+const BGP_PEER_GROUP: &[Key] = &[
+    ("enable", Leaf),
+    ("aggregated-confed-as-path", Leaf),
+    ("soft-reset-with-stored-info", Leaf),
+    (
+        "type",
+        Container(&[
+            ("ibgp", Container(NEXTHOP_EXPORT)),
+            ("ebgp-confed", Container(NEXTHOP_EXPORT)),
+            ("ibgp-confed", Container(NEXTHOP_EXPORT)),
+            ("ebgp", Container(&[("import-nexthop", Leaf), ("export-nexthop", Leaf), ("remove-private-as", Leaf)])),
+        ]),
+    ),
+    ("peer", Entries(BGP_PEER)),
+];
+
+const BGP_PEER: &[Key] = &[
+    ("enable", Leaf),
+    ("peer-as", Leaf),
+    ("enable-mp-bgp", Leaf),
+    ("address-family-identifier", Leaf),
+    ("subsequent-address-family-identifier", Container(&[("unicast", Leaf), ("multicast", Leaf)])),
+    ("enable-sender-side-loop-detection", Leaf),
+    ("reflector-client", Leaf),
+    ("peering-type", Leaf),
+    ("max-prefixes", Leaf),
+    ("local-address", Container(&[("interface", Leaf), ("ip", Leaf)])),
+    ("peer-address", Container(&[("ip", Leaf), ("fqdn", Leaf)])),
+    ("connection-options", Container(BGP_CONNECTION)),
+    ("bfd", Container(&[("profile", Leaf)])),
+];
+
+const BGP_CONNECTION: &[Key] = &[
+    ("authentication", Leaf),
+    ("keep-alive-interval", Leaf),
+    ("min-route-adv-interval", Leaf),
+    ("multihop", Leaf),
+    ("open-delay-time", Leaf),
+    ("hold-time", Leaf),
+    ("idle-hold-time", Leaf),
+    ("incoming-bgp-connection", Container(&[("remote-port", Leaf), ("allow", Leaf)])),
+    ("outgoing-bgp-connection", Container(&[("local-port", Leaf), ("allow", Leaf)])),
+];
+
+const BGP_POLICY: &[Key] = &[
+    ("import", Container(&[("rules", Entries(BGP_POLICY_RULE))])),
+    ("export", Container(&[("rules", Entries(BGP_POLICY_RULE))])),
+    ("aggregation", Container(&[])),
+    ("conditional-advertisement", Container(&[])),
+];
+
+const REGEX: &[Key] = &[("regex", Leaf)];
+
+const BGP_POLICY_RULE: &[Key] = &[
+    ("enable", Leaf),
+    ("used-by", Members),
+    (
+        "match",
+        Container(&[
+            ("route-table", Leaf),
+            ("med", Leaf),
+            ("address-prefix", Entries(&[("exact", Leaf)])),
+            ("nexthop", Members),
+            ("from-peer", Members),
+            ("as-path", Container(REGEX)),
+            ("community", Container(REGEX)),
+            ("extended-community", Container(REGEX)),
+        ]),
+    ),
+    ("action", Container(&[("allow", Container(&[("dampening", Leaf), ("update", Container(BGP_UPDATE))])), ("deny", Flag)])),
+];
+
+const COMMUNITY_UPDATE: &[Key] = &[("none", Flag), ("remove-all", Flag), ("remove-regex", Leaf), ("append", Members), ("overwrite", Members)];
+
+const BGP_UPDATE: &[Key] = &[
+    ("local-preference", Leaf),
+    ("med", Leaf),
+    ("weight", Leaf),
+    ("nexthop", Leaf),
+    ("origin", Leaf),
+    ("as-path-limit", Leaf),
+    ("as-path", Container(&[("none", Flag), ("remove", Flag), ("prepend", Leaf), ("remove-and-prepend", Leaf)])),
+    ("community", Container(COMMUNITY_UPDATE)),
+    ("extended-community", Container(COMMUNITY_UPDATE)),
+];
+
+const BGP_REDIST_RULE: &[Key] = &[
+    ("address-family-identifier", Leaf),
+    ("route-table", Leaf),
+    ("enable", Leaf),
+    ("set-origin", Leaf),
+    ("set-med", Leaf),
+    ("set-local-preference", Leaf),
+    ("set-as-path-limit", Leaf),
+    ("metric", Leaf),
+    ("set-community", Members),
+    ("set-extended-community", Members),
+];
+
+const REDIST_PROFILE: &[Key] = &[
+    ("priority", Leaf),
+    (
+        "filter",
+        Container(&[
+            ("type", Members),
+            ("interface", Members),
+            ("destination", Members),
+            ("nexthop", Members),
+            ("ospf", Container(&[("path-type", Members), ("area", Members), ("tag", Members)])),
+            ("bgp", Container(&[("community", Members), ("extended-community", Members)])),
+        ]),
+    ),
+    ("action", Container(&[("no-redist", Flag), ("redist", Flag)])),
 ];
 
 const NETWORK_PROFILES: &[Key] = &[("monitor-profile", Entries(&[("interval", Leaf), ("threshold", Leaf), ("action", Leaf)]))];
@@ -279,6 +447,9 @@ const CHOICES: &[(&str, &[&str])] = &[
     ("lifesize", &["kb", "mb", "gb", "tb"]),
     ("nexthop", &["ip-address", "next-vr", "fqdn", "ipv6-address", "discard", "receive"]),
     ("protocol", &["any", "number", "tcp", "udp"]),
+    // A BGP peer group's type, a policy rule's action, a redistribution profile's action.
+    ("type", &["ibgp", "ebgp", "ebgp-confed", "ibgp-confed"]),
+    ("action", &["allow", "deny", "redist", "no-redist"]),
 ];
 
 /// The other alternatives of `tag` under `parent`, if `tag` is one of a choice.

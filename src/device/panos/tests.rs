@@ -19,17 +19,17 @@ use crate::strongswan::config::{messages, redacted};
 
 const KEY: &str = "S2sVpnAzure!Psk#2026";
 
-fn fixture(name: &str) -> String {
+pub(super) fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/panos").join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
 /// The shipped lab's firewall interfaces.
-fn lab() -> Vec<(String, Ipv4Net)> {
+pub(super) fn lab() -> Vec<(String, Ipv4Net)> {
     vec![("lan".into(), "10.10.0.1/16".parse().unwrap()), ("wan".into(), "172.16.0.2/30".parse().unwrap())]
 }
 
-fn psk_file() -> String {
+pub(super) fn psk_file() -> String {
     fixture("psk.txt").strip_suffix('\n').unwrap().to_string()
 }
 
@@ -45,7 +45,7 @@ fn load_with_choices(
     load_with(&source, choices)
 }
 
-fn load_file(name: &str, select: Option<&str>, psk: Option<&str>, interfaces: &[(String, Ipv4Net)]) -> Result<PanosDevice, Vec<DeviceError>> {
+pub(super) fn load_file(name: &str, select: Option<&str>, psk: Option<&str>, interfaces: &[(String, Ipv4Net)]) -> Result<PanosDevice, Vec<DeviceError>> {
     load_with_choices(name, select, psk, interfaces, Choices::default())
 }
 
@@ -67,7 +67,7 @@ fn rendered(intent: &IpsecIntent) -> String {
     messages(intent).iter().map(|(cmd, msg)| format!("# {cmd}\n{}\n", redacted(msg).to_json())).collect()
 }
 
-fn report_text(report: &ImportReport) -> String {
+pub(super) fn report_text(report: &ImportReport) -> String {
     let mut out = String::new();
     for e in &report.entries {
         let at = e.line.map(|l| format!(" (line {l})")).unwrap_or_default();
@@ -89,11 +89,11 @@ fn esp(s: &str) -> Proposal {
     Proposal::parse(s, ProposalKind::Esp).unwrap()
 }
 
-fn net(s: &str) -> Ipv4Net {
+pub(super) fn net(s: &str) -> Ipv4Net {
     s.parse().unwrap()
 }
 
-fn addr(s: &str) -> Ipv4Addr {
+pub(super) fn addr(s: &str) -> Ipv4Addr {
     s.parse().unwrap()
 }
 
@@ -106,7 +106,7 @@ fn wan() -> Port {
 }
 
 /// The entry of the report for `element`.
-fn entry<'a>(d: &'a PanosDevice, element: &str) -> &'a ImportStatus {
+pub(super) fn entry<'a>(d: &'a PanosDevice, element: &str) -> &'a ImportStatus {
     &d.report.entries.iter().find(|e| e.element == element).unwrap_or_else(|| panic!("no report entry {element}:\n{}", report_text(&d.report))).status
 }
 

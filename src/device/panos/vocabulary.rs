@@ -74,6 +74,22 @@ impl PanosDevice {
         quoted(&self.names.ipsec_profile)
     }
 
+    /// The virtual router BGP runs in: the configuration's, else the one holding the tunnel
+    /// interface, else PAN-OS's `default`.
+    fn bgp_router(&self) -> String {
+        let n = &self.names;
+        n.bgp.as_ref().map(|b| b.virtual_router.clone()).or_else(|| n.virtual_router.clone()).unwrap_or_else(|| "default".into())
+    }
+
+    /// The `set` path of the BGP peer towards Azure: the configuration's names, or placeholders.
+    fn bgp_peer_path(&self) -> String {
+        let (group, peer) = match &self.names.bgp {
+            Some(b) => (quoted(&b.peer_group), quoted(&b.peer)),
+            None => ("<GROUP>".to_string(), "<PEER>".to_string()),
+        };
+        format!("set network virtual-router {} protocol bgp peer-group {group} peer {peer}", quoted(&self.bgp_router()))
+    }
+
     fn peer_text(&self) -> String {
         match &self.peer {
             Peer::Ip(a) => a.to_string(),
@@ -263,17 +279,33 @@ impl Vocabulary for PanosDevice {
             Remedy::PeerAddress { name: None, address } => {
                 format!("`set network ike gateway {gw} peer-address ip {address}` ({IKE_GATEWAYS} > {gw} > General > Peer Address)")
             }
-            Remedy::BgpLocalAsn(n) => format!("`set network virtual-router default protocol bgp local-as {n}` (Network > Virtual Routers > default > BGP > General > AS Number)"),
-            Remedy::BgpPeerAsn(n) => format!("`set network virtual-router default protocol bgp peer-group <group> peer <peer> peer-as {n}` (BGP > Peer Group > Peer > Peer AS)"),
-            Remedy::BgpHostRoute(a) => format!(
-                "`set network virtual-router default routing-table ip static-route azure-bgp destination {a}/32 interface {}` (Network > Virtual Routers > default > Static Routes)",
-                n.tunnel_interface
+            Remedy::BgpLocalAsn(asn) => {
+                let vr = quoted(&self.bgp_router());
+                format!("`set network virtual-router {vr} protocol bgp local-as {asn}` (Network > Virtual Routers > {vr} > BGP > General > AS Number)")
+            }
+            Remedy::BgpPeerAsn(asn) => format!("`{} peer-as {asn}` (BGP > Peer Group > Peer > Peer AS)", self.bgp_peer_path()),
+            Remedy::BgpHostRoute(a) => {
+                let vr = quoted(&self.bgp_router());
+                format!(
+                    "`set network virtual-router {vr} routing-table ip static-route azure-bgp destination {a}/32 interface {tif}` (Network > Virtual Routers > {vr} > Static Routes)"
+                )
+            }
+            Remedy::BgpInstallRoutes => {
+                let vr = quoted(&self.bgp_router());
+                format!("`set network virtual-router {vr} protocol bgp install-route yes` (Network > Virtual Routers > {vr} > BGP > General > Install Route)")
+            }
+            Remedy::BgpActive => format!(
+                "`{} connection-options outgoing-bgp-connection allow yes` (BGP > Peer Group > Peer > Connection Options > Outgoing Connections: Allow; Azure does not open sessions towards an APIPA peer)",
+                self.bgp_peer_path()
             ),
-            Remedy::BgpActive => "BGP > Peer Group > Peer > Connection Options > Outgoing: allow (Azure does not open sessions towards an APIPA peer)".into(),
             Remedy::BgpPolicy => "BGP > Export and Import: a rule per direction for the Azure peer group".into(),
             Remedy::BgpWithdraw(list) => format!("BGP > Export (or Redistribution Rules): stop advertising {}", crate::device::prefix_list(list)),
             Remedy::BgpAtMost(n) => format!("BGP > Export: at most {n} prefixes to Azure (aggregate them)"),
-            Remedy::BgpHoldTime(h) => format!("BGP > Peer Group > Peer > Connection Options > Hold Time: {h}, Keep Alive Interval: {}", h / 3),
+            Remedy::BgpHoldTime(h) => format!(
+                "`{} connection-options hold-time {h} keep-alive-interval {}` (BGP > Peer Group > Peer > Connection Options)",
+                self.bgp_peer_path(),
+                h / 3
+            ),
             Remedy::Nothing(why) => format!("nothing to change on PAN-OS: {why}"),
         }
     }

@@ -165,7 +165,7 @@ pub fn bgp(packages: &[Element], ifaces: &Interfaces, vti: &[Vti], report: &mut 
     }
     // A routed phase 2's local tunnel address is on the VTI (pfSense assigns it there).
     let addresses = vti.iter().map(|v| (AddressOn::Tunnel, v.local)).collect();
-    Some(BgpIntent { asn, router_id, addresses, neighbors, networks, ebgp_requires_policy: true, timers, minimum_hold_s: None })
+    Some(BgpIntent { asn, router_id, addresses, neighbors, networks, ebgp_requires_policy: true, timers, minimum_hold_s: None, install_routes: true })
 }
 
 /// A neighbor's policy in one direction: its route map (`routemap_in`), else its prefix filter

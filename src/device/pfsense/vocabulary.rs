@@ -221,6 +221,7 @@ impl Vocabulary for PfsenseDevice {
             Remedy::BgpWithdraw(list) => format!("Services > FRR package > BGP > Network Distribution: remove {} (or an outbound prefix list that denies it)", nets(list)),
             Remedy::BgpAtMost(n) => format!("Services > FRR package > BGP > Network Distribution: at most {n} networks (summarise them, or an outbound prefix list)"),
             Remedy::BgpHoldTime(h) => format!("Services > FRR package > BGP > BGP > Timers: Keep Alive {}, Hold Time {h} (or empty for 60/180)", h / 3),
+            Remedy::BgpInstallRoutes => "Services > FRR package > Global Settings: no route map that keeps BGP routes out of the routing table".into(),
             Remedy::Nothing(why) => format!("nothing to change on pfSense: {why}"),
         }
     }

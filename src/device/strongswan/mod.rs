@@ -277,6 +277,7 @@ impl Vocabulary for StrongswanDevice {
             Remedy::BgpWithdraw(list) => format!("FRR: `no network {}` under address-family ipv4 unicast, or an outbound prefix list that denies it", nets(list)),
             Remedy::BgpAtMost(n) => format!("FRR: advertise at most {n} prefixes (aggregate-address, or an outbound prefix list)"),
             Remedy::BgpHoldTime(h) => format!("FRR: `neighbor {} timers {} {h}` (or no timers: 60/180)", self.peer(), h / 3),
+            Remedy::BgpInstallRoutes => "FRR: no `table-map` that denies routes under address-family ipv4 unicast".into(),
             Remedy::Nothing(why) => format!("nothing to change on strongSwan: {why}"),
         }
     }
@@ -352,6 +353,7 @@ mod tests {
             ebgp_requires_policy: true,
             timers: None,
             minimum_hold_s: None,
+            install_routes: true,
         })
     }
 

@@ -180,6 +180,7 @@ impl Resolver {
             ebgp_requires_policy: f.ebgp_requires_policy.unwrap_or(true),
             timers,
             minimum_hold_s: None,
+            install_routes: true,
         })
     }
 
