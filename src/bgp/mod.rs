@@ -65,6 +65,9 @@ pub struct Neighbor {
     pub timers: Option<Timers>,
     /// Drop the session when the peer sends more prefixes than this.
     pub max_prefix: Option<u32>,
+    /// After such a drop, try the session again after this many minutes (none: stay down
+    /// until cleared by hand).
+    pub max_prefix_restart_min: Option<u16>,
     /// What the node accepts from and sends to this neighbor.
     pub import: Policy,
     pub export: Policy,
@@ -298,6 +301,7 @@ mod tests {
             ebgp_multihop: None,
             timers: None,
             max_prefix: None,
+            max_prefix_restart_min: None,
             import: Policy::None,
             export: Policy::None,
         }

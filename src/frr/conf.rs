@@ -97,7 +97,8 @@ pub fn bgpd(node: &str, dir: &Path, intent: &BgpIntent) -> String {
     for n in &intent.neighbors {
         let a = n.address;
         if let Some(max) = n.max_prefix {
-            let _ = writeln!(out, "  neighbor {a} maximum-prefix {max}");
+            let restart = n.max_prefix_restart_min.map(|m| format!(" restart {m}")).unwrap_or_default();
+            let _ = writeln!(out, "  neighbor {a} maximum-prefix {max}{restart}");
         }
         for (policy, dir) in [(&n.import, "in"), (&n.export, "out")] {
             if *policy != Policy::None {
@@ -132,6 +133,7 @@ mod tests {
                 ebgp_multihop: Some(5),
                 timers: Some(Timers { keepalive_s: 60, hold_s: 180 }),
                 max_prefix: Some(4000),
+                max_prefix_restart_min: Some(1),
                 import: Policy::deny_exactly(&["10.30.0.0/16".parse().unwrap()]),
                 export: Policy::deny_exactly(&["0.0.0.0/0".parse().unwrap()]),
             }],
@@ -150,7 +152,7 @@ mod tests {
             " neighbor 192.168.10.1 ebgp-multihop 5",
             " neighbor 192.168.10.1 timers 60 180",
             "  network 10.30.0.0/16",
-            "  neighbor 192.168.10.1 maximum-prefix 4000",
+            "  neighbor 192.168.10.1 maximum-prefix 4000 restart 1",
             "  neighbor 192.168.10.1 route-map vl-192.168.10.1-in in",
             "ip prefix-list vl-192.168.10.1-in seq 5 deny 10.30.0.0/16",
             "ip prefix-list vl-192.168.10.1-out seq 5 deny 0.0.0.0/0",

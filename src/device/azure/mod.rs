@@ -320,6 +320,8 @@ impl AzureSite {
                 ebgp_multihop: Some(255),
                 timers: Some(timers),
                 max_prefix: Some(4000),
+                // Dropped beyond the limit and retried: after FRR's shortest restart, a minute.
+                max_prefix_restart_min: Some(1),
                 import: Policy::deny_exactly(&self.vnet_prefixes),
                 export: Policy::deny_exactly(&[default_route]),
             }],

@@ -1184,8 +1184,9 @@ pub static RULES: &[Rule] = &[
             that sends more than 4,000 prefixes has its session dropped.",
         evidence: Evidence::Documented,
         sources: &["S2", "S25", "S24"],
-        modelled: "Timers 60/180 on the gateway's neighbor and `maximum-prefix 4000` (the session is dropped with a \
-            NOTIFICATION beyond it, and FRR does not retry it on its own). Whether a shorter on-premises hold time \
+        modelled: "Timers 60/180 on the gateway's neighbor and `maximum-prefix 4000 restart 1` (the session is dropped \
+            with a NOTIFICATION beyond it and tried again a minute later, FRR's shortest; Azure's own interval is not \
+            documented). Whether a shorter on-premises hold time \
             is honoured is rule bgp-hold-time.",
     },
     Rule {

@@ -499,6 +499,7 @@ fn neighbor(
         ebgp_multihop,
         timers: Some(timers),
         max_prefix,
+        max_prefix_restart_min: None,
         import: policies.import,
         export: policies.export,
     };

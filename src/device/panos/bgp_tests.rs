@@ -77,6 +77,7 @@ fn the_shipped_variant_peers_from_its_apipa_tunnel_address_without_policy() {
             ebgp_multihop: None,
             timers: Some(Timers { keepalive_s: 60, hold_s: 180 }),
             max_prefix: Some(5000),
+            max_prefix_restart_min: None,
             // reject-default-route (on by default) is the only import filter; nothing filters
             // the export: PAN-OS needs no policy on an eBGP session.
             import: after_default(&[]),
@@ -147,6 +148,7 @@ fn an_xml_export_peering_from_a_loopback_over_multihop_with_rules_and_profiles()
             // PAN-OS's own defaults, not FRR's 60/180.
             timers: Some(Timers { keepalive_s: 30, hold_s: 90 }),
             max_prefix: Some(1000),
+            max_prefix_restart_min: None,
             import: after_default(&[PrefixRule { prefix: net("10.20.0.0/16"), or_longer: true, permit: true }]),
             export: Policy::Filter {
                 rules: vec![

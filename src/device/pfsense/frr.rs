@@ -159,6 +159,7 @@ pub fn bgp(packages: &[Element], ifaces: &Interfaces, vti: &[Vti], report: &mut 
             ebgp_multihop,
             timers: ntimers,
             max_prefix: num(n, "maximumprefix_num").map(u32::from),
+            max_prefix_restart_min: None,
             import,
             export,
         });

@@ -346,6 +346,7 @@ mod tests {
                 ebgp_multihop: Some(2),
                 timers: None,
                 max_prefix: None,
+                max_prefix_restart_min: None,
                 import: Policy::None,
                 export: Policy::None,
             }],

@@ -164,6 +164,7 @@ impl Resolver {
                 ebgp_multihop,
                 timers: ntimers,
                 max_prefix,
+                max_prefix_restart_min: None,
                 import: policy.clone(),
                 export: policy,
             });
