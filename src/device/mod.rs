@@ -56,6 +56,12 @@ pub trait Device: fmt::Debug + Send + Sync + Vocabulary {
     fn under_test(&self) -> bool;
     /// Who may start exchanges, known before the run plan is (the plan is checked against it).
     fn initiation(&self) -> Initiation;
+    /// Whether the device starts the tunnel on its own, unprompted by traffic or by the run
+    /// plan (Azure in Default or InitiatorOnly mode, pfSense's "Initiate at start", a strongSwan
+    /// child with `start_action = start`): who starts when the lab says `initiator: none`.
+    fn starts_unprompted(&self) -> bool {
+        false
+    }
     /// What the device does in this run, ready for the driver.
     fn intent(&self, run: RunContext) -> IpsecIntent;
     /// What was ignored or assumed while reading the device's configuration.
@@ -315,6 +321,8 @@ pub enum Symptom {
     NotRouted,
     /// SAs up, the traffic dropped by the device's filter on its way into or out of the tunnel.
     Blocked,
+    /// No IKE packet was ever sent: both ends wait for the other.
+    NothingSent,
     /// The tunnel is up, the BGP session is not.
     BgpNoSession,
     /// The BGP session is up, routes are missing.

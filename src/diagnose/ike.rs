@@ -4,7 +4,7 @@
 use super::sides::Sides;
 use super::{CauseId, Finding, Side};
 use crate::device::azure::VpnType;
-use crate::device::{Remedy, Symptom, Vocabulary};
+use crate::device::{Device, Remedy, Symptom, Vocabulary};
 use crate::evidence::alert::AlertKind;
 use crate::evidence::event::What;
 use crate::evidence::Evidence;
@@ -31,6 +31,32 @@ fn version_mismatch(s: &Sides, evidence: &[String], silent: bool) -> Finding {
         .firewall(Remedy::IkeVersion(s.gw_conn.version))
         .azure(Remedy::IkeVersion(if s.fw_conn.version == IkeVersion::Any { IkeVersion::V2 } else { s.fw_conn.version }))
         .symptom(if silent { Symptom::PeerNotResponding } else { Symptom::Phase1NoProposal })
+}
+
+/// Both ends waiting: nobody was told to initiate, no device starts on its own, and no IKE SA
+/// exists anywhere (no IKE packet was ever sent).
+pub(super) fn nobody_starts(s: &Sides, e: &Evidence) -> Vec<Finding> {
+    if s.lab.plan.initiating_node().is_some() || e.initiated.is_some() || e.after.values().flatten().next().is_some() {
+        return Vec::new();
+    }
+    let azure_waits = s.gw.initiation == Initiation::ResponderOnly || !s.site.starts_unprompted();
+    let mode = s.site.connection.mode.azure_name();
+    let azure_side =
+        if azure_waits { format!("the Azure connection is {mode} and never initiates") } else { format!("the Azure connection ({mode}) would initiate") };
+    let fw_side = if s.dut.initiation().may_initiate() {
+        format!("{} only initiates when told or when traffic arrives, not on its own", s.dut_node.name)
+    } else {
+        format!("{} is set never to initiate (responder only)", s.dut_node.name)
+    };
+    vec![Finding::new(
+        CauseId::NobodyCanInitiate,
+        format!("both ends are waiting: {azure_side}, and {fw_side}; no IKE packet was sent"),
+        Side::Either,
+        e.steps.iter().find(|l| l.starts_with("nobody")).cloned().unwrap_or_else(|| "no IKE SA on any node".into()),
+    )
+    .firewall(Remedy::AllowInitiation)
+    .azure(Remedy::AllowInitiation)
+    .symptom(Symptom::NothingSent)]
 }
 
 /// Phase 1 never answered: no IKE SA came up and the initiator timed out.

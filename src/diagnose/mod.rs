@@ -50,10 +50,11 @@ pub enum CauseId {
     BgpPrefixLimit,
     BgpHoldTime,
     BgpRoutesNotInstalled,
+    StaysDownAfterRestart,
 }
 
 /// (cause, id, title) in one table so the three cannot drift apart.
-const CAUSES: [(CauseId, &str, &str); 23] = [
+const CAUSES: [(CauseId, &str, &str); 24] = [
     (CauseId::IkeVersionMismatch, "ike-version-mismatch", "IKE version mismatch"),
     (CauseId::PolicyBasedGateway, "policy-based-gateway", "Azure gateway is policy-based"),
     (CauseId::IkeProposalMismatch, "ike-proposal-mismatch", "Phase 1 proposal mismatch"),
@@ -77,6 +78,7 @@ const CAUSES: [(CauseId, &str, &str); 23] = [
     (CauseId::BgpPrefixLimit, "bgp-prefix-limit", "more prefixes than Azure accepts from a BGP peer"),
     (CauseId::BgpHoldTime, "bgp-hold-time", "BGP hold time shorter than Azure accepts"),
     (CauseId::BgpRoutesNotInstalled, "bgp-routes-not-installed", "BGP routes learned but not installed in the routing table"),
+    (CauseId::StaysDownAfterRestart, "stays-down-after-restart", "a peer restarted and nobody started the tunnel again"),
 ];
 
 impl CauseId {
@@ -200,12 +202,14 @@ impl Finding {
 pub fn diagnose(lab: &Lab, e: &Evidence) -> Vec<Diagnosis> {
     let Some(sides) = Sides::of(lab) else { return Vec::new() };
     let mut found = Vec::new();
+    found.extend(ike::nobody_starts(&sides, e));
     found.extend(ike::unanswered(&sides, e));
     found.extend(ike::refused(&sides, e));
     found.extend(ike::authentication(&sides, e));
     found.extend(child::phase2(&sides, e));
     found.extend(path::peer_address_changed(&sides, e));
     found.extend(path::peer_dead(&sides, e));
+    found.extend(path::stays_down_after_restart(&sides, e));
     // A route that BGP should have brought is BGP's cause, not a missing static route.
     let routing = bgp::sessions(&sides, e);
     if routing.is_empty() {

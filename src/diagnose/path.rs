@@ -4,7 +4,7 @@
 
 use super::sides::Sides;
 use super::{CauseId, Finding, Side};
-use crate::device::{Remedy, Symptom};
+use crate::device::{Device, Remedy, Symptom};
 use crate::evidence::sa::ChildState;
 use crate::evidence::Evidence;
 use crate::ike::intent::{Action, Port};
@@ -56,6 +56,33 @@ pub(super) fn peer_dead(s: &Sides, e: &Evidence) -> Vec<Finding> {
     .symptom(Symptom::DeadPeer)]
 }
 
+/// A node restarted (or forgot its SAs) and the tunnel stayed down: the other side cleared
+/// its SAs on DPD (or never noticed), and neither side starts the tunnel again on its own.
+pub(super) fn stays_down_after_restart(s: &Sides, e: &Evidence) -> Vec<Finding> {
+    if e.restarts.is_empty() {
+        return Vec::new();
+    }
+    let up = |node: &str| e.after.get(node).is_some_and(|sas| sas.iter().any(|sa| sa.is_established() && sa.installed().is_some()));
+    if up(&s.dut_node.name) && up(&s.gw_node.name) {
+        return Vec::new();
+    }
+    let dpd = s.fw_child.and_then(|c| c.dpd_action).map(|a| a.keyword()).unwrap_or("none");
+    let azure_starts = s.site.starts_unprompted();
+    let restarted = e.restarts.join(", ");
+    let azure_word = if azure_starts { "would initiate".to_string() } else { format!("is {} and waits", s.site.connection.mode.azure_name()) };
+    vec![Finding::new(
+        CauseId::StaysDownAfterRestart,
+        format!(
+            "{restarted} came back with no SAs, and nobody started the tunnel again: the firewall's DPD action is {dpd} (restart would re-initiate), and the Azure connection {azure_word}"
+        ),
+        Side::Either,
+        e.steps.iter().filter(|l| l.contains("came back") || l.contains("forgot")).cloned().collect::<Vec<_>>().join("; "),
+    )
+    .firewall(Remedy::DeadPeerDetection)
+    .azure(Remedy::AllowInitiation)
+    .symptom(Symptom::DeadPeer)]
+}
+
 /// Both SAs up and a ping failed: too large, filtered on the way out of the tunnel, or no
 /// route into the tunnel there or back.
 pub(super) fn data_path(s: &Sides, e: &Evidence) -> Vec<Finding> {
@@ -85,8 +112,12 @@ pub(super) fn data_path(s: &Sides, e: &Evidence) -> Vec<Finding> {
             continue;
         }
         let lab = s.lab;
-        let lan_side = lab.links.iter().any(|l| (l.a.node == p.from && l.b.node == s.dut_node.name) || (l.b.node == p.from && l.a.node == s.dut_node.name));
-        let Some(src) = lab.node(&p.from).and_then(|n| n.interfaces.first()).map(|i| i.address.addr()) else { continue };
+        // A ping from the firewall itself enters the tunnel there, as one from its LAN does.
+        let own = p.from == s.dut_node.name;
+        let lan_side =
+            own || lab.links.iter().any(|l| (l.a.node == p.from && l.b.node == s.dut_node.name) || (l.b.node == p.from && l.a.node == s.dut_node.name));
+        let source = p.source.as_ref().and_then(|a| a.parse::<std::net::Ipv4Addr>().ok());
+        let Some(src) = source.or_else(|| lab.node(&p.from).and_then(|n| n.interfaces.first()).map(|i| i.address.addr())) else { continue };
         // The way there: the side where the ping enters the tunnel needs a route into it.
         let (router, side) = if lan_side { (s.dut_node, Side::Firewall) } else { (s.gw_node, Side::Azure) };
         if !router.routes.iter().any(|r| r.via == NextHop::Tunnel && r.to.contains(&to)) {
@@ -108,7 +139,8 @@ pub(super) fn data_path(s: &Sides, e: &Evidence) -> Vec<Finding> {
         }
         // The firewall's forward policy, into the tunnel from its LAN port or out of it to the
         // LAN port of the destination.
-        if let Some(policy) = &s.fw.forward {
+        // (The firewall's own traffic is not forwarded, so no forward rule applies to it.)
+        if let Some(policy) = s.fw.forward.as_ref().filter(|_| !own) {
             let lan_port = |addr: std::net::Ipv4Addr| s.dut_node.interfaces.iter().find(|i| i.address.contains(&addr)).map(|i| Port::Interface(i.name.clone()));
             let flow = if lan_side { lan_port(src).map(|p| (p, Port::Tunnel)) } else { lan_port(to).map(|p| (Port::Tunnel, p)) };
             if let Some((from, into)) = flow {
@@ -149,7 +181,9 @@ pub(super) fn data_path(s: &Sides, e: &Evidence) -> Vec<Finding> {
         if back.routes.iter().any(|r| r.via == NextHop::Tunnel && r.to.contains(&src)) {
             continue;
         }
-        let prefix = nets_of(lab, &p.from).unwrap_or_else(|| host(src));
+        // A chosen source address is what the other side must route back (e.g. the firewall's
+        // outside address in the local network gateway's address space).
+        let prefix = if source.is_some() { host(src) } else { nets_of(lab, &p.from).unwrap_or_else(|| host(src)) };
         let f = Finding::new(
             CauseId::MissingRoute,
             format!(

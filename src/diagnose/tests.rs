@@ -42,7 +42,7 @@ fn child_up(node: &str) -> Event {
 }
 
 fn ping(from: &str, to: &str, success: bool) -> PingResult {
-    PingResult { from: from.into(), to: to.into(), size: None, df: false, success, attempts: 1, output: "100% packet loss".into() }
+    PingResult { from: from.into(), to: to.into(), source: None, size: None, df: false, success, attempts: 1, output: "100% packet loss".into() }
 }
 
 /// Evidence of a tunnel that is up on both IPsec nodes.

@@ -32,12 +32,71 @@ pub struct InitiateOutcome {
 pub struct PingResult {
     pub from: String,
     pub to: String,
+    /// The source address it was sent from (ping -I), when the probe chose one.
+    pub source: Option<String>,
     pub size: Option<u16>,
     pub df: bool,
     pub success: bool,
     pub attempts: u32,
     /// ping's own summary (or the reason it could not run).
     pub output: String,
+}
+
+/// How a TCP probe ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TcpOutcome {
+    /// Connected, every byte sent and acknowledged by the sink, within the bound.
+    Completed,
+    /// Connected, but the transfer did not finish within the bound (the classic MTU black hole,
+    /// or a return path that drops the data's acknowledgements).
+    Stalled,
+    /// The connection attempt was answered with a reset or an ICMP error.
+    Refused,
+    /// No answer to the connection attempt within the bound.
+    NoConnection,
+    /// The probe could not run (no socket in the node, the sink could not listen).
+    Error,
+}
+
+impl TcpOutcome {
+    pub fn word(self) -> &'static str {
+        match self {
+            TcpOutcome::Completed => "completed",
+            TcpOutcome::Stalled => "stalled",
+            TcpOutcome::Refused => "refused",
+            TcpOutcome::NoConnection => "no connection",
+            TcpOutcome::Error => "error",
+        }
+    }
+}
+
+/// One TCP probe: a connection from a node to an address where vpnlab ran a sink, and how much
+/// of the transfer arrived.
+#[derive(Debug, Clone, Serialize)]
+pub struct TcpResult {
+    pub from: String,
+    pub to: String,
+    pub port: u16,
+    pub source: Option<String>,
+    /// Bytes the probe was to send.
+    pub bytes: u64,
+    /// Bytes the sink received.
+    pub received: u64,
+    /// Milliseconds until the connection was established, if it was.
+    pub connect_ms: Option<f64>,
+    /// Milliseconds from the start until the probe ended (completed, or gave up).
+    pub ms: f64,
+    pub within_ms: u64,
+    pub outcome: TcpOutcome,
+    /// In words: what happened and where it stopped.
+    pub detail: String,
+}
+
+impl TcpResult {
+    pub fn completed(&self) -> bool {
+        self.outcome == TcpOutcome::Completed
+    }
 }
 
 /// A rekey a scenario step started on one side, and how it ended.
@@ -60,10 +119,14 @@ pub struct Evidence {
     pub before: BTreeMap<String, Vec<IkeSa>>,
     pub after: BTreeMap<String, Vec<IkeSa>>,
     pub pings: Vec<PingResult>,
+    /// TCP probes, after the pings.
+    pub tcp: Vec<TcpResult>,
     /// One line per step: what it did and saw (for people).
     pub steps: Vec<String>,
     /// Nodes whose IKE daemon a step killed.
     pub killed: Vec<String>,
+    /// Nodes whose IKE daemon a step restarted (or made forget its SAs).
+    pub restarts: Vec<String>,
     /// Address changes made by steps: (node, interface, old, new).
     pub address_changes: Vec<(String, String, ipnet::Ipv4Net, ipnet::Ipv4Net)>,
     /// Name records changed by steps.

@@ -201,9 +201,19 @@ pub struct DropRule {
 /// What `vpnlab run` does once the lab is built.
 #[derive(Debug, Clone)]
 pub struct RunPlan {
-    /// Node whose daemon initiates; its first connection's first child is initiated.
+    /// Node whose daemon initiates; its first connection's first child is initiated. Empty
+    /// when nobody does (`initiator: none`, both ends waiting).
     pub initiator: String,
     pub probes: Vec<Ping>,
+    /// TCP transfers, run after the pings.
+    pub tcp: Vec<TcpProbe>,
+}
+
+impl RunPlan {
+    /// The node the run initiates from, if any.
+    pub fn initiating_node(&self) -> Option<&str> {
+        Some(self.initiator.as_str()).filter(|i| !i.is_empty())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,4 +224,20 @@ pub struct Ping {
     pub size: Option<u16>,
     /// Don't fragment (ping -M do).
     pub df: bool,
+    /// The source address (ping -I), an address of `from`.
+    pub source: Option<Ipv4Addr>,
+}
+
+/// A TCP transfer from one node to an address of another, where vpnlab runs a sink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpProbe {
+    pub from: String,
+    pub to: Ipv4Addr,
+    pub port: u16,
+    /// The node that has `to`, where the sink listens.
+    pub sink: String,
+    pub bytes: u64,
+    pub within: std::time::Duration,
+    /// The source address, an address of `from`.
+    pub source: Option<Ipv4Addr>,
 }

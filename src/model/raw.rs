@@ -549,10 +549,33 @@ pub struct RawRun {
     pub probes: Vec<Spanned<RawProbe>>,
 }
 
+/// One probe: `ping:` or `tcp:` (exactly one of them).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawProbe {
-    pub ping: RawPing,
+    #[serde(default)]
+    pub ping: Option<RawPing>,
+    #[serde(default)]
+    pub tcp: Option<RawTcp>,
+}
+
+/// A TCP transfer: connect from `from` to `to:port` (a sink vpnlab runs on the node that has
+/// `to`) and send `bytes`, all within `within`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTcp {
+    pub from: Spanned<String>,
+    pub to: Spanned<Addr>,
+    pub port: Spanned<u16>,
+    /// How many bytes to send (default 1 MiB).
+    #[serde(default)]
+    pub bytes: Option<u64>,
+    /// The bound on connecting and sending (default 3s).
+    #[serde(default)]
+    pub within: Option<Spanned<String>>,
+    /// The source address, one of `from`'s own.
+    #[serde(default)]
+    pub source: Option<Spanned<Addr>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -566,4 +589,8 @@ pub struct RawPing {
     /// Set the don't-fragment bit (ping -M do).
     #[serde(default)]
     pub df: bool,
+    /// The source address (ping -I), one of `from`'s own: the firewall's tunnel-side or outside
+    /// address, say.
+    #[serde(default)]
+    pub source: Option<Spanned<Addr>>,
 }

@@ -870,12 +870,20 @@ impl Resolver {
     fn plan(&mut self, raw: Option<RawRun>, nodes: &[Node], declared: &HashSet<String>) -> RunPlan {
         let Some(raw) = raw else {
             let initiator = nodes.iter().find(|n| n.ipsec().is_some_and(|i| i.device.under_test())).or_else(|| nodes.iter().find(|n| n.ipsec().is_some()));
-            return RunPlan { initiator: initiator.map(|n| n.name.clone()).unwrap_or_default(), probes: Vec::new() };
+            return RunPlan { initiator: initiator.map(|n| n.name.clone()).unwrap_or_default(), probes: Vec::new(), tcp: Vec::new() };
         };
         let init = &raw.initiator;
+        // `none`: nobody is told to initiate (both ends waiting); unless a node is called so.
+        let nobody = init.value == "none" && !declared.contains("none");
         match nodes.iter().find(|n| n.name == init.value) {
+            None if nobody => {}
             None if declared.contains(&init.value) => {}
-            None => self.err(&init.referenced, "run.initiator", format!("no node `{}`", init.value), Some("the name of the dut or the azure-gateway node")),
+            None => self.err(
+                &init.referenced,
+                "run.initiator",
+                format!("no node `{}`", init.value),
+                Some("the name of the dut or the azure-gateway node, or `none` (nobody initiates)"),
+            ),
             Some(n) => match n.ipsec() {
                 Some(i) if !i.device.initiation().may_initiate() => {
                     let (message, hint) = if i.azure().is_some() {
@@ -886,7 +894,8 @@ impl Resolver {
                     } else {
                         (format!("`{}` is configured never to initiate", init.value), "the other IPsec node, or let this one initiate")
                     };
-                    self.err(&init.referenced, "run.initiator", message, Some(hint));
+                    let hint = format!("{hint}; or `initiator: none` to watch both ends wait");
+                    self.err(&init.referenced, "run.initiator", message, Some(&hint));
                 }
                 Some(_) => {}
                 None => self.err(
@@ -897,20 +906,14 @@ impl Resolver {
                 ),
             },
         }
-        let mut probes = Vec::new();
-        for p in &raw.probes {
-            let from = &p.value.ping.from;
-            if !declared.contains(&from.value) {
-                self.err(&from.referenced, "run.probes.ping.from", format!("no node `{}`", from.value), Some("the name of a host node"));
-            }
-            probes.push(Ping { from: from.value.clone(), to: p.value.ping.to.0, size: p.value.ping.size, df: p.value.ping.df });
-        }
-        RunPlan { initiator: init.value.clone(), probes }
+        let (probes, tcp) = self.probes(&raw.probes, nodes, declared);
+        RunPlan { initiator: if nobody { String::new() } else { init.value.clone() }, probes, tcp }
     }
 }
 
 mod azure;
 mod frr;
+mod probes;
 #[cfg(test)]
 mod tests;
 

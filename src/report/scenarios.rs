@@ -77,7 +77,7 @@ pub fn story(r: &ScenarioResult) -> String {
     if let Some(p) = &r.phase2 {
         let _ = writeln!(out, "  phase 2: {p}");
     }
-    for v in r.verdicts.iter().filter(|v| v.check.starts_with("ping")) {
+    for v in r.verdicts.iter().filter(|v| v.check.starts_with("ping") || v.check.starts_with("tcp ")) {
         let _ = writeln!(out, "  {}: {}", v.check, v.evidence.split("; observed ").last().unwrap_or(""));
     }
     if let Some(e) = &r.error {

@@ -10,6 +10,7 @@ use anyhow::Result;
 use super::record::{DataPath, DeviceRecord, RunRecord};
 use super::verdict::{self, Verdict};
 use super::{LabRun, DATA_PATH, DATA_PATH_LIMITS};
+use crate::evidence::sa::ChildState;
 use crate::model::Lab;
 
 /// Something a scenario does after the tunnel was initiated, before the probes.
@@ -32,6 +33,11 @@ pub enum Step {
     Rekey { node: String, within: Duration },
     /// Wait until a node's BGP session with `peer` is in `state`, at most `within`.
     UntilBgp { node: String, peer: std::net::Ipv4Addr, state: crate::bgp::StateMatch, within: Duration },
+    /// Kill a node's IKE daemon (no delete reaches the peer), keep it down for `down`, and start
+    /// it again with its configuration and no SAs (`down` zero: it forgot its SAs).
+    Restart { node: String, down: Duration },
+    /// Wait until a node's SAs are as given, at most `within`.
+    UntilSa { node: String, ike: Option<bool>, child: Option<bool>, children: Option<u32>, within: Duration },
 }
 
 pub use crate::evidence::Evidence;
@@ -44,7 +50,12 @@ pub type Judge<'a> = &'a (dyn Fn(&Lab, &Evidence) -> Vec<Verdict> + Sync);
 pub fn healthy_judge(lab: &Lab, e: &Evidence) -> Vec<Verdict> {
     let mut out = match &e.initiated {
         Some(i) => verdict::healthy(lab, i, &e.before, &e.after, &e.pings),
-        None => Vec::new(),
+        None => vec![Verdict {
+            check: "tunnel initiated".into(),
+            node: "-".into(),
+            outcome: verdict::Outcome::Fail,
+            evidence: "nobody initiates (run.initiator: none)".into(),
+        }],
     };
     out.extend(verdict::bgp_healthy(&e.bgp));
     out
@@ -107,6 +118,45 @@ async fn run_step(run: &mut LabRun, step: &Step, evidence: &mut Evidence) -> Res
             evidence.rekeys.push(o);
             Ok(line)
         }
+        Step::Restart { node, down } => {
+            run.restart_daemon(node, *down).await?;
+            evidence.restarts.push(node.clone());
+            let what = if down.is_zero() {
+                format!("{node} forgot every SA (its IKE daemon killed and started again at once, no delete sent)")
+            } else {
+                format!("{node}'s IKE daemon was down {} s and came back with no SAs", down.as_secs_f64())
+            };
+            // A device whose configuration starts the tunnel on its own does so when it comes
+            // back (an Azure connection in Default mode after maintenance or a failover).
+            let starts = run.lab.node(node).and_then(|n| n.ipsec()).is_some_and(|i| i.device.starts_unprompted() && i.device.initiation().may_initiate());
+            if !starts {
+                return Ok(format!("{what}; it does not start the tunnel on its own"));
+            }
+            let timeout = run.timeouts.initiate;
+            let o = run.initiate_from(node, timeout).await?;
+            Ok(if o.success {
+                format!("{what}; it started the tunnel again on its own in {:.0} ms", o.ms)
+            } else {
+                format!("{what}; it tried to start the tunnel again on its own: {}", o.error.unwrap_or_default())
+            })
+        }
+        Step::UntilSa { node, ike, child, children, within } => {
+            let start = Instant::now();
+            loop {
+                let sas = run.list_sas(node).await?;
+                let up = sas.iter().any(|s| s.is_established());
+                let installed = sas.iter().filter(|s| s.is_established()).flat_map(|s| s.children.iter()).filter(|c| c.state == ChildState::Installed).count();
+                let holds = ike.is_none_or(|x| x == up) && child.is_none_or(|x| x == (installed > 0)) && children.is_none_or(|n| n as usize == installed);
+                let seen = format!("IKE SA {}, {installed} CHILD SA(s) installed", if up { "established" } else { "none" });
+                if holds {
+                    return Ok(format!("{node}: {seen} after {:.1} s", start.elapsed().as_secs_f64()));
+                }
+                if start.elapsed() >= *within {
+                    return Ok(format!("{node}: still {seen} after {} s", within.as_secs_f64()));
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
         Step::UntilBgp { node, peer, state, within } => {
             let start = Instant::now();
             loop {
@@ -164,7 +214,21 @@ async fn drive(run: &mut LabRun, steps: &[Step], evidence: &mut Evidence) -> Res
     run.start_routing().await?;
     run.pause_point("routing ready").await;
     run.start_supervisor();
-    evidence.initiated = Some(run.initiate().await?);
+    let on_its_own =
+        run.lab.ipsec_nodes().find(|n| n.ipsec().is_some_and(|i| i.device.starts_unprompted() && i.device.initiation().may_initiate())).map(|n| n.name.clone());
+    if run.lab.plan.initiating_node().is_some() {
+        evidence.initiated = Some(run.initiate().await?);
+    } else if let Some(node) = on_its_own {
+        // Nobody is told to start, and this device's own configuration starts the tunnel.
+        evidence.steps.push(format!("nobody was told to initiate; {node} starts the tunnel on its own (its configuration)"));
+        let timeout = run.timeouts.initiate;
+        evidence.initiated = Some(run.initiate_from(&node, timeout).await?);
+    } else {
+        // Nobody is told to start, and no device starts on its own: both ends wait.
+        let within = run.timeouts.nobody_watch;
+        let line = run.watch_nobody(within).await?;
+        evidence.steps.push(line);
+    }
     run.pause_point("tunnel up").await;
     if run.has_speakers() {
         let within = run.timeouts.bgp_settle;
@@ -184,6 +248,9 @@ async fn drive(run: &mut LabRun, steps: &[Step], evidence: &mut Evidence) -> Res
     let probes = run.lab.plan.probes.clone();
     for p in &probes {
         evidence.pings.push(run.ping(p, tunnel_up).await);
+    }
+    for t in &run.lab.plan.tcp.clone() {
+        evidence.tcp.push(run.tcp(t, tunnel_up).await);
     }
     evidence.after = run.all_sas().await?;
     evidence.bgp = run.bgp_snapshots().await?;
@@ -359,6 +426,8 @@ pub async fn execute_run(
         events,
         devices,
         bgp,
+        pings: evidence.pings.clone(),
+        tcp: evidence.tcp.clone(),
     };
     Ok(Outcome { report, evidence, kept })
 }

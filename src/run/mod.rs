@@ -63,6 +63,8 @@ pub struct Timeouts {
     /// From the tunnel up to every BGP session established with its routes exchanged (or a
     /// refusal seen); a session that never starts (both sides passive) waits this long.
     pub bgp_settle: Duration,
+    /// With nobody told to initiate: how long the run watches for an IKE SA to appear.
+    pub nobody_watch: Duration,
 }
 
 impl Default for Timeouts {
@@ -72,6 +74,7 @@ impl Default for Timeouts {
             initiate: Duration::from_secs(8),
             routing_ready: Duration::from_secs(5),
             bgp_settle: Duration::from_secs(5),
+            nobody_watch: Duration::from_secs(2),
         }
     }
 }
@@ -291,6 +294,20 @@ impl LabRun {
         Ok(out)
     }
 
+    /// With nobody told to initiate: waits `within` and says whether any IKE SA appeared on any
+    /// node (a device that starts on its own) or none did (both ends waiting).
+    pub async fn watch_nobody(&mut self, within: Duration) -> Result<String> {
+        tokio::time::sleep(within).await;
+        let sas = self.all_sas().await?;
+        self.end_phase("nobody initiates");
+        let started: Vec<String> = sas.iter().filter(|(_, list)| !list.is_empty()).map(|(n, _)| n.clone()).collect();
+        Ok(if started.is_empty() {
+            format!("nobody initiated: no IKE SA on any node after {} s", within.as_secs_f64())
+        } else {
+            format!("nobody was told to initiate; IKE SAs appeared on {} within {} s", started.join(", "), within.as_secs_f64())
+        })
+    }
+
     /// Waits, at most `within`, until BGP has settled: every session established with each
     /// side holding what the other sent, or a session refused or dropped (a NOTIFICATION). Says
     /// how it ended and after how long.
@@ -505,6 +522,45 @@ impl LabRun {
     }
 
     /// kill -9 a node's IKE daemon (a scenario's dead peer).
+    /// Brings a node's IKE daemon back with no SAs: kills it (no delete reaches the peer),
+    /// waits `down_for`, starts it again with the same configuration, and restores what lived
+    /// on its tunnel interface (the routes into it, a BGP transit address): a gateway after
+    /// maintenance, or (with no downtime) an instance failover that forgot every SA.
+    pub async fn restart_daemon(&mut self, node: &str, down_for: Duration) -> Result<()> {
+        let n = self.lab.node(node).ok_or_else(|| anyhow!("no node {node}"))?;
+        let intent = n.intent().ok_or_else(|| anyhow!("{node} runs no IKE daemon"))?.clone();
+        let tunnel_prefixes: Vec<_> = n.routes.iter().filter(|r| r.via == NextHop::Tunnel).map(|r| r.to).collect();
+        let tunnel_addresses: Vec<_> = n
+            .ipsec()
+            .and_then(|i| i.bgp.as_ref())
+            .map(|b| b.addresses.iter().filter(|(on, _)| *on == crate::bgp::AddressOn::Tunnel).map(|(_, a)| *a).collect())
+            .unwrap_or_default();
+        if let Some(mut old) = self.daemons.remove(node) {
+            old.daemon.kill()?;
+        }
+        if !down_for.is_zero() {
+            tokio::time::sleep(down_for).await;
+        }
+        let spec = DaemonSpec { node: node.to_string(), dir: self.run.node_dir(node), intent: intent.clone() };
+        let (state, run) = (&mut self.state, &self.run);
+        let mut spawned = |node: &str, pid: u32| {
+            state.daemons.push((node.to_string(), pid));
+            run.save(state)
+        };
+        let ready = self.timeouts.daemon_ready;
+        let mut started = self.driver.start(self.backend.as_ref(), &self.run.id, vec![spec], ready, &mut spawned).await?;
+        let mut daemon = started.pop().ok_or_else(|| anyhow!("the driver started no daemon for {node}"))?;
+        daemon.load(&intent).await?;
+        self.watchers.extend(daemon.watch(self.timeline.clone()).await?);
+        // The daemon's new tunnel interface starts empty.
+        self.backend.add_tunnel_routes(node, "ipsec0", &tunnel_prefixes).await?;
+        for a in tunnel_addresses {
+            self.backend.add_address(node, "ipsec0", a).await?;
+        }
+        self.daemons.insert(node.to_string(), Daemon { daemon, killed: false });
+        Ok(())
+    }
+
     pub fn kill_daemon(&mut self, node: &str) -> Result<()> {
         let d = self.daemons.get_mut(node).ok_or_else(|| anyhow!("{node} runs no IKE daemon"))?;
         d.killed = true;

@@ -69,6 +69,12 @@ pub struct RunRecord {
     /// its routes (learned and its own), and what it advertised to each peer. Absent without BGP.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub bgp: BTreeMap<String, crate::bgp::BgpSnapshot>,
+    /// Every ping probe with its source, size, DF bit, attempts and ping's own summary.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pings: Vec<crate::evidence::PingResult>,
+    /// Every TCP probe: connect time, bytes sent and received, completed or stalled.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tcp: Vec<crate::evidence::TcpResult>,
 }
 
 /// A node's device as the run used it.
@@ -101,6 +107,8 @@ impl RunRecord {
             events: Vec::new(),
             devices: BTreeMap::new(),
             bgp: BTreeMap::new(),
+            pings: Vec::new(),
+            tcp: Vec::new(),
         }
     }
 

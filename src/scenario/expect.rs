@@ -1,7 +1,9 @@
 //! A scenario's expected outcome, and how a run's evidence is judged against it: Phase 1 and
 //! Phase 2 (up, with version, algorithms and selectors, or failed with a reason), pings (which
-//! must succeed or fail, at which size, with or without DF), SA state after the steps,
-//! counters, and the causes the diagnosis must name. Negative expectations are first-class.
+//! must succeed or fail, at which size, with or without DF, from which source address), TCP
+//! transfers (which must complete or not), SA state after the steps, each CHILD SA by name or
+//! selector pair, counters, and the causes the diagnosis must name. Negative expectations are
+//! first-class. A scenario's pings and TCP transfers are its lab's probes (`probes`).
 
 use std::net::Ipv4Addr;
 
@@ -28,8 +30,14 @@ pub struct RawExpect {
     pub phase2: Option<Spanned<RawPhase>>,
     #[serde(default)]
     pub ping: Vec<Spanned<RawPing>>,
+    /// TCP transfers that must complete (or must not).
+    #[serde(default)]
+    pub tcp: Vec<Spanned<RawTcp>>,
     #[serde(default)]
     pub sas: Vec<Spanned<RawSa>>,
+    /// CHILD SAs, each found by name or by selector pair, installed or not.
+    #[serde(default)]
+    pub children: Vec<Spanned<RawChild>>,
     #[serde(default)]
     pub counters: Vec<Spanned<RawCounter>>,
     #[serde(default)]
@@ -99,6 +107,44 @@ pub struct RawPing {
     pub size: Option<u16>,
     #[serde(default)]
     pub df: bool,
+    /// Send from this address of `from` (ping -I).
+    #[serde(default)]
+    pub source: Option<Spanned<Addr>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTcp {
+    pub from: Spanned<String>,
+    pub to: Addr,
+    pub port: u16,
+    pub completes: bool,
+    /// Bytes to send (default: the lab's default, 1 MiB).
+    #[serde(default)]
+    pub bytes: Option<u64>,
+    /// The bound on the whole transfer (default 3s).
+    #[serde(default)]
+    pub within: Option<String>,
+    #[serde(default)]
+    pub source: Option<Spanned<Addr>>,
+}
+
+/// One CHILD SA: `name` (the child's name, or the part after `:` as PAN-OS names a proxy-ID),
+/// or, without a name, the selector pair (`local_ts` and `remote_ts`, as the node sees them).
+/// With a name, selectors written are what that child must have.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChild {
+    pub node: Spanned<String>,
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
+    #[serde(default)]
+    pub local_ts: Option<Vec<crate::model::raw::Cidr>>,
+    #[serde(default)]
+    pub remote_ts: Option<Vec<crate::model::raw::Cidr>>,
+    /// `installed` (default) or `none`.
+    #[serde(default)]
+    pub state: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -171,7 +217,28 @@ pub struct PingExpect {
     pub to: std::net::Ipv4Addr,
     pub size: Option<u16>,
     pub df: bool,
+    pub source: Option<Ipv4Addr>,
     pub succeeds: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TcpExpect {
+    pub from: String,
+    pub to: Ipv4Addr,
+    pub port: u16,
+    pub source: Option<Ipv4Addr>,
+    pub completes: bool,
+}
+
+/// A CHILD SA on a node: the installed children that fit (the name if given, the selectors if
+/// given; at least one of the two ways), and whether one must be installed or none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChildExpect {
+    pub node: String,
+    pub name: Option<String>,
+    pub local_ts: Option<Vec<Ipv4Net>>,
+    pub remote_ts: Option<Vec<Ipv4Net>>,
+    pub installed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -205,7 +272,9 @@ pub struct Expect {
     pub phase1: Option<PhaseExpect>,
     pub phase2: Option<PhaseExpect>,
     pub pings: Vec<PingExpect>,
+    pub tcp: Vec<TcpExpect>,
     pub sas: Vec<SaExpect>,
+    pub children: Vec<ChildExpect>,
     pub counters: Vec<CounterExpect>,
     pub diagnosis: Vec<diagnose::CauseId>,
     /// Whether the rekeys the steps started are accepted.
@@ -320,7 +389,19 @@ pub fn resolve(raw: &RawExpect, lab: &Lab, errors: &mut Vec<LabError>) -> Expect
         if lab.node(&p.value.from.value).is_none() {
             errors.push(LabError::at(&p.value.from.referenced, "expect.ping.from", format!("no node `{}`", p.value.from.value)));
         }
-        e.pings.push(PingExpect { from: p.value.from.value.clone(), to: p.value.to.0, size: p.value.size, df: p.value.df, succeeds: p.value.succeeds });
+        // The source is checked against the node's addresses where the lab reads the probe.
+        let source = p.value.source.as_ref().map(|s| s.value.0);
+        e.pings.push(PingExpect { from: p.value.from.value.clone(), to: p.value.to.0, size: p.value.size, df: p.value.df, source, succeeds: p.value.succeeds });
+    }
+    for t in &raw.tcp {
+        let t = &t.value;
+        let source = t.source.as_ref().map(|s| s.value.0);
+        e.tcp.push(TcpExpect { from: t.from.value.clone(), to: t.to.0, port: t.port, source, completes: t.completes });
+    }
+    for c in &raw.children {
+        if let Some(child) = child(&c.value, &c.referenced, lab, errors) {
+            e.children.push(child);
+        }
     }
     let state = |errors: &mut Vec<LabError>, v: &Option<Spanned<String>>, yes: &str, field: &str| -> Option<bool> {
         let v = v.as_ref()?;
@@ -373,6 +454,176 @@ pub fn resolve(raw: &RawExpect, lab: &Lab, errors: &mut Vec<LabError>) -> Expect
         }
     }
     e
+}
+
+/// The probes a scenario's expectations ask for, as the lab's `run.probes`: the pings in order,
+/// then the TCP transfers. They replace the lab's own probes.
+pub fn probes(raw: &RawExpect) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for p in &raw.ping {
+        let p = &p.value;
+        let mut m = serde_json::json!({ "from": p.from.value, "to": p.to.0.to_string() });
+        if let Some(s) = p.size {
+            m["size"] = s.into();
+        }
+        if p.df {
+            m["df"] = true.into();
+        }
+        if let Some(s) = &p.source {
+            m["source"] = s.value.0.to_string().into();
+        }
+        out.push(serde_json::json!({ "ping": m }));
+    }
+    for t in &raw.tcp {
+        let t = &t.value;
+        let mut m = serde_json::json!({ "from": t.from.value, "to": t.to.0.to_string(), "port": t.port });
+        if let Some(b) = t.bytes {
+            m["bytes"] = b.into();
+        }
+        if let Some(w) = &t.within {
+            m["within"] = w.clone().into();
+        }
+        if let Some(s) = &t.source {
+            m["source"] = s.value.0.to_string().into();
+        }
+        out.push(serde_json::json!({ "tcp": m }));
+    }
+    out
+}
+
+/// Where a field of the scenario's `expect.ping` or `expect.tcp` lands in the patched lab's
+/// `run.probes` (as [`probes`] writes them), so that the lab's errors about a probe point at
+/// the scenario's line: `expect.ping[1].source` is `run.probes[1].ping.source`, and with two
+/// pings `expect.tcp[0].to` is `run.probes[2].tcp.to`.
+pub fn probe_field(index: &crate::model::tree::Index, path: &str) -> Option<String> {
+    let split = |rest: &str| -> Option<(usize, String)> {
+        let (i, tail) = rest.strip_prefix('[')?.split_once(']')?;
+        Some((i.parse().ok()?, tail.to_string()))
+    };
+    if path == "expect.ping" || path == "expect.tcp" {
+        return Some("run.probes".into());
+    }
+    if let Some(rest) = path.strip_prefix("expect.ping") {
+        let (i, tail) = split(rest)?;
+        return Some(format!("run.probes[{i}].ping{tail}"));
+    }
+    let (i, tail) = split(path.strip_prefix("expect.tcp")?)?;
+    let pings = index.entries.iter().filter(|e| e.path.strip_prefix("expect.ping").and_then(split).is_some_and(|(_, t)| t.is_empty())).count();
+    Some(format!("run.probes[{}].tcp{tail}", pings + i))
+}
+
+/// A child expectation, checked: a node that runs IKE, a way to find the child, a state, and
+/// a name the node's intent knows.
+fn child(c: &RawChild, at: &serde_saphyr::Location, lab: &Lab, errors: &mut Vec<LabError>) -> Option<ChildExpect> {
+    ipsec_node(lab, errors, "expect.children.node", &c.node);
+    let installed = match c.state.as_ref().map(|s| (s, s.value.as_str())) {
+        None | Some((_, "installed")) => true,
+        Some((_, "none")) => false,
+        Some((s, other)) => {
+            errors.push(LabError::at(&s.referenced, "expect.children.state", format!("`{other}` is not a CHILD SA state")).hint("installed or none"));
+            return None;
+        }
+    };
+    if c.name.is_none() && (c.local_ts.is_none() || c.remote_ts.is_none()) {
+        let given = match (&c.local_ts, &c.remote_ts) {
+            (Some(_), None) => "only `local_ts`",
+            (None, Some(_)) => "only `remote_ts`",
+            _ => "neither a name nor selectors",
+        };
+        errors.push(
+            LabError::at(
+                at,
+                "expect.children",
+                format!("a CHILD SA of {} is found by its name or by its selector pair, and this one has {given}", c.node.value),
+            )
+            .hint("`name: CHILD` (its selectors may follow), or both `local_ts: [...]` and `remote_ts: [...]` as the node sees them"),
+        );
+        return None;
+    }
+    if let (Some(n), Some(intent)) = (&c.name, lab.node(&c.node.value).and_then(|x| x.intent())) {
+        let names: Vec<&str> = intent.connections.iter().flat_map(|conn| conn.children.iter()).map(|ch| ch.name.as_str()).collect();
+        if !names.is_empty() && !names.iter().any(|x| child_named(x, &n.value)) {
+            errors.push(
+                LabError::at(&n.referenced, "expect.children.name", format!("{} has no CHILD SA named `{}`", c.node.value, n.value)).hint(names.join(", ")),
+            );
+        }
+    }
+    let nets = |v: &Vec<crate::model::raw::Cidr>| -> Vec<Ipv4Net> {
+        let mut out: Vec<Ipv4Net> = v.iter().map(|x| x.0.trunc()).collect();
+        out.sort();
+        out
+    };
+    Some(ChildExpect {
+        node: c.node.value.clone(),
+        name: c.name.as_ref().map(|n| n.value.clone()),
+        local_ts: c.local_ts.as_ref().map(nets),
+        remote_ts: c.remote_ts.as_ref().map(nets),
+        installed,
+    })
+}
+
+/// Whether a child called `actual` is the one a scenario calls `wanted`: the whole name, or
+/// the part after the connection's name (`azure-ipsec-tunnel:lan-low` is `lan-low`).
+fn child_named(actual: &str, wanted: &str) -> bool {
+    actual == wanted || actual.rsplit_once(':').is_some_and(|(_, n)| n == wanted)
+}
+
+/// Selectors as charon lists them, as a sorted set of prefixes (`None` when one is not a
+/// prefix: a range, say, which no expectation can name).
+fn selector_set(ts: &[String]) -> Option<Vec<Ipv4Net>> {
+    let mut out = ts.iter().map(|t| t.parse::<Ipv4Net>().ok().map(|n| n.trunc())).collect::<Option<Vec<_>>>()?;
+    out.sort();
+    Some(out)
+}
+
+fn nets_text(v: &[Ipv4Net]) -> String {
+    v.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// Every installed CHILD SA of a node, with its selectors, for an observation.
+fn installed_children(sas: &[IkeSa]) -> Vec<&ChildSa> {
+    sas.iter().flat_map(|sa| sa.children.iter()).filter(|c| c.state == ChildState::Installed).collect()
+}
+
+fn judge_child(c: &ChildExpect, e: &Evidence) -> Verdict {
+    let sas = e.after.get(&c.node).map(Vec::as_slice).unwrap_or(&[]);
+    let installed = installed_children(sas);
+    let fits = |ch: &ChildSa| {
+        c.name.as_ref().is_none_or(|n| child_named(&ch.name, n))
+            && c.local_ts.as_ref().is_none_or(|l| selector_set(&ch.local_ts).as_ref() == Some(l))
+            && c.remote_ts.as_ref().is_none_or(|r| selector_set(&ch.remote_ts).as_ref() == Some(r))
+    };
+    let found = installed.iter().any(|ch| fits(ch));
+    let mut what = Vec::new();
+    if let Some(n) = &c.name {
+        what.push(n.clone());
+    }
+    match (&c.local_ts, &c.remote_ts) {
+        (Some(l), Some(r)) => what.push(format!("{} === {}", nets_text(l), nets_text(r))),
+        (Some(l), None) => what.push(format!("local {}", nets_text(l))),
+        (None, Some(r)) => what.push(format!("remote {}", nets_text(r))),
+        (None, None) => {}
+    }
+    let what = what.join(" ");
+    let wanted = if c.installed { "installed" } else { "none installed" };
+    let seen = if installed.is_empty() {
+        let ike = if established(sas).is_some() { "IKE SA established" } else { "no IKE SA" };
+        format!("no CHILD SA installed ({ike})")
+    } else {
+        let list: Vec<String> = installed.iter().map(|ch| format!("{} {} === {}", ch.name, ch.local_ts.join(","), ch.remote_ts.join(","))).collect();
+        format!("{} installed: {}", list.len(), list.join("; "))
+    };
+    verdict(format!("CHILD SA {what}"), &c.node, found == c.installed, format!("expected {wanted}; observed {seen}"))
+}
+
+fn judge_tcp(t: &TcpExpect, r: Option<&crate::evidence::TcpResult>) -> Verdict {
+    let source = t.source.map(|s| format!(" from {s}")).unwrap_or_default();
+    let check = format!("tcp {} -> {}:{}{source}", t.from, t.to, t.port);
+    let Some(r) = r else {
+        return verdict(check, &t.from, false, "expected a transfer; observed none (the run ended before the probes)".into());
+    };
+    let wanted = if t.completes { format!("{} bytes within {} s", r.bytes, r.within_ms as f64 / 1000.0) } else { "no complete transfer".into() };
+    verdict(check, &t.from, r.completed() == t.completes, format!("expected {wanted}; observed {}: {}", r.outcome.word(), r.detail))
 }
 
 /// What a phase did, as observed.
@@ -550,7 +801,8 @@ pub fn judge(expect: &Expect, lab: &Lab, e: &Evidence) -> (Vec<Verdict>, Vec<Dia
     for (p, r) in expect.pings.iter().zip(&e.pings) {
         let size = p.size.map(|s| format!(" size {s}")).unwrap_or_default();
         let df = if p.df { " DF" } else { "" };
-        let check = format!("ping {} -> {}{size}{df}", p.from, p.to);
+        let source = p.source.map(|s| format!(" from {s}")).unwrap_or_default();
+        let check = format!("ping {} -> {}{source}{size}{df}", p.from, p.to);
         let wanted = if p.succeeds { "a reply" } else { "no reply" };
         out.push(verdict(check, &p.from, r.success == p.succeeds, format!("expected {wanted}; observed {}", r.output)));
     }
@@ -579,6 +831,12 @@ pub fn judge(expect: &Expect, lab: &Lab, e: &Evidence) -> (Vec<Verdict>, Vec<Dia
         }
         let steps = if e.steps.is_empty() { String::new() } else { format!(" (after: {})", e.steps.join("; ")) };
         out.push(verdict("SAs after the steps".into(), &s.node, pass, format!("expected {}; observed {seen}{steps}", wanted.join(", "))));
+    }
+    for c in &expect.children {
+        out.push(judge_child(c, e));
+    }
+    for (i, t) in expect.tcp.iter().enumerate() {
+        out.push(judge_tcp(t, e.tcp.get(i)));
     }
     for c in &expect.counters {
         let child = |m: &std::collections::BTreeMap<String, Vec<IkeSa>>| m.get(&c.node).and_then(|s| established(s)).and_then(IkeSa::installed).cloned();
@@ -615,4 +873,132 @@ pub fn judge(expect: &Expect, lab: &Lab, e: &Evidence) -> (Vec<Verdict>, Vec<Dia
         ));
     }
     (out, diagnosis)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::evidence::{TcpOutcome, TcpResult};
+
+    const LAB: &str = include_str!("../../labs/azure-strongswan/lab.yaml");
+    const LAB_FILE: &str = "labs/azure-strongswan/lab.yaml";
+    const FILE: &str = "labs/azure-strongswan/scenarios/probes.yaml";
+
+    fn scenario(text: &str) -> Result<crate::scenario::Scenario, String> {
+        crate::scenario::parse(Path::new(FILE), text, Path::new(LAB_FILE), LAB)
+    }
+
+    /// A node's SAs: one IKE SA with these installed children (name, local, remote).
+    fn sas(children: &[(&str, &str, &str)]) -> Vec<IkeSa> {
+        let mut sa = IkeSa::example(Some("x"), 0);
+        let template = sa.children.remove(0);
+        for (name, l, r) in children {
+            sa.children.push(ChildSa { name: name.to_string(), local_ts: vec![l.to_string()], remote_ts: vec![r.to_string()], ..template.clone() });
+        }
+        vec![sa]
+    }
+
+    fn child(name: Option<&str>, ts: Option<(&str, &str)>, installed: bool) -> ChildExpect {
+        ChildExpect {
+            node: "firewall".into(),
+            name: name.map(Into::into),
+            local_ts: ts.map(|(l, _)| vec![l.parse().unwrap()]),
+            remote_ts: ts.map(|(_, r)| vec![r.parse().unwrap()]),
+            installed,
+        }
+    }
+
+    #[test]
+    fn children_by_name_or_by_selector_pair() {
+        let mut e = Evidence::default();
+        e.after.insert("firewall".into(), sas(&[("azure-ipsec-tunnel:lan-low", "10.10.0.0/17", "10.20.0.0/16")]));
+        let pass = |c: ChildExpect| judge_child(&c, &e).outcome == Outcome::Pass;
+        // The proxy-ID's own name, or the whole child name; with its selectors, or others.
+        assert!(pass(child(Some("lan-low"), None, true)));
+        assert!(pass(child(Some("azure-ipsec-tunnel:lan-low"), Some(("10.10.0.0/17", "10.20.0.0/16")), true)));
+        assert!(!pass(child(Some("lan-low"), Some(("10.10.0.0/16", "10.20.0.0/16")), true)));
+        assert!(pass(child(Some("lan-high"), None, false)));
+        assert!(pass(child(None, Some(("10.10.0.0/17", "10.20.0.0/16")), true)));
+        assert!(pass(child(None, Some(("10.10.128.0/17", "10.20.0.0/16")), false)));
+        assert!(!pass(child(None, Some(("10.10.0.0/17", "10.20.0.0/16")), false)));
+        // A failing expectation lists every installed child with its selectors.
+        let v = judge_child(&child(Some("lan-high"), None, true), &e);
+        assert_eq!(v.check, "CHILD SA lan-high");
+        assert_eq!(v.evidence, "expected installed; observed 1 installed: azure-ipsec-tunnel:lan-low 10.10.0.0/17 === 10.20.0.0/16");
+        let v = judge_child(&ChildExpect { node: "azure-gw".into(), ..child(None, Some(("10.20.0.0/16", "10.10.0.0/17")), true) }, &e);
+        assert_eq!((v.outcome, v.evidence.as_str()), (Outcome::Fail, "expected installed; observed no CHILD SA installed (no IKE SA)"));
+    }
+
+    #[test]
+    fn tcp_completes_or_not() {
+        let expect = TcpExpect { from: "lan-pc".into(), to: "10.20.0.4".parse().unwrap(), port: 5001, source: None, completes: true };
+        let result = |outcome, detail: &str| TcpResult {
+            from: "lan-pc".into(),
+            to: "10.20.0.4".into(),
+            port: 5001,
+            source: None,
+            bytes: 1000,
+            received: if outcome == TcpOutcome::Completed { 1000 } else { 300 },
+            connect_ms: Some(1.0),
+            ms: 3000.0,
+            within_ms: 3000,
+            outcome,
+            detail: detail.into(),
+        };
+        let done = result(TcpOutcome::Completed, "connected in 1.0 ms, 1000 bytes in 2.0 ms");
+        assert_eq!(judge_tcp(&expect, Some(&done)).outcome, Outcome::Pass);
+        let stalled = result(TcpOutcome::Stalled, "connected in 1.0 ms; 300 of 1000 bytes arrived within 3 s");
+        let v = judge_tcp(&expect, Some(&stalled));
+        assert_eq!(v.check, "tcp lan-pc -> 10.20.0.4:5001");
+        assert_eq!(
+            (v.outcome, v.evidence.as_str()),
+            (Outcome::Fail, "expected 1000 bytes within 3 s; observed stalled: connected in 1.0 ms; 300 of 1000 bytes arrived within 3 s")
+        );
+        assert_eq!(judge_tcp(&TcpExpect { completes: false, ..expect.clone() }, Some(&stalled)).outcome, Outcome::Pass);
+        assert_eq!(judge_tcp(&expect, None).outcome, Outcome::Fail);
+    }
+
+    #[test]
+    fn scenario_probes_become_the_labs_probes() {
+        let s = scenario(
+            "title: t\nexpect:\n  ping:\n    - { from: firewall, source: 172.16.0.2, to: 10.20.0.4, succeeds: false }\n  tcp:\n    - { from: lan-pc, to: 10.20.0.4, port: 5001, bytes: 4096, within: 2s, completes: true }\n",
+        )
+        .unwrap();
+        assert_eq!(s.lab.plan.probes[0].source, Some("172.16.0.2".parse().unwrap()));
+        let t = &s.lab.plan.tcp[0];
+        assert_eq!((t.sink.as_str(), t.port, t.bytes, t.within.as_secs()), ("azure-vm", 5001, 4096, 2));
+        assert_eq!(s.expect.pings[0].source, s.lab.plan.probes[0].source);
+        assert!(s.expect.tcp[0].completes);
+    }
+
+    #[test]
+    fn probe_and_child_mistakes_point_at_the_scenario() {
+        let e = scenario("title: t\nexpect:\n  ping:\n    - { from: firewall, source: 10.10.0.5, to: 10.20.0.4, succeeds: true }\n").unwrap_err();
+        assert!(e.contains("probes.yaml:4:33: run.probes.ping.source: 10.10.0.5 is not an address of firewall"), "{e}");
+        assert!(e.contains("firewall's addresses: 10.10.0.1 (lan), 172.16.0.2 (wan)"), "{e}");
+        let e = scenario("title: t\nexpect:\n  ping:\n    - { from: lan-pc, to: 10.20.0.4, succeeds: true }\n  tcp:\n    - { from: lan-pc, to: 10.99.0.4, port: 80, completes: true }\n").unwrap_err();
+        assert!(e.contains("probes.yaml:6:27: run.probes.tcp.to: no node of the lab has 10.99.0.4"), "{e}");
+        let e = scenario("title: t\nexpect:\n  children:\n    - { node: firewall, local_ts: [10.10.0.0/16] }\n").unwrap_err();
+        assert!(
+            e.contains(
+                "probes.yaml:4:7: expect.children: a CHILD SA of firewall is found by its name or by its selector pair, and this one has only `local_ts`"
+            ),
+            "{e}"
+        );
+        let e = scenario("title: t\nexpect:\n  children:\n    - { node: firewall, name: nope, state: up }\n").unwrap_err();
+        assert!(e.contains("`up` is not a CHILD SA state"), "{e}");
+        let e = scenario("title: t\nexpect:\n  children:\n    - { node: firewall, name: nope }\n").unwrap_err();
+        assert!(e.contains("expect.children.name: firewall has no CHILD SA named `nope`"), "{e}");
+    }
+
+    #[test]
+    fn probe_fields_map_to_the_labs_probes() {
+        let text = "expect:\n  ping:\n    - { from: a, to: 1.2.3.4, succeeds: true }\n    - { from: a, to: 1.2.3.4, succeeds: true }\n  tcp:\n    - { from: a, to: 1.2.3.4, port: 1, completes: true }\n";
+        let index = crate::model::tree::Index::of(text).unwrap();
+        assert_eq!(probe_field(&index, "expect.ping[1].source").as_deref(), Some("run.probes[1].ping.source"));
+        assert_eq!(probe_field(&index, "expect.tcp[0].to").as_deref(), Some("run.probes[2].tcp.to"));
+        assert_eq!(probe_field(&index, "expect.phase1"), None);
+    }
 }

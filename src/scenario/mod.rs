@@ -67,6 +67,57 @@ enum RawStep {
     Rekey(RawRekey),
     /// `until_bgp: { node: azure-gw, state: established, within: 10s }` (optional `peer:`).
     UntilBgp(RawUntilBgp),
+    /// `restart: { node: azure-gw, down: 20s }`: the daemon is killed (no delete sent), stays
+    /// down, and comes back with its configuration and no SAs (`down` optional, default 0).
+    Restart(RawRestart),
+    /// `forget: azure-gw`: the node loses every SA at once, without a word (an instance
+    /// failover); a restart with no downtime.
+    Forget(Spanned<String>),
+    /// `until: { sa: { node: firewall, child: installed }, within: 30s }`, or
+    /// `until: { bgp: { node: azure-gw, state: established }, within: 10s }`: wait, bounded,
+    /// until what is observable holds.
+    Until(Box<RawUntil>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRestart {
+    node: Spanned<String>,
+    #[serde(default)]
+    down: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUntil {
+    #[serde(default)]
+    sa: Option<RawUntilSa>,
+    #[serde(default)]
+    bgp: Option<RawUntilBgpState>,
+    within: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUntilSa {
+    node: Spanned<String>,
+    /// `established` or `none`.
+    #[serde(default)]
+    ike: Option<Spanned<String>>,
+    /// `installed` or `none`.
+    #[serde(default)]
+    child: Option<Spanned<String>>,
+    #[serde(default)]
+    children: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUntilBgpState {
+    node: Spanned<String>,
+    #[serde(default)]
+    peer: Option<Spanned<crate::model::raw::Addr>>,
+    state: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -211,12 +262,8 @@ fn scenario_fields(index: &Index) -> HashMap<String, Entry> {
     for e in &index.entries {
         let path = if let Some(rest) = e.path.strip_prefix("patch.").or_else(|| e.path.strip_prefix("add.")) {
             rest.to_string()
-        } else if let Some(rest) = e.path.strip_prefix("expect.ping") {
-            // expect.ping[0].from → run.probes[0].ping.from
-            match rest.split_once(']') {
-                Some((i, tail)) => format!("run.probes{i}].ping{tail}"),
-                None => "run.probes".to_string(),
-            }
+        } else if let Some(probe) = expect::probe_field(index, &e.path) {
+            probe
         } else if e.path == "initiator" {
             "run.initiator".to_string()
         } else if e.path == "time_scale" {
@@ -319,23 +366,9 @@ pub fn parse(file: &Path, text: &str, lab_file: &Path, lab_source: &str) -> Resu
     if let Some(i) = &raw.initiator {
         run.insert("initiator".into(), serde_json::Value::String(i.value.clone()));
     }
-    let pings: Vec<serde_json::Value> = raw
-        .expect
-        .ping
-        .iter()
-        .map(|p| {
-            let mut m = serde_json::json!({ "from": p.value.from.value, "to": p.value.to.0.to_string() });
-            if let Some(s) = p.value.size {
-                m["size"] = s.into();
-            }
-            if p.value.df {
-                m["df"] = true.into();
-            }
-            serde_json::json!({ "ping": m })
-        })
-        .collect();
     // A scenario probes exactly what it expects: a failing scenario without ping expectations
     // reaches its verdict without waiting for pings that cannot answer.
+    let pings = expect::probes(&raw.expect);
     run.insert("probes".into(), serde_json::Value::Array(pings));
     if !run.is_empty() {
         merge_patch(&mut tree, &serde_json::json!({ "run": run }));
@@ -412,6 +445,64 @@ pub fn parse(file: &Path, text: &str, lab_file: &Path, lab_source: &str) -> Resu
                 });
                 let within = duration(&mut errors, "steps.until_bgp.within", &u.within);
                 Step::UntilBgp { node: u.node.value.clone(), peer: peer.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED), state, within }
+            }
+            RawStep::Restart(r) => {
+                if lab.node(&r.node.value).and_then(|x| x.ipsec()).is_none() {
+                    errors.push(LabError::at(&r.node.referenced, "steps.restart.node", format!("`{}` runs no IKE daemon", r.node.value)));
+                }
+                let down = r.down.as_ref().map(|d| duration(&mut errors, "steps.restart.down", d)).unwrap_or_default();
+                Step::Restart { node: r.node.value.clone(), down }
+            }
+            RawStep::Forget(n) => {
+                if lab.node(&n.value).and_then(|x| x.ipsec()).is_none() {
+                    errors.push(LabError::at(&n.referenced, "steps.forget", format!("`{}` runs no IKE daemon", n.value)));
+                }
+                Step::Restart { node: n.value.clone(), down: Duration::ZERO }
+            }
+            RawStep::Until(u) => {
+                let within = duration(&mut errors, "steps.until.within", &u.within);
+                match (&u.sa, &u.bgp) {
+                    (Some(sa), None) => {
+                        if lab.node(&sa.node.value).and_then(|x| x.ipsec()).is_none() {
+                            errors.push(LabError::at(&sa.node.referenced, "steps.until.sa.node", format!("`{}` runs no IKE daemon", sa.node.value)));
+                        }
+                        let mut word = |v: &Option<Spanned<String>>, yes: &str, field: &str| -> Option<bool> {
+                            let v = v.as_ref()?;
+                            match v.value.as_str() {
+                                s if s == yes => Some(true),
+                                "none" => Some(false),
+                                other => {
+                                    errors.push(LabError::at(&v.referenced, field, format!("`{other}` is not a state")).hint(format!("{yes} or none")));
+                                    None
+                                }
+                            }
+                        };
+                        let ike = word(&sa.ike, "established", "steps.until.sa.ike");
+                        let child = word(&sa.child, "installed", "steps.until.sa.child");
+                        if ike.is_none() && child.is_none() && sa.children.is_none() {
+                            errors.push(
+                                LabError::at(&sa.node.referenced, "steps.until.sa", "says nothing to wait for")
+                                    .hint("ike: established|none, child: installed|none, or children: N"),
+                            );
+                        }
+                        Step::UntilSa { node: sa.node.value.clone(), ike, child, children: sa.children, within }
+                    }
+                    (None, Some(b)) => {
+                        let peer = expect::bgp_peer(&lab, &mut errors, "steps.until.bgp", &b.node, b.peer.as_ref());
+                        let state = crate::bgp::StateMatch::parse(&b.state.value).unwrap_or_else(|| {
+                            errors.push(
+                                LabError::at(&b.state.referenced, "steps.until.bgp.state", format!("`{}` is not a BGP state", b.state.value))
+                                    .hint("established, down, or Idle, Connect, Active, OpenSent, OpenConfirm, Established"),
+                            );
+                            crate::bgp::StateMatch::Down
+                        });
+                        Step::UntilBgp { node: b.node.value.clone(), peer: peer.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED), state, within }
+                    }
+                    _ => {
+                        errors.push(LabError::at(&u.within.referenced, "steps.until", "needs exactly one condition").hint("sa: {...} or bgp: {...}"));
+                        Step::Wait(within)
+                    }
+                }
             }
             RawStep::Rekey(r) => {
                 if lab.node(&r.node.value).and_then(|x| x.ipsec()).is_none() {

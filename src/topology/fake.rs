@@ -2,7 +2,7 @@
 //! (`run::LabRun`) are unit-tested without root. Its commands run `sh -c 'cat >/dev/null'`, never
 //! the program asked for, so no test ever touches the host's network.
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -23,6 +23,8 @@ pub enum Call {
     ReplaceAddress { node: String, interface: String, old: Ipv4Net, new: Ipv4Net },
     Command { node: String, program: PathBuf },
     UdpSocket { node: String, bind: SocketAddr },
+    TcpListener { node: String, bind: SocketAddr },
+    TcpSocket { node: String, source: Option<Ipv4Addr> },
 }
 
 /// The fake; clone the `calls` handle before giving the backend away to read them afterwards.
@@ -69,5 +71,18 @@ impl Backend for FakeBackend {
     fn udp_socket(&self, node: &str, bind: SocketAddr) -> Result<std::net::UdpSocket> {
         self.record(Call::UdpSocket { node: node.into(), bind });
         Ok(std::net::UdpSocket::bind("127.0.0.1:0")?)
+    }
+
+    /// On the loopback, whatever was asked: a probe runs end to end without touching the lab.
+    fn tcp_listener(&self, node: &str, bind: SocketAddr) -> Result<std::net::TcpListener> {
+        self.record(Call::TcpListener { node: node.into(), bind });
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        Ok(listener)
+    }
+
+    fn tcp_socket(&self, node: &str, source: Option<Ipv4Addr>) -> Result<tokio::net::TcpSocket> {
+        self.record(Call::TcpSocket { node: node.into(), source });
+        Ok(tokio::net::TcpSocket::new_v4()?)
     }
 }

@@ -11,7 +11,7 @@ pub mod nft;
 pub mod fake;
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::process::Command;
 
@@ -37,6 +37,12 @@ pub trait Backend: Send + Sync {
     fn command(&self, node: &str, program: &Path) -> Result<Command>;
     /// A UDP socket bound to `bind` inside `node`'s network (the lab's name server).
     fn udp_socket(&self, node: &str, bind: SocketAddr) -> Result<std::net::UdpSocket>;
+    /// A listening TCP socket bound to `bind` inside `node`'s network, non-blocking (the TCP
+    /// probe's sink).
+    fn tcp_listener(&self, node: &str, bind: SocketAddr) -> Result<std::net::TcpListener>;
+    /// An unconnected TCP socket inside `node`'s network, bound to `source` (port chosen by the
+    /// kernel) when given (the TCP probe's sending end).
+    fn tcp_socket(&self, node: &str, source: Option<Ipv4Addr>) -> Result<tokio::net::TcpSocket>;
 }
 
 /// Runs' resources as one kind of backend labels them (namespaces `vpnlab-<id>-<node>`, ...):

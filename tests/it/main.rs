@@ -12,4 +12,5 @@ mod cli;
 mod common;
 mod devices;
 mod lifecycle;
+mod probes;
 mod scenarios;

@@ -253,6 +253,12 @@ impl Device for AzureSite {
         self.build_intent(run)
     }
 
+    /// A connection that may initiate does (Default: "initiate or respond"); ResponderOnly
+    /// waits.
+    fn starts_unprompted(&self) -> bool {
+        self.connection.mode != ConnectionMode::ResponderOnly
+    }
+
     fn notes(&self) -> Vec<String> {
         self.notes.clone()
     }

@@ -225,6 +225,7 @@ impl Vocabulary for AzureSite {
             Symptom::SelectorsRefused => "IKEDiagnosticLog: 'Received Traffic Selector payload request' then SA_NEGOTIATION_FAILED (Azure-style)",
             Symptom::DeadPeer => "TunnelDiagnosticLog: TunnelDisconnected after the DPD timeout",
             Symptom::NotRouted | Symptom::Blocked => "connection blade: Connected, egress bytes growing, ingress bytes not (or the reverse)",
+            Symptom::NothingSent => "connection blade: NotConnected; IKEDiagnosticLog: no records at all for the connection",
             Symptom::BgpNoSession => "Virtual network gateway → Monitoring → BGP peers: the peer's Status is Connecting, not Connected; RouteDiagnosticLog: BGP session with the peer down",
             Symptom::BgpNoRoutes => "Virtual network gateway → Monitoring → BGP peers: Connected, Routes received 0; Learned routes lists nothing from the peer",
         };

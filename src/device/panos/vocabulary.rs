@@ -334,6 +334,7 @@ impl Vocabulary for PanosDevice {
                 "`show routing route type static` has no route into {} for the destination; `show vpn flow tunnel-id {}` shows encap 0",
                 self.names.tunnel_interface, self.names.tunnel_id
             ),
+            Symptom::NothingSent => format!("`show vpn ike-sa gateway {}` lists no SA, and ikemgr.log (`less mp-log ikemgr.log`) shows no negotiation at all", self.names.gateway),
             Symptom::BgpNoSession => "`show routing protocol bgp peer`: status Active or Idle, not Established".into(),
             Symptom::BgpNoRoutes => "`show routing protocol bgp peer`: Established, prefixes received 0; `show routing route type bgp` lists none from Azure".into(),
             Symptom::Blocked => format!(

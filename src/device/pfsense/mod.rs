@@ -341,6 +341,12 @@ impl Device for PfsenseDevice {
         self.config.initiation
     }
 
+    /// "Initiate at start" (`startaction` start) brings the tunnel up when IPsec starts; trap
+    /// waits for traffic, none for the peer.
+    fn starts_unprompted(&self) -> bool {
+        self.pfsense_start == "start"
+    }
+
     /// The configuration with every timer compressed by the lab's clock (0, "off", stays 0).
     fn intent(&self, run: RunContext) -> IpsecIntent {
         let mut intent = self.config.clone();

@@ -246,6 +246,7 @@ impl Vocabulary for PfsenseDevice {
                     "Diagnostics > Routes: no route for the destination via the tunnel (a VTI's ipsecN, or an IPsec policy for tunnel mode); Status > IPsec > Overview: Bytes-Out of the child stays 0".into(),
                 )
             }
+            Symptom::NothingSent => return Some("Status > IPsec > Overview: Disconnected; Status > System Logs > IPsec: no line for this phase 1 at all".into()),
             Symptom::BgpNoSession => return Some("Status > FRR > BGP: the Azure neighbor is Active or Idle, not Established; Status > System Logs > Routing: the NOTIFICATION, if any".into()),
             Symptom::BgpNoRoutes => return Some("Status > FRR > BGP: the Azure neighbor Established with (Policy) or 0 prefixes received".into()),
             Symptom::Blocked => {

@@ -147,6 +147,10 @@ impl Device for StrongswanDevice {
         self.config.initiation
     }
 
+    fn starts_unprompted(&self) -> bool {
+        self.config.connections.iter().flat_map(|c| &c.children).any(|ch| ch.start_action == Some(StartAction::Start))
+    }
+
     /// The configuration with every timer compressed by the lab's clock.
     fn intent(&self, run: RunContext) -> IpsecIntent {
         let mut intent = self.config.clone();
@@ -292,6 +296,7 @@ impl Vocabulary for StrongswanDevice {
             Symptom::SelectorsRefused => "charon: received NO_PROPOSAL_CHOSEN / TS_UNACCEPTABLE notify, no CHILD_SA built",
             Symptom::DeadPeer => "charon: giving up after 5 retransmits ... DPD: closing CHILD_SA",
             Symptom::NotRouted | Symptom::Blocked => return None,
+            Symptom::NothingSent => "charon: no `initiating IKE_SA` line at all; swanctl --list-sas lists nothing",
             Symptom::BgpNoSession => "FRR: `show bgp summary` shows the neighbor Active or Idle; bgpd.log: %NOTIFICATION or no connection",
             Symptom::BgpNoRoutes => "FRR: `show bgp summary` shows (Policy) or 0 prefixes received from the neighbor",
         };

@@ -5,7 +5,7 @@ pub mod namespace;
 pub mod netlink;
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::process::Command;
 
@@ -218,6 +218,31 @@ impl Backend for NetnsBackend {
             .with_context(|| format!("binding {bind} in {node}"))?;
         socket.set_nonblocking(true)?;
         Ok(socket)
+    }
+
+    fn tcp_listener(&self, node: &str, bind: SocketAddr) -> Result<std::net::TcpListener> {
+        self.node(node)?;
+        let listener = namespace::in_namespace(&ns_name(&self.run_id, node), move || std::net::TcpListener::bind(bind))
+            .with_context(|| format!("listening on TCP {bind} in {node}"))?;
+        listener.set_nonblocking(true)?;
+        Ok(listener)
+    }
+
+    fn tcp_socket(&self, node: &str, source: Option<Ipv4Addr>) -> Result<tokio::net::TcpSocket> {
+        self.node(node)?;
+        // Creating the socket needs no runtime (it is registered when it connects), so the
+        // namespace thread may make it; binding there too keeps every step of it in one place.
+        namespace::in_namespace(&ns_name(&self.run_id, node), move || {
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            if let Some(a) = source {
+                socket.bind(SocketAddr::from((a, 0)))?;
+            }
+            Ok(socket)
+        })
+        .with_context(|| match source {
+            Some(a) => format!("a TCP socket from {a} in {node}"),
+            None => format!("a TCP socket in {node}"),
+        })
     }
 }
 
