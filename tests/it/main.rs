@@ -14,3 +14,4 @@ mod devices;
 mod lifecycle;
 mod probes;
 mod scenarios;
+mod steps;
