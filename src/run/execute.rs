@@ -36,6 +36,8 @@ pub enum Step {
     /// Kill a node's IKE daemon (no delete reaches the peer), keep it down for `down`, and start
     /// it again with its configuration and no SAs (`down` zero: it forgot its SAs).
     Restart { node: String, down: Duration },
+    /// Wait until a ping is answered, at most `within` (one short ping after another).
+    UntilPing { ping: crate::model::Ping, within: Duration },
     /// Wait until a node's SAs are as given, at most `within`.
     UntilSa { node: String, ike: Option<bool>, child: Option<bool>, children: Option<u32>, within: Duration },
 }
@@ -139,6 +141,20 @@ async fn run_step(run: &mut LabRun, step: &Step, evidence: &mut Evidence) -> Res
             } else {
                 format!("{what}; it tried to start the tunnel again on its own: {}", o.error.unwrap_or_default())
             })
+        }
+        Step::UntilPing { ping, within } => {
+            let start = Instant::now();
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                let r = super::probe::ping(run.backend_ref(), &run.run.id, ping, 1, Duration::from_millis(300)).await;
+                if r.success {
+                    return Ok(format!("ping {} -> {} answered after {:.1} s ({tries} tries)", ping.from, ping.to, start.elapsed().as_secs_f64()));
+                }
+                if start.elapsed() >= *within {
+                    return Ok(format!("ping {} -> {} still unanswered after {} s ({tries} tries): {}", ping.from, ping.to, within.as_secs_f64(), r.output));
+                }
+            }
         }
         Step::UntilSa { node, ike, child, children, within } => {
             let start = Instant::now();

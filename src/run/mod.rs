@@ -473,6 +473,11 @@ impl LabRun {
     /// Pings as a probe says. With the tunnel up: a second attempt, each waiting a second (a
     /// lost first echo is worth a retry). Without it nothing can answer (every probe crosses the
     /// tunnel): one attempt, waiting 200 ms, so a definitive failure is not decided by pings.
+    /// The run's backend, for probes a step runs itself.
+    pub fn backend_ref(&self) -> &dyn Backend {
+        self.backend.as_ref()
+    }
+
     pub async fn ping(&self, p: &crate::model::Ping, tunnel_up: bool) -> probe::PingResult {
         let (attempts, wait) = if tunnel_up { (2, Duration::from_secs(1)) } else { (1, Duration::from_millis(200)) };
         probe::ping(self.backend.as_ref(), &self.run.id, p, attempts, wait).await

@@ -94,7 +94,18 @@ struct RawUntil {
     sa: Option<RawUntilSa>,
     #[serde(default)]
     bgp: Option<RawUntilBgpState>,
+    #[serde(default)]
+    ping: Option<RawUntilPing>,
     within: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUntilPing {
+    from: Spanned<String>,
+    to: crate::model::raw::Addr,
+    #[serde(default)]
+    source: Option<crate::model::raw::Addr>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -461,8 +472,31 @@ pub fn parse(file: &Path, text: &str, lab_file: &Path, lab_source: &str) -> Resu
             }
             RawStep::Until(u) => {
                 let within = duration(&mut errors, "steps.until.within", &u.within);
-                match (&u.sa, &u.bgp) {
-                    (Some(sa), None) => {
+                match (&u.sa, &u.bgp, &u.ping) {
+                    (None, None, Some(p)) => {
+                        let node = lab.node(&p.from.value);
+                        match node {
+                            None => errors.push(LabError::at(&p.from.referenced, "steps.until.ping.from", format!("no node `{}`", p.from.value))),
+                            Some(n) => {
+                                if let Some(src) = &p.source {
+                                    if !n.interfaces.iter().any(|i| i.address.addr() == src.0) {
+                                        let have: Vec<String> = n.interfaces.iter().map(|i| format!("{} ({})", i.address.addr(), i.name)).collect();
+                                        errors.push(
+                                            LabError::at(
+                                                &p.from.referenced,
+                                                "steps.until.ping.source",
+                                                format!("{} is not an address of {}", src.0, p.from.value),
+                                            )
+                                            .hint(have.join(", ")),
+                                        );
+                                    }
+                                }
+                            }
+                        }
+                        let ping = crate::model::Ping { from: p.from.value.clone(), to: p.to.0, size: None, df: false, source: p.source.as_ref().map(|s| s.0) };
+                        Step::UntilPing { ping, within }
+                    }
+                    (Some(sa), None, None) => {
                         if lab.node(&sa.node.value).and_then(|x| x.ipsec()).is_none() {
                             errors.push(LabError::at(&sa.node.referenced, "steps.until.sa.node", format!("`{}` runs no IKE daemon", sa.node.value)));
                         }
@@ -487,7 +521,7 @@ pub fn parse(file: &Path, text: &str, lab_file: &Path, lab_source: &str) -> Resu
                         }
                         Step::UntilSa { node: sa.node.value.clone(), ike, child, children: sa.children, within }
                     }
-                    (None, Some(b)) => {
+                    (None, Some(b), None) => {
                         let peer = expect::bgp_peer(&lab, &mut errors, "steps.until.bgp", &b.node, b.peer.as_ref());
                         let state = crate::bgp::StateMatch::parse(&b.state.value).unwrap_or_else(|| {
                             errors.push(
@@ -499,7 +533,9 @@ pub fn parse(file: &Path, text: &str, lab_file: &Path, lab_source: &str) -> Resu
                         Step::UntilBgp { node: b.node.value.clone(), peer: peer.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED), state, within }
                     }
                     _ => {
-                        errors.push(LabError::at(&u.within.referenced, "steps.until", "needs exactly one condition").hint("sa: {...} or bgp: {...}"));
+                        errors.push(
+                            LabError::at(&u.within.referenced, "steps.until", "needs exactly one condition").hint("sa: {...}, bgp: {...} or ping: {...}"),
+                        );
                         Step::Wait(within)
                     }
                 }

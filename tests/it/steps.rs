@@ -36,7 +36,9 @@ fn bad_steps_are_refused_with_their_line() {
     let e = refused(&format!("{HEAD}steps:\n  - forget: internet\n"));
     assert!(e.contains("steps.forget") && e.contains("`internet` runs no IKE daemon"), "{e}");
     let e = refused(&format!("{HEAD}steps:\n  - until: {{ within: 5s }}\n"));
-    assert!(e.contains("steps.until: needs exactly one condition") && e.contains("sa: {...} or bgp: {...}"), "{e}");
+    assert!(e.contains("steps.until: needs exactly one condition") && e.contains("sa: {...}, bgp: {...} or ping: {...}"), "{e}");
+    let e = refused(&format!("{HEAD}steps:\n  - until: {{ ping: {{ from: lan-pc, to: 10.20.0.4, source: 10.10.0.1 }}, within: 5s }}\n"));
+    assert!(e.contains("steps.until.ping.source: 10.10.0.1 is not an address of lan-pc") && e.contains("10.10.0.5 (eth0)"), "{e}");
     let e = refused(&format!("{HEAD}steps:\n  - until: {{ sa: {{ node: firewall, child: up }}, within: 5s }}\n"));
     assert!(e.contains("steps.until.sa.child: `up` is not a state") && e.contains("installed or none"), "{e}");
     let e = refused(&format!("{HEAD}steps:\n  - until: {{ bgp: {{ node: azure-gw, state: established }}, within: 5s }}\n"));
@@ -53,7 +55,7 @@ fn until_reports_whether_it_held_within_its_bound() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let scenario = "title: until\nsteps:\n  - until: { sa: { node: azure-gw, child: installed }, within: 5s }\n  - until: { sa: { node: azure-gw, ike: none }, within: 1s }\nexpect:\n  sas: [ { node: azure-gw, ike: established, child: installed } ]\n";
+    let scenario = "title: until\nsteps:\n  - until: { sa: { node: azure-gw, child: installed }, within: 5s }\n  - until: { sa: { node: azure-gw, ike: none }, within: 1s }\n  - until: { ping: { from: lan-pc, to: 10.20.0.4 }, within: 5s }\n  - until: { ping: { from: lan-pc, to: 10.20.0.99 }, within: 1s }\nexpect:\n  sas: [ { node: azure-gw, ike: established, child: installed } ]\n";
     let lab = lab_with_scenario(dir.path(), scenario);
     let state = dir.path().join("state");
     let out = vpnlab(&state).arg("test").arg(&lab).args(["--format", "json"]).output().unwrap();
@@ -62,6 +64,8 @@ fn until_reports_whether_it_held_within_its_bound() {
     let steps: Vec<String> = report["scenarios"][0]["steps"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect();
     assert!(steps[0].starts_with("azure-gw: IKE SA established, 1 CHILD SA(s) installed after"), "{steps:?}");
     assert_eq!(steps[1], "azure-gw: still IKE SA established, 1 CHILD SA(s) installed after 1 s", "{steps:?}");
+    assert!(steps[2].starts_with("ping lan-pc -> 10.20.0.4 answered after"), "{steps:?}");
+    assert!(steps[3].starts_with("ping lan-pc -> 10.20.0.99 still unanswered after 1 s"), "{steps:?}");
     assert!(run_ids(&state).is_empty());
 }
 
