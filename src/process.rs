@@ -146,6 +146,23 @@ pub fn reap_exited_children() {
     }
 }
 
+/// The last three lines of each of a daemon's `files` in `dir` (its stderr and its log), for
+/// error messages: what it said before it failed.
+pub fn last_words(dir: &std::path::Path, files: &[&str]) -> String {
+    let mut words = Vec::new();
+    for f in files {
+        if let Ok(text) = std::fs::read_to_string(dir.join(f)) {
+            let tail: Vec<&str> = text.lines().rev().take(3).collect();
+            words.extend(tail.into_iter().rev().map(str::to_string));
+        }
+    }
+    if words.is_empty() {
+        "it printed nothing".into()
+    } else {
+        words.join(" | ")
+    }
+}
+
 /// Gives the command, between fork and exec, a session of its own, only the standard
 /// descriptors, and a private mount namespace (a slave of the host's, so nothing mounted there
 /// propagates back) in which each `(source, target)` directory is bind-mounted: a daemon's

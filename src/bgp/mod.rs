@@ -137,6 +137,11 @@ impl BgpIntent {
     }
 }
 
+/// `01:02:03`: a session's duration as FRR, PAN-OS and Azure's portal print it.
+pub fn hms(seconds: u64) -> String {
+    format!("{:02}:{:02}:{:02}", seconds / 3600, seconds % 3600 / 60, seconds % 60)
+}
+
 /// The BGP finite state machine's states (RFC 4271 §8.2.2), as every vendor names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum SessionState {

@@ -20,6 +20,8 @@ pub fn bgpd(node: &str, dir: &Path, intent: &BgpIntent) -> String {
     let _ = writeln!(out, "hostname {node}");
     let _ = writeln!(out, "log file {}/bgpd.log informational", dir.display());
     out.push_str("log timestamp precision 3\n!\n");
+    // `VPNLAB_FRR_DEBUG=1`: bgpd logs next-hop tracking, updates and its talk with zebra (a
+    // session or route that will not come up is read in `--artifacts`' frr/bgpd.log).
     if std::env::var_os("VPNLAB_FRR_DEBUG").is_some() {
         let _ = writeln!(out, "log file {}/bgpd.log debugging\ndebug bgp nht\ndebug bgp updates\ndebug bgp zebra\n!", dir.display());
     }

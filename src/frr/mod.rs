@@ -134,11 +134,6 @@ impl Speaker {
         }
     }
 
-    /// Asks bgpd one command.
-    pub async fn ask(&self, command: &str) -> Result<String> {
-        vty::ask(&self.dir.join("bgpd.vty"), command, ASK_TIMEOUT).await.with_context(|| format!("asking bgpd of {}", self.node))
-    }
-
     /// The speaker's peers, routes and what it advertises to each peer, typed.
     pub async fn snapshot(&self) -> Result<BgpSnapshot> {
         snapshot_at(&self.dir, self.asn, &self.peers).await.with_context(|| format!("asking FRR of {}", self.node))
@@ -205,16 +200,5 @@ fn give_to_frr_user(dir: &Path) -> Result<()> {
 
 /// The end of a daemon's stderr and log, for error messages.
 fn last_words(dir: &Path, daemon: &str) -> String {
-    let mut words = Vec::new();
-    for f in [format!("{daemon}.stderr"), format!("{daemon}.log")] {
-        if let Ok(text) = std::fs::read_to_string(dir.join(f)) {
-            let tail: Vec<&str> = text.lines().rev().take(3).collect();
-            words.extend(tail.into_iter().rev().map(str::to_string));
-        }
-    }
-    if words.is_empty() {
-        "it printed nothing".into()
-    } else {
-        words.join(" | ")
-    }
+    crate::process::last_words(dir, &[&format!("{daemon}.stderr"), &format!("{daemon}.log")])
 }

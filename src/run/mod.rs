@@ -212,9 +212,18 @@ impl LabRun {
     /// One daemon per IPsec node, started together; waits until each answers. Every pid is in
     /// the state file before the wait, so cleanup finds a daemon whatever happens next.
     pub async fn start_daemons(&mut self) -> Result<()> {
-        let specs: Vec<DaemonSpec> = self
-            .lab
-            .ipsec_nodes()
+        let nodes: Vec<String> = self.lab.ipsec_nodes().map(|n| n.name.clone()).collect();
+        self.spawn_daemons(&nodes).await?;
+        self.end_phase("daemons ready");
+        Ok(())
+    }
+
+    /// Starts the daemons of `nodes` with their intents and waits until each answers (bounded);
+    /// every pid is in the state file before the wait.
+    async fn spawn_daemons(&mut self, nodes: &[String]) -> Result<()> {
+        let specs: Vec<DaemonSpec> = nodes
+            .iter()
+            .filter_map(|name| self.lab.node(name))
             .map(|n| DaemonSpec { node: n.name.clone(), dir: self.run.node_dir(&n.name), intent: n.intent().expect("ipsec node").clone() })
             .collect();
         let (state, run) = (&mut self.state, &self.run);
@@ -227,22 +236,29 @@ impl LabRun {
         for daemon in daemons {
             self.daemons.insert(daemon.node().to_string(), Daemon { daemon, killed: false });
         }
-        self.end_phase("daemons ready");
         Ok(())
     }
 
     /// Keys and connections into each daemon, event watchers, and the routes into the tunnels.
     pub async fn load_configs(&mut self) -> Result<()> {
-        for node in self.lab.ipsec_nodes() {
-            let d = self.daemons.get_mut(&node.name).ok_or_else(|| anyhow!("no daemon for {}", node.name))?;
-            d.daemon.load(node.intent().expect("ipsec node")).await?;
-            self.watchers.extend(d.daemon.watch(self.timeline.clone()).await?);
-            let tunnel_prefixes: Vec<_> = node.routes.iter().filter(|r| r.via == NextHop::Tunnel).map(|r| r.to).collect();
-            // Always remove charon's catch-all rule, even without tunnel routes.
-            self.backend.add_tunnel_routes(&node.name, "ipsec0", &tunnel_prefixes).await?;
+        let nodes: Vec<String> = self.lab.ipsec_nodes().map(|n| n.name.clone()).collect();
+        for node in &nodes {
+            self.configure_daemon(node).await?;
         }
         self.end_phase("configs loaded");
         Ok(())
+    }
+
+    /// One daemon's keys and connections, its event watcher, and the routes into its tunnel
+    /// interface (which starts empty whenever the daemon starts).
+    async fn configure_daemon(&mut self, name: &str) -> Result<()> {
+        let node = self.lab.node(name).ok_or_else(|| anyhow!("no node {name}"))?;
+        let d = self.daemons.get_mut(name).ok_or_else(|| anyhow!("no daemon for {name}"))?;
+        d.daemon.load(node.intent().expect("ipsec node")).await?;
+        self.watchers.extend(d.daemon.watch(self.timeline.clone()).await?);
+        let tunnel_prefixes: Vec<_> = node.routes.iter().filter(|r| r.via == NextHop::Tunnel).map(|r| r.to).collect();
+        // Always remove charon's catch-all rule, even without tunnel routes.
+        self.backend.add_tunnel_routes(name, "ipsec0", &tunnel_prefixes).await
     }
 
     /// The BGP speakers: each node's BGP addresses (its loopback /32, a transit address on the
@@ -533,8 +549,7 @@ impl LabRun {
     /// maintenance, or (with no downtime) an instance failover that forgot every SA.
     pub async fn restart_daemon(&mut self, node: &str, down_for: Duration) -> Result<()> {
         let n = self.lab.node(node).ok_or_else(|| anyhow!("no node {node}"))?;
-        let intent = n.intent().ok_or_else(|| anyhow!("{node} runs no IKE daemon"))?.clone();
-        let tunnel_prefixes: Vec<_> = n.routes.iter().filter(|r| r.via == NextHop::Tunnel).map(|r| r.to).collect();
+        n.intent().ok_or_else(|| anyhow!("{node} runs no IKE daemon"))?;
         let tunnel_addresses: Vec<_> = n
             .ipsec()
             .and_then(|i| i.bgp.as_ref())
@@ -546,23 +561,12 @@ impl LabRun {
         if !down_for.is_zero() {
             tokio::time::sleep(down_for).await;
         }
-        let spec = DaemonSpec { node: node.to_string(), dir: self.run.node_dir(node), intent: intent.clone() };
-        let (state, run) = (&mut self.state, &self.run);
-        let mut spawned = |node: &str, pid: u32| {
-            state.daemons.push((node.to_string(), pid));
-            run.save(state)
-        };
-        let ready = self.timeouts.daemon_ready;
-        let mut started = self.driver.start(self.backend.as_ref(), &self.run.id, vec![spec], ready, &mut spawned).await?;
-        let mut daemon = started.pop().ok_or_else(|| anyhow!("the driver started no daemon for {node}"))?;
-        daemon.load(&intent).await?;
-        self.watchers.extend(daemon.watch(self.timeline.clone()).await?);
-        // The daemon's new tunnel interface starts empty.
-        self.backend.add_tunnel_routes(node, "ipsec0", &tunnel_prefixes).await?;
+        self.spawn_daemons(&[node.to_string()]).await?;
+        self.configure_daemon(node).await?;
+        // The BGP transit address lived on the old tunnel interface.
         for a in tunnel_addresses {
             self.backend.add_address(node, "ipsec0", a).await?;
         }
-        self.daemons.insert(node.to_string(), Daemon { daemon, killed: false });
         Ok(())
     }
 

@@ -282,6 +282,33 @@ pub struct Expect {
     pub bgp: Vec<BgpExpect>,
 }
 
+/// A BGP state as scenarios write it (`established`, `down`, or an RFC 4271 state name);
+/// `None`, with the error, for anything else.
+pub fn bgp_state(errors: &mut Vec<LabError>, field: &str, s: &Spanned<String>) -> Option<StateMatch> {
+    let parsed = StateMatch::parse(&s.value);
+    if parsed.is_none() {
+        errors.push(
+            LabError::at(&s.referenced, field, format!("`{}` is not a BGP state", s.value))
+                .hint("established, down, or Idle, Connect, Active, OpenSent, OpenConfirm, Established"),
+        );
+    }
+    parsed
+}
+
+/// An SA state word: `yes` (`established`, `installed`) is true, `none` false; anything else
+/// is an error at its own line.
+pub fn sa_state(errors: &mut Vec<LabError>, v: &Option<Spanned<String>>, yes: &str, field: &str) -> Option<bool> {
+    let v = v.as_ref()?;
+    match v.value.as_str() {
+        s if s == yes => Some(true),
+        "none" => Some(false),
+        other => {
+            errors.push(LabError::at(&v.referenced, field, format!("`{other}` is not a state")).hint(format!("{yes} or none")));
+            None
+        }
+    }
+}
+
 /// The BGP neighbor `peer` names on `node` (or its only one), with errors for people.
 pub fn bgp_peer(lab: &Lab, errors: &mut Vec<LabError>, field: &str, node: &Spanned<String>, peer: Option<&Spanned<Addr>>) -> Option<Ipv4Addr> {
     let Some(bgp) = lab.node(&node.value).and_then(|n| n.ipsec()).and_then(|i| i.bgp.as_ref()) else {
@@ -359,16 +386,7 @@ pub fn resolve(raw: &RawExpect, lab: &Lab, errors: &mut Vec<LabError>) -> Expect
     let mut e = Expect { phase1, phase2, rekeys_succeed: raw.rekey.as_ref().map(|r| r.succeeds), ..Expect::default() };
     for b in &raw.bgp {
         let b = &b.value;
-        let state = b.state.as_ref().and_then(|s| {
-            let parsed = StateMatch::parse(&s.value);
-            if parsed.is_none() {
-                errors.push(
-                    LabError::at(&s.referenced, "expect.bgp.state", format!("`{}` is not a BGP state", s.value))
-                        .hint("established, down, or Idle, Connect, Active, OpenSent, OpenConfirm, Established"),
-                );
-            }
-            parsed
-        });
+        let state = b.state.as_ref().and_then(|s| bgp_state(errors, "expect.bgp.state", s));
         if let Some(peer) = bgp_peer(lab, errors, "expect.bgp", &b.node, b.peer.as_ref()) {
             let nets = |v: &Vec<crate::model::raw::Cidr>| -> Vec<Ipv4Net> {
                 let mut out: Vec<Ipv4Net> = v.iter().map(|c| c.0.trunc()).collect();
@@ -403,21 +421,10 @@ pub fn resolve(raw: &RawExpect, lab: &Lab, errors: &mut Vec<LabError>) -> Expect
             e.children.push(child);
         }
     }
-    let state = |errors: &mut Vec<LabError>, v: &Option<Spanned<String>>, yes: &str, field: &str| -> Option<bool> {
-        let v = v.as_ref()?;
-        match v.value.as_str() {
-            s if s == yes => Some(true),
-            "none" => Some(false),
-            other => {
-                errors.push(LabError::at(&v.referenced, field, format!("`{other}` is not a state")).hint(format!("{yes} or none")));
-                None
-            }
-        }
-    };
     for s in &raw.sas {
         ipsec_node(lab, errors, "expect.sas.node", &s.value.node);
-        let ike = state(errors, &s.value.ike, "established", "expect.sas.ike");
-        let child = state(errors, &s.value.child, "installed", "expect.sas.child");
+        let ike = sa_state(errors, &s.value.ike, "established", "expect.sas.ike");
+        let child = sa_state(errors, &s.value.child, "installed", "expect.sas.child");
         e.sas.push(SaExpect { node: s.value.node.value.clone(), ike, child, children: s.value.children });
     }
     for c in &raw.counters {

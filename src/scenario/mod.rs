@@ -446,16 +446,8 @@ pub fn parse(file: &Path, text: &str, lab_file: &Path, lab_source: &str) -> Resu
                 Step::InitiateUntilUp { node: i.node.value.clone(), within: duration(&mut errors, "steps.initiate_until_up.within", &i.within) }
             }
             RawStep::UntilBgp(u) => {
-                let peer = expect::bgp_peer(&lab, &mut errors, "steps.until_bgp", &u.node, u.peer.as_ref());
-                let state = crate::bgp::StateMatch::parse(&u.state.value).unwrap_or_else(|| {
-                    errors.push(
-                        LabError::at(&u.state.referenced, "steps.until_bgp.state", format!("`{}` is not a BGP state", u.state.value))
-                            .hint("established, down, or Idle, Connect, Active, OpenSent, OpenConfirm, Established"),
-                    );
-                    crate::bgp::StateMatch::Down
-                });
                 let within = duration(&mut errors, "steps.until_bgp.within", &u.within);
-                Step::UntilBgp { node: u.node.value.clone(), peer: peer.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED), state, within }
+                until_bgp(&lab, &mut errors, "steps.until_bgp", &u.node, u.peer.as_ref(), &u.state, within)
             }
             RawStep::Restart(r) => {
                 if lab.node(&r.node.value).and_then(|x| x.ipsec()).is_none() {
@@ -500,19 +492,8 @@ pub fn parse(file: &Path, text: &str, lab_file: &Path, lab_source: &str) -> Resu
                         if lab.node(&sa.node.value).and_then(|x| x.ipsec()).is_none() {
                             errors.push(LabError::at(&sa.node.referenced, "steps.until.sa.node", format!("`{}` runs no IKE daemon", sa.node.value)));
                         }
-                        let mut word = |v: &Option<Spanned<String>>, yes: &str, field: &str| -> Option<bool> {
-                            let v = v.as_ref()?;
-                            match v.value.as_str() {
-                                s if s == yes => Some(true),
-                                "none" => Some(false),
-                                other => {
-                                    errors.push(LabError::at(&v.referenced, field, format!("`{other}` is not a state")).hint(format!("{yes} or none")));
-                                    None
-                                }
-                            }
-                        };
-                        let ike = word(&sa.ike, "established", "steps.until.sa.ike");
-                        let child = word(&sa.child, "installed", "steps.until.sa.child");
+                        let ike = expect::sa_state(&mut errors, &sa.ike, "established", "steps.until.sa.ike");
+                        let child = expect::sa_state(&mut errors, &sa.child, "installed", "steps.until.sa.child");
                         if ike.is_none() && child.is_none() && sa.children.is_none() {
                             errors.push(
                                 LabError::at(&sa.node.referenced, "steps.until.sa", "says nothing to wait for")
@@ -521,17 +502,7 @@ pub fn parse(file: &Path, text: &str, lab_file: &Path, lab_source: &str) -> Resu
                         }
                         Step::UntilSa { node: sa.node.value.clone(), ike, child, children: sa.children, within }
                     }
-                    (None, Some(b), None) => {
-                        let peer = expect::bgp_peer(&lab, &mut errors, "steps.until.bgp", &b.node, b.peer.as_ref());
-                        let state = crate::bgp::StateMatch::parse(&b.state.value).unwrap_or_else(|| {
-                            errors.push(
-                                LabError::at(&b.state.referenced, "steps.until.bgp.state", format!("`{}` is not a BGP state", b.state.value))
-                                    .hint("established, down, or Idle, Connect, Active, OpenSent, OpenConfirm, Established"),
-                            );
-                            crate::bgp::StateMatch::Down
-                        });
-                        Step::UntilBgp { node: b.node.value.clone(), peer: peer.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED), state, within }
-                    }
+                    (None, Some(b), None) => until_bgp(&lab, &mut errors, "steps.until.bgp", &b.node, b.peer.as_ref(), &b.state, within),
                     _ => {
                         errors.push(
                             LabError::at(&u.within.referenced, "steps.until", "needs exactly one condition").hint("sa: {...}, bgp: {...} or ping: {...}"),
@@ -556,6 +527,22 @@ pub fn parse(file: &Path, text: &str, lab_file: &Path, lab_source: &str) -> Resu
     }
     let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     Ok(Scenario { name, title: raw.title, ticket: raw.ticket, brief_tickets: raw.brief_tickets, lab, lab_text, steps, expect })
+}
+
+/// A step waiting for a BGP state (`until_bgp:`, or `until: { bgp: ... }`), with its errors
+/// under `field`.
+fn until_bgp(
+    lab: &Lab,
+    errors: &mut Vec<LabError>,
+    field: &str,
+    node: &Spanned<String>,
+    peer: Option<&Spanned<crate::model::raw::Addr>>,
+    state: &Spanned<String>,
+    within: Duration,
+) -> Step {
+    let peer = expect::bgp_peer(lab, errors, field, node, peer);
+    let state = expect::bgp_state(errors, &format!("{field}.state"), state).unwrap_or(crate::bgp::StateMatch::Down);
+    Step::UntilBgp { node: node.value.clone(), peer: peer.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED), state, within }
 }
 
 /// Every scenario file of a lab, in name order.

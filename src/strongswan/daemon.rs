@@ -99,18 +99,7 @@ impl Charon {
 
     /// The end of the daemon's stderr and log, for error messages.
     pub fn last_words(&self) -> String {
-        let mut words = Vec::new();
-        for f in ["charon.stderr", "charon.log"] {
-            if let Ok(text) = std::fs::read_to_string(self.dir.join(f)) {
-                let tail: Vec<&str> = text.lines().rev().take(3).collect();
-                words.extend(tail.into_iter().rev().map(str::to_string));
-            }
-        }
-        if words.is_empty() {
-            "it printed nothing".to_string()
-        } else {
-            words.join(" | ")
-        }
+        crate::process::last_words(&self.dir, &["charon.stderr", "charon.log"])
     }
 
     /// True once the daemon has exited; reaps it if it has.

@@ -17,11 +17,6 @@ pub fn peer_status(s: SessionState) -> &'static str {
     }
 }
 
-/// `01:02:03` as the portal prints a connected duration.
-fn duration(seconds: u64) -> String {
-    format!("{:02}:{:02}:{:02}", seconds / 3600, seconds % 3600 / 60, seconds % 60)
-}
-
 pub fn tables(local: Option<std::net::Ipv4Addr>, snap: &BgpSnapshot) -> Vec<ViewTable> {
     let local = local.map(|a| a.to_string()).unwrap_or_else(|| "-".into());
     let peers = ViewTable {
@@ -31,7 +26,7 @@ pub fn tables(local: Option<std::net::Ipv4Addr>, snap: &BgpSnapshot) -> Vec<View
             .peers
             .iter()
             .map(|p| {
-                let up = if p.state == SessionState::Established { duration(p.uptime_s) } else { "-".into() };
+                let up = if p.state == SessionState::Established { crate::bgp::hms(p.uptime_s) } else { "-".into() };
                 vec![
                     p.address.to_string(),
                     p.remote_asn.to_string(),

@@ -9,7 +9,7 @@ use crate::device::ViewTable;
 /// FRR's Up/Down column: `00:01:02`, or `never`.
 fn up_down(seconds: u64, up: bool) -> String {
     if up {
-        format!("{:02}:{:02}:{:02}", seconds / 3600, seconds % 3600 / 60, seconds % 60)
+        crate::bgp::hms(seconds)
     } else {
         "never".into()
     }
